@@ -1,0 +1,31 @@
+import type { StackSpec } from '../compose/types.ts';
+
+/**
+ * Commands that change cluster state. They are the only way state changes, both through the
+ * single-node state store and through the replicated Raft log, and they carry any timestamp
+ * they need so applying them stays deterministic.
+ */
+export type ClusterCommand =
+  | { readonly type: 'deploy-stack'; readonly stack: StackSpec; readonly specHash: string; readonly atMs: number }
+  | { readonly type: 'remove-stack'; readonly name: string; readonly atMs: number }
+  | { readonly type: 'register-node'; readonly node: NodeRecord }
+  | { readonly type: 'remove-node'; readonly nodeId: string }
+  | { readonly type: 'put'; readonly key: string; readonly value: string }
+  | { readonly type: 'delete'; readonly key: string };
+
+/** A client's request: (clientId, seq) makes a retried write apply once. */
+export interface ClientRequest {
+  readonly clientId: string;
+  readonly seq: number;
+  readonly command: ClusterCommand;
+}
+
+export interface NodeRecord {
+  readonly id: string;
+  readonly address: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export type CommandResult =
+  | { readonly ok: true; readonly version?: number; readonly previous?: string }
+  | { readonly ok: false; readonly code: string; readonly message: string };

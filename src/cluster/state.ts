@@ -1,0 +1,107 @@
+import type { StackSpec } from '../compose/types.ts';
+import type { ClientRequest, ClusterCommand, CommandResult, NodeRecord } from './commands.ts';
+
+export interface StackRecord {
+  readonly name: string;
+  /** Bumped on every accepted deploy of this stack; never goes backwards. */
+  readonly version: number;
+  readonly specHash: string;
+  readonly spec: StackSpec;
+  readonly updatedAtMs: number;
+}
+
+export interface ClusterStateData {
+  /** Index of the last applied request (log index, or a local sequence for the single-node store). */
+  appliedIndex: number;
+  stacks: Record<string, StackRecord>;
+  nodes: Record<string, NodeRecord>;
+  kv: Record<string, string>;
+  /** Last applied seq and its result per client, for exactly-once retries. */
+  sessions: Record<string, { seq: number; result: CommandResult }>;
+}
+
+export function emptyClusterState(): ClusterStateData {
+  return { appliedIndex: 0, stacks: {}, nodes: {}, kv: {}, sessions: {} };
+}
+
+/**
+ * The replicated state machine. Mutable on purpose: copying the whole state per applied entry
+ * would make throughput fall with state size. Determinism comes from applying the same requests
+ * in the same order, which Raft (or the single-node store) guarantees.
+ */
+export class ClusterState {
+  private data: ClusterStateData;
+
+  constructor(data: ClusterStateData = emptyClusterState()) {
+    this.data = data;
+  }
+
+  get appliedIndex(): number {
+    return this.data.appliedIndex;
+  }
+
+  view(): Readonly<ClusterStateData> {
+    return this.data;
+  }
+
+  apply(index: number, request: ClientRequest): CommandResult {
+    if (index <= this.data.appliedIndex) {
+      throw new Error(`apply out of order: index ${index} after ${this.data.appliedIndex}`);
+    }
+    this.data.appliedIndex = index;
+    const session = this.data.sessions[request.clientId];
+    if (session && request.seq <= session.seq) {
+      // A retry of something already applied: answer as before and change nothing.
+      return session.seq === request.seq ? session.result : { ok: false, code: 'stale_request', message: `seq ${request.seq} is older than ${session.seq}` };
+    }
+    const result = this.execute(request.command);
+    this.data.sessions[request.clientId] = { seq: request.seq, result };
+    return result;
+  }
+
+  /** Advances the applied index for entries that carry no request (no-ops, membership). */
+  skip(index: number): void {
+    if (index > this.data.appliedIndex) this.data.appliedIndex = index;
+  }
+
+  snapshot(): string {
+    return JSON.stringify(this.data);
+  }
+
+  static restore(serialized: string): ClusterState {
+    return new ClusterState(JSON.parse(serialized) as ClusterStateData);
+  }
+
+  private execute(command: ClusterCommand): CommandResult {
+    switch (command.type) {
+      case 'deploy-stack': {
+        const previous = this.data.stacks[command.stack.name];
+        if (previous && previous.specHash === command.specHash) return { ok: true, version: previous.version };
+        const version = (previous?.version ?? 0) + 1;
+        this.data.stacks[command.stack.name] = { name: command.stack.name, version, specHash: command.specHash, spec: command.stack, updatedAtMs: command.atMs };
+        return { ok: true, version };
+      }
+      case 'remove-stack': {
+        if (!this.data.stacks[command.name]) return { ok: false, code: 'stack_not_found', message: `no stack named "${command.name}"` };
+        delete this.data.stacks[command.name];
+        return { ok: true };
+      }
+      case 'register-node':
+        this.data.nodes[command.node.id] = command.node;
+        return { ok: true };
+      case 'remove-node':
+        delete this.data.nodes[command.nodeId];
+        return { ok: true };
+      case 'put': {
+        const previous = this.data.kv[command.key];
+        this.data.kv[command.key] = command.value;
+        return previous === undefined ? { ok: true } : { ok: true, previous };
+      }
+      case 'delete': {
+        const previous = this.data.kv[command.key];
+        delete this.data.kv[command.key];
+        return previous === undefined ? { ok: true } : { ok: true, previous };
+      }
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Normalized service specs: what the compose loader produces and everything downstream consumes.
+ * Durations are milliseconds, sizes bytes, and every short form is expanded to the long one.
+ */
+export type DependsOnCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
+
+export interface PortSpec {
+  readonly target: number;
+  readonly published?: number;
+  readonly protocol: 'tcp' | 'udp' | 'sctp';
+  readonly hostIp?: string;
+  readonly mode: 'ingress' | 'host';
+}
+
+export interface VolumeSpec {
+  readonly type: 'volume' | 'bind' | 'tmpfs';
+  readonly source?: string;
+  readonly target: string;
+  readonly readOnly: boolean;
+}
+
+export interface HealthcheckSpec {
+  readonly test: readonly string[];
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly startPeriodMs: number;
+  readonly disable: boolean;
+}
+
+export interface DeviceSpec {
+  readonly hostPath: string;
+  readonly containerPath: string;
+  readonly permissions: string;
+}
+
+export interface RestartPolicySpec {
+  readonly condition: 'none' | 'on-failure' | 'any';
+  readonly delayMs: number;
+  /** Undefined means unlimited. */
+  readonly maxAttempts?: number;
+  /** Attempts count only inside this window; 0 means forever. */
+  readonly windowMs: number;
+}
+
+export interface UpdateConfigSpec {
+  readonly parallelism: number;
+  readonly delayMs: number;
+  readonly failureAction: 'continue' | 'rollback' | 'pause';
+  readonly monitorMs: number;
+  readonly maxFailureRatio: number;
+  readonly order: 'stop-first' | 'start-first';
+}
+
+export interface ResourceSpec {
+  readonly cpus?: number;
+  readonly memoryBytes?: number;
+  readonly pids?: number;
+}
+
+export interface DeploySpec {
+  readonly mode: 'replicated' | 'global';
+  readonly replicas: number;
+  readonly placement: {
+    readonly constraints: readonly string[];
+    readonly preferences: readonly { readonly spread: string }[];
+    readonly maxReplicasPerNode?: number;
+  };
+  readonly resources: { readonly limits: ResourceSpec; readonly reservations: ResourceSpec };
+  readonly restartPolicy: RestartPolicySpec;
+  readonly updateConfig: UpdateConfigSpec;
+  readonly rollbackConfig: UpdateConfigSpec;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface ServiceSpec {
+  readonly name: string;
+  readonly image: string;
+  readonly command?: readonly string[];
+  readonly entrypoint?: readonly string[];
+  readonly environment: Readonly<Record<string, string>>;
+  readonly ports: readonly PortSpec[];
+  readonly volumes: readonly VolumeSpec[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly healthcheck?: HealthcheckSpec;
+  /** The top-level compose `restart:` key; deploy.restartPolicy is derived from it when absent. */
+  readonly restart?: 'no' | 'always' | 'on-failure' | 'unless-stopped';
+  readonly dependsOn: Readonly<Record<string, { readonly condition: DependsOnCondition; readonly required: boolean; readonly restart: boolean }>>;
+  readonly networkMode?: string;
+  readonly capAdd: readonly string[];
+  readonly capDrop: readonly string[];
+  readonly devices: readonly DeviceSpec[];
+  readonly user?: string;
+  readonly workingDir?: string;
+  readonly stopGracePeriodMs: number;
+  readonly deploy: DeploySpec;
+}
+
+export interface StackSpec {
+  readonly name: string;
+  /** In dependency order (a service comes after everything it depends on). */
+  readonly services: readonly ServiceSpec[];
+}
+
+/** A message about the input that names where it is: file, line, key path, service. */
+export interface ComposeDiagnostic {
+  readonly severity: 'error' | 'warning';
+  readonly code: string;
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly path?: string;
+  readonly service?: string;
+}

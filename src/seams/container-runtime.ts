@@ -1,0 +1,115 @@
+/**
+ * The Docker engine as a seam. The real implementation wraps dockerode; the simulator's is an
+ * in-memory engine with configurable latency and faults. Everything an actor needs from an
+ * engine goes through here, so no actor imports dockerode.
+ */
+export type ContainerState = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+export type HealthState = 'none' | 'starting' | 'healthy' | 'unhealthy';
+
+export interface ContainerSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly image: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly state: ContainerState;
+  readonly health: HealthState;
+  /** Present once the container has exited at least once. */
+  readonly exitCode?: number;
+  readonly createdAtMs: number;
+  readonly startedAtMs?: number;
+}
+
+export interface PortBinding {
+  readonly target: number;
+  readonly published?: number;
+  readonly protocol: 'tcp' | 'udp' | 'sctp';
+  readonly hostIp?: string;
+}
+
+export interface MountRequest {
+  readonly type: 'volume' | 'bind' | 'tmpfs';
+  /** Volume name or host path; absent for anonymous volumes and tmpfs. */
+  readonly source?: string;
+  readonly target: string;
+  readonly readOnly: boolean;
+}
+
+export interface HealthcheckRequest {
+  /** Docker's form: ['CMD', ...], ['CMD-SHELL', '...'] or ['NONE']. */
+  readonly test: readonly string[];
+  readonly intervalMs?: number;
+  readonly timeoutMs?: number;
+  readonly retries?: number;
+  readonly startPeriodMs?: number;
+}
+
+export interface CreateContainerRequest {
+  readonly name: string;
+  readonly image: string;
+  readonly command?: readonly string[];
+  readonly entrypoint?: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly ports: readonly PortBinding[];
+  readonly mounts: readonly MountRequest[];
+  readonly healthcheck?: HealthcheckRequest;
+  readonly networkMode?: string;
+  readonly capAdd: readonly string[];
+  readonly capDrop: readonly string[];
+  readonly devices: readonly { readonly hostPath: string; readonly containerPath: string; readonly permissions: string }[];
+  readonly user?: string;
+  readonly workingDir?: string;
+  readonly stopGracePeriodMs?: number;
+  readonly nanoCpus?: number;
+  readonly memoryBytes?: number;
+  readonly pidsLimit?: number;
+}
+
+export type RuntimeEventAction =
+  | 'create' | 'start' | 'die' | 'stop' | 'kill' | 'destroy' | 'oom' | 'pause' | 'unpause' | 'restart' | 'health_status';
+
+export interface RuntimeEvent {
+  readonly action: RuntimeEventAction;
+  readonly containerId: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly exitCode?: number;
+  readonly health?: HealthState;
+  readonly timeMs: number;
+}
+
+export interface RuntimeEventSubscription {
+  close(): void;
+}
+
+export type RuntimeErrorCode = 'not_found' | 'conflict' | 'image_not_found' | 'engine_unavailable' | 'invalid_request' | 'engine_error';
+
+/** Every engine failure surfaces as this, with the operation named so metrics can count it. */
+export class RuntimeError extends Error {
+  constructor(
+    readonly code: RuntimeErrorCode,
+    readonly operation: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RuntimeError';
+  }
+}
+
+export interface ContainerRuntime {
+  ping(): Promise<void>;
+  /** Containers (running or not) whose labels include every given label. */
+  list(labels: Readonly<Record<string, string>>): Promise<ContainerSummary[]>;
+  inspect(id: string): Promise<ContainerSummary | undefined>;
+  /** Pulls the image when the engine does not have it. */
+  ensureImage(image: string): Promise<void>;
+  create(request: CreateContainerRequest): Promise<string>;
+  start(id: string): Promise<void>;
+  stop(id: string, gracePeriodMs: number): Promise<void>;
+  remove(id: string): Promise<void>;
+  /**
+   * Streams container events. `onEnd` fires once when the stream breaks (e.g. dockerd restarted);
+   * the caller re-subscribes and re-lists, because events during the gap are lost.
+   */
+  events(onEvent: (event: RuntimeEvent) => void, onEnd: (error?: Error) => void): RuntimeEventSubscription;
+}
