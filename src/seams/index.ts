@@ -1,4 +1,4 @@
-export type { Clock, TimerHandle } from './clock.ts';
+export type { Clock } from './clock.ts';
 export type { Random } from './random.ts';
 export type { Transport, NodeId } from './transport.ts';
 export type { RaftStorage, RaftPersistedState } from './raft-storage.ts';
