@@ -18,7 +18,12 @@ export interface RaftStorage {
   setHardState(hardState: HardState): void;
   /** Appends entries; an entry whose index already exists truncates the log from there first. */
   append(entries: readonly Entry[]): void;
-  /** Replaces the snapshot and drops log entries covered by it. */
+  /**
+   * Replaces the snapshot and drops log entries covered by it. Raft's rule (Figure 13): if the log
+   * holds an entry at `lastIncludedIndex` with `lastIncludedTerm`, the entries after it stay;
+   * otherwise (missing, or a different term) the whole log is discarded, because entries after a
+   * mismatching point belong to another history.
+   */
   saveSnapshot(snapshot: Snapshot): void;
   /** Makes every write issued so far durable (one fsync for the whole batch: group commit). */
   sync(): Promise<void>;
