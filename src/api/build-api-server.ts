@@ -1,0 +1,41 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { ApiDeps } from './api-deps.ts';
+import { installBearerAuth } from './bearer-auth.ts';
+import { CommandSubmitter } from './command-submitter.ts';
+import { installErrorHandlers } from './error-handler.ts';
+import { registerOpenApi } from './openapi.ts';
+import { registerContainerRoutes } from './routes/containers.ts';
+import { registerDeployRoute, yamlContentTypes } from './routes/deploy.ts';
+import { registerHealthRoute } from './routes/health.ts';
+import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerServiceRoutes } from './routes/services.ts';
+import { registerStackRoutes } from './routes/stacks.ts';
+
+/** Compose files are small; 4 MiB leaves room for generated ones without inviting abuse. */
+export const defaultBodyLimitBytes = 4 * 1024 * 1024;
+
+/** Builds the REST API (not yet listening): the caller decides `listen()` or `inject()`. */
+export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    // pino's Logger is a FastifyBaseLogger; naming the base type keeps route helpers' types simple.
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Clients poll while a deploy converges: per-request info lines would drown the log.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.bodyLimitBytes ?? defaultBodyLimitBytes,
+    // Unknown properties are errors (not silently stripped) and nothing is coerced.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  installErrorHandlers(app);
+  const token = deps.token ?? '';
+  if (token) installBearerAuth(app, token);
+  app.addContentTypeParser(yamlContentTypes, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  await registerOpenApi(app, token !== '');
+  const submitter = new CommandSubmitter(deps);
+  if (deps.metrics) registerMetricsRoute(app, deps.metrics);
+  registerHealthRoute(app, deps);
+  registerDeployRoute(app, deps, submitter);
+  registerStackRoutes(app, deps, submitter);
+  registerServiceRoutes(app, deps);
+  registerContainerRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,113 @@
+import type { FastifyInstance } from 'fastify';
+import { stableHash } from '../../cluster/stable-hash.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import { ApiError } from '../api-error.ts';
+import { commonErrorResponses, diagnosticSchema, errorBodySchema } from '../schemas.ts';
+import { assertValidStackName } from '../stack-name.ts';
+import type { CommandSubmitter } from '../command-submitter.ts';
+
+export interface DeployJsonBody {
+  stack: string;
+  /** Compose file text: YAML, or JSON (which is YAML too). */
+  compose: string;
+  /** Variables for `${VAR}` interpolation; the daemon's own environment is never used. */
+  env?: Record<string, string>;
+  /** File name shown in diagnostics, e.g. "docker-compose.yml". */
+  file?: string;
+}
+
+export interface DeployQuery {
+  stack?: string;
+  file?: string;
+}
+
+export interface DeployReply {
+  stack: string;
+  version: number;
+  specHash: string;
+  services: string[];
+  warnings: unknown[];
+}
+
+/** Raw compose text may be posted with any of these types (plus text/plain, parsed by fastify). */
+export const yamlContentTypes = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
+
+const jsonBodySchema = {
+  type: 'object',
+  required: ['stack', 'compose'],
+  additionalProperties: false,
+  properties: {
+    stack: { type: 'string', minLength: 1, maxLength: 63 },
+    compose: { type: 'string', minLength: 1, description: 'The compose file, YAML or JSON text' },
+    env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Interpolation variables' },
+    file: { type: 'string', maxLength: 255, description: 'File name used in diagnostics' },
+  },
+} as const;
+
+const rawBodySchema = { type: 'string', minLength: 1, description: 'The compose file as YAML; name the stack with ?stack=' } as const;
+
+const bodyContent = Object.fromEntries([
+  ['application/json', { schema: jsonBodySchema }],
+  ...[...yamlContentTypes, 'text/plain'].map((type) => [type, { schema: rawBodySchema }]),
+]);
+
+const deployReplySchema = {
+  type: 'object',
+  required: ['stack', 'version', 'specHash', 'services', 'warnings'],
+  properties: {
+    stack: { type: 'string' },
+    version: { type: 'integer', description: 'Bumped on every accepted change of the stack' },
+    specHash: { type: 'string' },
+    services: { type: 'array', items: { type: 'string' } },
+    warnings: { type: 'array', items: diagnosticSchema },
+  },
+} as const;
+
+export function registerDeployRoute(app: FastifyInstance, deps: ApiDeps, submitter: CommandSubmitter): void {
+  app.post<{ Body: DeployJsonBody | string; Querystring: DeployQuery; Reply: DeployReply }>('/v1/deploy', {
+    schema: {
+      summary: 'Deploy (create or update) a stack from a compose file',
+      description: 'Everything is validated before anything changes: a rejected deploy leaves the cluster untouched. '
+        + 'Accepted deploys are durable when the 202 is sent; containers converge asynchronously (watch GET /v1/services).',
+      tags: ['stacks'],
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          stack: { type: 'string', description: 'Stack name, for a raw YAML body' },
+          file: { type: 'string', description: 'File name used in diagnostics, for a raw YAML body' },
+        },
+      },
+      body: { content: bodyContent },
+      response: { 202: deployReplySchema, ...commonErrorResponses, 409: errorBodySchema, 413: errorBodySchema, 415: errorBodySchema, 503: errorBodySchema },
+    },
+  }, async (request, reply) => {
+    const body = request.body;
+    const input = typeof body === 'string'
+      ? { stack: request.query.stack, compose: body, env: {}, file: request.query.file }
+      : { stack: body.stack ?? request.query.stack, compose: body.compose, env: body.env ?? {}, file: body.file ?? request.query.file };
+    if (!input.stack) {
+      throw new ApiError(400, 'missing_stack', 'name the stack: "stack" in the JSON body, or ?stack=NAME with a YAML body');
+    }
+    assertValidStackName(input.stack, 'stack');
+    // Only the base name: the daemon must not read .env files from its own working directory.
+    const file = input.file ? input.file.split(/[\\/]/).pop() : undefined;
+    const loaded = deps.loadCompose({ content: input.compose, stackName: input.stack, env: input.env, ...(file ? { file } : {}) });
+    if (!loaded.ok) {
+      const first = loaded.errors[0]?.message ?? 'unknown error';
+      const count = loaded.errors.length;
+      throw new ApiError(400, 'invalid_compose', `compose file rejected (${count} error${count === 1 ? '' : 's'}): ${first}`, [...loaded.errors, ...loaded.warnings]);
+    }
+    const stack = loaded.stack.name === input.stack ? loaded.stack : { ...loaded.stack, name: input.stack };
+    const specHash = stableHash(stack);
+    const result = await submitter.submit({ type: 'deploy-stack', stack, specHash, atMs: deps.wallClockMs() });
+    request.log.info({ stack: stack.name, version: result.version, specHash }, 'deploy accepted');
+    return reply.status(202).send({
+      stack: stack.name,
+      version: result.version ?? 0,
+      specHash,
+      services: stack.services.map((service) => service.name),
+      warnings: [...loaded.warnings],
+    });
+  });
+}

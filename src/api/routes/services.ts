@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServiceSpec } from '../../compose/types.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import { ApiError } from '../api-error.ts';
+import { commonErrorResponses, errorBodySchema, serviceStatusSchema } from '../schemas.ts';
+import { serviceRows, type ServiceRow } from '../service-rows.ts';
+
+export function registerServiceRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  app.get<{ Querystring: { stack?: string }; Reply: ServiceRow[] }>('/v1/services', {
+    schema: {
+      summary: 'Every service: desired replicas and what really runs',
+      tags: ['services'],
+      querystring: { type: 'object', additionalProperties: false, properties: { stack: { type: 'string', description: 'Only this stack' } } },
+      response: { 200: { type: 'array', items: serviceStatusSchema }, ...commonErrorResponses },
+    },
+  }, async (request) => serviceRows(deps, request.query.stack));
+
+  app.get<{ Params: { name: string }; Reply: ServiceRow & { spec?: ServiceSpec } }>('/v1/services/:name', {
+    schema: {
+      summary: 'One service by id (<stack>_<service>): status and normalized spec',
+      tags: ['services'],
+      params: { type: 'object', required: ['name'], properties: { name: { type: 'string', description: '<stack>_<service>' } } },
+      response: {
+        200: {
+          type: 'object',
+          required: serviceStatusSchema.required,
+          properties: {
+            ...serviceStatusSchema.properties,
+            spec: { type: 'object', additionalProperties: true, description: 'The normalized service spec (absent while the service is being removed)' },
+          },
+        },
+        404: errorBodySchema,
+        ...commonErrorResponses,
+      },
+    },
+  }, async (request) => {
+    const id = request.params.name;
+    const separator = id.indexOf('_');
+    if (separator <= 0) {
+      throw new ApiError(404, 'service_not_found', `no service "${id}": service ids are <stack>_<service>, e.g. web_frontend`);
+    }
+    const stack = id.slice(0, separator);
+    const row = serviceRows(deps, stack).find((candidate) => candidate.id === id);
+    if (!row) throw new ApiError(404, 'service_not_found', `no service "${id}"`);
+    const spec = deps.store.current().stacks[stack]?.spec.services.find((service) => service.name === row.service);
+    return spec ? { ...row, spec } : row;
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * JSON schemas shared by several routes. Fastify validates requests and serializes responses
+ * with them, and @fastify/swagger turns them into the OpenAPI document served at /docs.
+ */
+export const diagnosticSchema = {
+  type: 'object',
+  required: ['severity', 'code', 'message'],
+  properties: {
+    severity: { type: 'string', enum: ['error', 'warning'] },
+    code: { type: 'string' },
+    message: { type: 'string' },
+    file: { type: 'string' },
+    line: { type: 'integer' },
+    path: { type: 'string', description: 'Key path inside the file, e.g. services.web.ports[0]' },
+    service: { type: 'string' },
+  },
+} as const;
+
+export const errorBodySchema = {
+  type: 'object',
+  description: 'Every error: a stable code, a readable message, and diagnostics naming what is wrong where.',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', 'diagnostics'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        diagnostics: { type: 'array', items: diagnosticSchema },
+      },
+    },
+  },
+} as const;
+
+/** The error responses every route can produce. */
+export const commonErrorResponses = {
+  400: errorBodySchema,
+  401: errorBodySchema,
+  500: errorBodySchema,
+} as const;
+
+export const serviceStatusSchema = {
+  type: 'object',
+  required: ['id', 'stack', 'service', 'image', 'desiredReplicas', 'running', 'healthy', 'converged', 'failed'],
+  properties: {
+    id: { type: 'string', description: '<stack>_<service>' },
+    stack: { type: 'string' },
+    service: { type: 'string' },
+    image: { type: 'string' },
+    desiredReplicas: { type: 'integer' },
+    running: { type: 'integer' },
+    healthy: { type: 'integer' },
+    converged: { type: 'boolean' },
+    failed: { type: 'boolean' },
+    message: { type: 'string' },
+  },
+} as const;
+
+export const containerSchema = {
+  type: 'object',
+  required: ['id', 'name', 'stack', 'service', 'slot', 'image', 'state'],
+  // The agent may report more than these (health, spec hash, timestamps): pass it through.
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    stack: { type: 'string' },
+    service: { type: 'string' },
+    slot: { type: 'integer' },
+    image: { type: 'string' },
+    state: { type: 'string', description: 'Engine state: created, running, exited, ...' },
+  },
+} as const;
+
+export const stackSummarySchema = {
+  type: 'object',
+  required: ['name', 'version', 'specHash', 'services', 'updatedAt', 'converged'],
+  properties: {
+    name: { type: 'string' },
+    version: { type: 'integer' },
+    specHash: { type: 'string' },
+    services: { type: 'array', items: { type: 'string' } },
+    updatedAt: { type: 'string', format: 'date-time' },
+    converged: { type: 'boolean', description: 'Every service of the stack runs its desired replicas.' },
+  },
+} as const;
