@@ -1,0 +1,68 @@
+import type { ServiceSpec } from '../compose/types.ts';
+import type { CreateContainerRequest, HealthcheckRequest } from '../seams/container-runtime.ts';
+import { containerLabels, containerName, type SlotIdentity } from './labels.ts';
+
+/**
+ * Maps a normalized service spec to the engine's create request for one replica slot. Pure, so
+ * what we ask the engine for is testable without one.
+ */
+export function toCreateContainerRequest(
+  slot: SlotIdentity,
+  service: ServiceSpec,
+  specHash: string,
+  nodeId: string,
+): CreateContainerRequest {
+  const limits = service.deploy.resources.limits;
+  return {
+    name: containerName(slot),
+    image: service.image,
+    ...(service.command ? { command: service.command } : {}),
+    ...(service.entrypoint ? { entrypoint: service.entrypoint } : {}),
+    env: { ...service.environment },
+    // The user's labels first: ours must win, they are how the agent finds its containers.
+    labels: { ...service.labels, ...containerLabels(slot, specHash, nodeId) },
+    ports: service.ports.map((p) => ({
+      target: p.target,
+      protocol: p.protocol,
+      ...(p.published !== undefined ? { published: p.published } : {}),
+      ...(p.hostIp !== undefined ? { hostIp: p.hostIp } : {}),
+    })),
+    mounts: service.volumes.map((v) => ({
+      type: v.type,
+      target: v.target,
+      readOnly: v.readOnly,
+      ...(v.source !== undefined ? { source: v.source } : {}),
+    })),
+    ...healthcheckField(service),
+    ...(service.networkMode ? { networkMode: service.networkMode } : {}),
+    capAdd: [...service.capAdd],
+    capDrop: [...service.capDrop],
+    devices: service.devices.map((d) => ({ hostPath: d.hostPath, containerPath: d.containerPath, permissions: d.permissions })),
+    ...(service.user ? { user: service.user } : {}),
+    ...(service.workingDir ? { workingDir: service.workingDir } : {}),
+    stopGracePeriodMs: service.stopGracePeriodMs,
+    ...(limits.cpus !== undefined ? { nanoCpus: Math.round(limits.cpus * 1e9) } : {}),
+    ...(limits.memoryBytes !== undefined ? { memoryBytes: limits.memoryBytes } : {}),
+    ...(limits.pids !== undefined ? { pidsLimit: limits.pids } : {}),
+  };
+}
+
+function healthcheckField(service: ServiceSpec): { healthcheck?: HealthcheckRequest } {
+  const hc = service.healthcheck;
+  if (!hc) return {};
+  if (hc.disable) return { healthcheck: { test: ['NONE'] } };
+  return {
+    healthcheck: {
+      test: [...hc.test],
+      intervalMs: hc.intervalMs,
+      timeoutMs: hc.timeoutMs,
+      retries: hc.retries,
+      startPeriodMs: hc.startPeriodMs,
+    },
+  };
+}
+
+/** Whether replicas of this service report health (and so can satisfy `service_healthy`). */
+export function hasHealthcheck(service: ServiceSpec): boolean {
+  return service.healthcheck !== undefined && !service.healthcheck.disable && service.healthcheck.test[0] !== 'NONE';
+}

@@ -1,0 +1,59 @@
+/**
+ * Labels every container we create carries. They are the only link between an engine container
+ * and desired state, so a restarted daemon can find, adopt or remove its containers without any
+ * local bookkeeping.
+ */
+export const LABEL_STACK = 'constellation.stack';
+export const LABEL_SERVICE = 'constellation.service';
+export const LABEL_SLOT = 'constellation.slot';
+export const LABEL_SPEC_HASH = 'constellation.spec-hash';
+export const LABEL_NODE = 'constellation.node';
+
+export interface SlotIdentity {
+  readonly stack: string;
+  readonly service: string;
+  /** Replica slot, 1-based. */
+  readonly slot: number;
+}
+
+export function containerName(id: SlotIdentity): string {
+  return `${id.stack}_${id.service}_${id.slot}`;
+}
+
+export function containerLabels(id: SlotIdentity, specHash: string, nodeId: string): Record<string, string> {
+  return {
+    [LABEL_STACK]: id.stack,
+    [LABEL_SERVICE]: id.service,
+    [LABEL_SLOT]: String(id.slot),
+    [LABEL_SPEC_HASH]: specHash,
+    [LABEL_NODE]: nodeId,
+  };
+}
+
+/** The label filter that selects every container this node agent manages. */
+export function nodeSelector(nodeId: string): Record<string, string> {
+  return { [LABEL_NODE]: nodeId };
+}
+
+export interface ParsedLabels extends SlotIdentity {
+  readonly specHash: string;
+  readonly nodeId: string;
+}
+
+/** Reads our labels back; undefined when the container is not one of ours (or was tampered with). */
+export function parseLabels(labels: Readonly<Record<string, string>>): ParsedLabels | undefined {
+  const stack = labels[LABEL_STACK];
+  const service = labels[LABEL_SERVICE];
+  const slotText = labels[LABEL_SLOT];
+  const specHash = labels[LABEL_SPEC_HASH];
+  const nodeId = labels[LABEL_NODE];
+  if (!stack || !service || !slotText || !specHash || !nodeId) return undefined;
+  const slot = Number(slotText);
+  if (!Number.isInteger(slot) || slot < 1) return undefined;
+  return { stack, service, slot, specHash, nodeId };
+}
+
+/** Engines report names with a leading slash ("/web_1"); we compare without it. */
+export function normalizeName(name: string): string {
+  return name.startsWith('/') ? name.slice(1) : name;
+}

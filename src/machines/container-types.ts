@@ -1,0 +1,54 @@
+import type { RestartPolicySpec } from '../compose/types.ts';
+import type { ContainerState, CreateContainerRequest, HealthState, RuntimeErrorCode } from '../seams/container-runtime.ts';
+
+/**
+ * Types shared by the container machine and the actor that performs its effects. Effects resolve
+ * with a result object instead of rejecting, and every result carries the time it completed, so
+ * the machine can make time-based decisions (restart windows) without reading a clock.
+ */
+export type EffectResult<T> =
+  | { readonly ok: true; readonly value: T; readonly atMs: number }
+  | { readonly ok: false; readonly code: RuntimeErrorCode | 'unknown'; readonly message: string; readonly atMs: number };
+
+/** What the engine says right after a start: a process may exit before we even look. */
+export interface StartObservation {
+  readonly state: ContainerState;
+  readonly health: HealthState;
+  readonly exitCode?: number;
+}
+
+export interface ContainerMachineInput {
+  /** `<stack>_<service>_<slot>`; identifies the replica for the parent. */
+  readonly name: string;
+  /** Absent for containers we only adopt in order to remove them (orphans). */
+  readonly request?: CreateContainerRequest;
+  readonly restartPolicy: RestartPolicySpec;
+  readonly hasHealthcheck: boolean;
+  readonly stopGracePeriodMs: number;
+}
+
+export type ContainerPhase =
+  | 'pending' | 'creating' | 'starting' | 'running' | 'exited' | 'backoff' | 'engine-backoff'
+  | 'failed' | 'stopping' | 'removing' | 'removed';
+
+/** Sent to the parent on every state entry: the supervisor's whole view of a replica. */
+export interface ContainerReport {
+  readonly type: 'container.report';
+  readonly name: string;
+  readonly phase: ContainerPhase;
+  readonly health: HealthState;
+  readonly containerId?: string;
+  readonly exitCode?: number;
+  readonly restarts: number;
+  readonly message?: string;
+}
+
+export type ContainerEvent =
+  | { readonly type: 'START' }
+  | { readonly type: 'ADOPT'; readonly containerId: string; readonly state: ContainerState; readonly health: HealthState; readonly exitCode?: number; readonly atMs: number }
+  | { readonly type: 'EXITED'; readonly exitCode: number; readonly atMs: number }
+  | { readonly type: 'HEALTH'; readonly health: HealthState }
+  /** The container no longer exists in the engine (removed behind our back). */
+  | { readonly type: 'GONE' }
+  /** Desired state no longer wants this replica: stop and remove it. */
+  | { readonly type: 'REMOVE' };

@@ -1,0 +1,331 @@
+import { assign, fromPromise, setup } from 'xstate';
+import type { RestartPolicySpec } from '../compose/types.ts';
+import type { CreateContainerRequest, HealthState } from '../seams/container-runtime.ts';
+import { decideRestart } from '../agent/restart-policy.ts';
+import { engineRetryDelayMs } from '../agent/backoff.ts';
+import type { ContainerEvent, ContainerMachineInput, ContainerPhase, EffectResult, StartObservation } from './container-types.ts';
+
+/**
+ * The lifecycle of one replica. Pure: the engine calls are invoked actors declared here as
+ * placeholders and supplied by src/actors/container-actor.ts through `.provide({ actors })`;
+ * reports to the parent go through the `report` action, also supplied by the actor. Time only
+ * enters through event payloads and effect results (`atMs`), and waits are named `after` delays,
+ * so the injected clock drives them.
+ *
+ *   pending ─START─► creating ─► starting ─► running{none|starting|healthy|unhealthy}
+ *      │ADOPT                                   │EXITED
+ *      ▼                                        ▼
+ *   (running | exited | starting)             exited ──restart allowed──► backoff ─► starting
+ *                                               └──policy exhausted──► failed
+ *   any live state ─REMOVE─► stopping ─► removing ─► removed (final)
+ *   engine unavailable ─► engine-backoff ─► creating | starting
+ */
+export interface ContainerContext {
+  readonly name: string;
+  readonly request?: CreateContainerRequest;
+  readonly restartPolicy: RestartPolicySpec;
+  readonly hasHealthcheck: boolean;
+  readonly stopGracePeriodMs: number;
+  containerId?: string;
+  health: HealthState;
+  exitCode?: number;
+  /** When the last exit (or failed start) happened, by the clock of whoever reported it. */
+  lastExitAtMs: number;
+  /** Times of restarts performed, for max_attempts inside window. */
+  restartTimesMs: number[];
+  restartDelayMs: number;
+  /** Consecutive engine failures, for the engine back-off. */
+  engineFailures: number;
+  message?: string;
+}
+
+/** Errors no retry can fix: the user must change the spec. */
+const PERMANENT_CREATE_ERRORS = new Set(['image_not_found', 'invalid_request']);
+
+function notProvided(name: string) {
+  // Placeholders keep the machine runnable on its own (graph tests); the actor supplies the real ones.
+  return fromPromise<never, unknown>(() => Promise.reject(new Error(`${name} is not provided`)));
+}
+
+type Failure = Extract<EffectResult<unknown>, { ok: false }>;
+
+export const containerMachine = setup({
+  types: {
+    context: {} as ContainerContext,
+    events: {} as ContainerEvent,
+    input: {} as ContainerMachineInput,
+    output: {} as { name: string; containerId?: string },
+  },
+  actors: {
+    createContainer: notProvided('createContainer') as unknown as ReturnType<typeof fromPromise<EffectResult<string>, CreateContainerRequest | undefined>>,
+    startContainer: notProvided('startContainer') as unknown as ReturnType<typeof fromPromise<EffectResult<StartObservation>, { containerId: string }>>,
+    stopContainer: notProvided('stopContainer') as unknown as ReturnType<typeof fromPromise<EffectResult<void>, { containerId: string; gracePeriodMs: number }>>,
+    removeContainer: notProvided('removeContainer') as unknown as ReturnType<typeof fromPromise<EffectResult<void>, { containerId: string }>>,
+  },
+  actions: {
+    /** Supplied by the actor (sendParent); a no-op here so the machine runs alone in tests. */
+    report: (_args, _params: { phase: ContainerPhase }) => {},
+    recordRestart: assign(({ context }) => {
+      const decision = decideRestart(context.restartPolicy, context.exitCode, context.restartTimesMs, context.lastExitAtMs);
+      if (!decision.restart) return {};
+      return { restartTimesMs: [...context.restartTimesMs, context.lastExitAtMs], restartDelayMs: decision.delayMs };
+    }),
+    clearContainer: assign({ containerId: undefined, health: 'none' as HealthState }),
+  },
+  guards: {
+    hasContainer: ({ context }) => context.containerId !== undefined,
+    hasHealthcheck: ({ context }) => context.hasHealthcheck,
+    restartAllowed: ({ context }) => decideRestart(context.restartPolicy, context.exitCode, context.restartTimesMs, context.lastExitAtMs).restart,
+    attemptsExhausted: ({ context }) => {
+      const decision = decideRestart(context.restartPolicy, context.exitCode, context.restartTimesMs, context.lastExitAtMs);
+      return !decision.restart && decision.reason === 'max-attempts';
+    },
+  },
+  delays: {
+    restartDelay: ({ context }) => context.restartDelayMs,
+    engineRetryDelay: ({ context }) => engineRetryDelayMs(context.engineFailures),
+  },
+}).createMachine({
+  id: 'container',
+  context: ({ input }) => ({
+    name: input.name,
+    ...(input.request ? { request: input.request } : {}),
+    restartPolicy: input.restartPolicy,
+    hasHealthcheck: input.hasHealthcheck,
+    stopGracePeriodMs: input.stopGracePeriodMs,
+    health: 'none',
+    lastExitAtMs: 0,
+    restartTimesMs: [],
+    restartDelayMs: 0,
+    engineFailures: 0,
+  }),
+  initial: 'pending',
+  output: ({ context }) => ({ name: context.name, ...(context.containerId ? { containerId: context.containerId } : {}) }),
+  states: {
+    pending: {
+      entry: { type: 'report', params: { phase: 'pending' } },
+      on: {
+        START: [
+          { guard: ({ context }) => context.request === undefined, target: 'failed', actions: assign({ message: 'no container spec to create from' }) },
+          { target: 'creating' },
+        ],
+        ADOPT: [
+          {
+            guard: ({ event }) => event.state === 'running' || event.state === 'restarting' || event.state === 'paused',
+            target: 'running',
+            actions: assign(({ event }) => ({ containerId: event.containerId, health: event.health })),
+          },
+          {
+            guard: ({ event }) => event.state === 'created',
+            target: 'starting',
+            actions: assign(({ event }) => ({ containerId: event.containerId })),
+          },
+          {
+            // Exited (or dead) while nobody watched: judge it by the restart policy as if it just exited.
+            target: 'exited',
+            actions: assign(({ event }) => ({ containerId: event.containerId, exitCode: event.exitCode ?? -1, lastExitAtMs: event.atMs })),
+          },
+        ],
+        REMOVE: { target: 'removed' },
+      },
+    },
+    creating: {
+      entry: { type: 'report', params: { phase: 'creating' } },
+      invoke: {
+        id: 'create',
+        src: 'createContainer',
+        input: ({ context }) => context.request,
+        onDone: [
+          {
+            guard: ({ event }) => event.output.ok,
+            target: 'starting',
+            actions: assign(({ event }) => ({ containerId: event.output.ok ? event.output.value : undefined, engineFailures: 0, message: undefined })),
+          },
+          {
+            guard: ({ event }) => !event.output.ok && PERMANENT_CREATE_ERRORS.has(event.output.code),
+            target: 'failed',
+            actions: assign(({ event }) => ({ message: (event.output as Failure).message })),
+          },
+          {
+            target: 'engine-backoff',
+            actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: (event.output as Failure).message })),
+          },
+        ],
+        onError: {
+          target: 'engine-backoff',
+          actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: String(event.error) })),
+        },
+      },
+      on: {
+        // The create call may still complete; engine-backoff → removing cleans up whatever it made
+        // only if we know the id, so let the planner's orphan sweep remove a late arrival.
+        REMOVE: { target: 'removed' },
+      },
+    },
+    starting: {
+      entry: { type: 'report', params: { phase: 'starting' } },
+      invoke: {
+        id: 'start',
+        src: 'startContainer',
+        input: ({ context }) => ({ containerId: context.containerId ?? '' }),
+        onDone: [
+          {
+            guard: ({ event }) => event.output.ok && event.output.value.state !== 'exited' && event.output.value.state !== 'dead',
+            target: 'running',
+            actions: assign(({ event }) => ({ engineFailures: 0, message: undefined, health: event.output.ok ? event.output.value.health : 'none' })),
+          },
+          {
+            guard: ({ event }) => event.output.ok,
+            target: 'exited',
+            actions: assign(({ event }) => ({ engineFailures: 0, exitCode: event.output.ok ? (event.output.value.exitCode ?? -1) : -1, lastExitAtMs: event.output.atMs })),
+          },
+          {
+            guard: ({ event }) => !event.output.ok && event.output.code === 'engine_unavailable',
+            target: 'engine-backoff',
+            actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: (event.output as Failure).message })),
+          },
+          {
+            guard: ({ event }) => !event.output.ok && event.output.code === 'not_found',
+            target: 'removed',
+            actions: ['clearContainer', assign({ message: 'container disappeared before it started' })],
+          },
+          {
+            // The engine refused to start the process (bad command, missing mount…): a failed start
+            // counts like a crash, so the restart policy decides.
+            target: 'exited',
+            actions: assign(({ event }) => ({ exitCode: undefined, lastExitAtMs: event.output.atMs, message: (event.output as Failure).message })),
+          },
+        ],
+        onError: {
+          target: 'engine-backoff',
+          actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: String(event.error) })),
+        },
+      },
+      on: {
+        EXITED: { target: 'exited', actions: assign(({ event }) => ({ exitCode: event.exitCode, lastExitAtMs: event.atMs })) },
+        GONE: { target: 'removed', actions: 'clearContainer' },
+        REMOVE: { target: 'stopping' },
+      },
+    },
+    running: {
+      // Each health sub-state reports on entry, so a health change reaches the parent too.
+      initial: 'unknown',
+      states: {
+        // Chooses the health sub-state from what we know; never rests here.
+        unknown: {
+          always: [
+            { guard: ({ context }) => context.health === 'healthy', target: 'healthy' },
+            { guard: ({ context }) => context.health === 'unhealthy', target: 'unhealthy' },
+            { guard: 'hasHealthcheck', target: 'starting' },
+            { target: 'none' },
+          ],
+        },
+        none: { entry: [assign({ health: 'none' as HealthState }), { type: 'report', params: { phase: 'running' } }] },
+        starting: { entry: [assign({ health: 'starting' as HealthState }), { type: 'report', params: { phase: 'running' } }] },
+        healthy: { entry: [assign({ health: 'healthy' as HealthState }), { type: 'report', params: { phase: 'running' } }] },
+        unhealthy: { entry: [assign({ health: 'unhealthy' as HealthState }), { type: 'report', params: { phase: 'running' } }] },
+      },
+      on: {
+        HEALTH: [
+          { guard: ({ event }) => event.health === 'healthy', target: '.healthy' },
+          { guard: ({ event }) => event.health === 'unhealthy', target: '.unhealthy' },
+          { guard: ({ event }) => event.health === 'starting', target: '.starting' },
+          { target: '.none' },
+        ],
+        EXITED: { target: 'exited', actions: assign(({ event }) => ({ exitCode: event.exitCode, lastExitAtMs: event.atMs, health: 'none' as HealthState })) },
+        GONE: { target: 'removed', actions: ['clearContainer', assign({ message: 'container disappeared from the engine' })] },
+        REMOVE: { target: 'stopping' },
+      },
+    },
+    exited: {
+      entry: { type: 'report', params: { phase: 'exited' } },
+      always: [
+        { guard: 'restartAllowed', target: 'backoff', actions: 'recordRestart' },
+        {
+          guard: 'attemptsExhausted',
+          target: 'failed',
+          actions: assign(({ context }) => ({ message: `gave up after ${context.restartTimesMs.length} restarts (restart_policy.max_attempts)` })),
+        },
+      ],
+      on: {
+        GONE: { target: 'removed', actions: 'clearContainer' },
+        REMOVE: [{ guard: 'hasContainer', target: 'removing' }, { target: 'removed' }],
+      },
+    },
+    backoff: {
+      entry: { type: 'report', params: { phase: 'backoff' } },
+      after: {
+        restartDelay: [{ guard: 'hasContainer', target: 'starting' }, { target: 'creating' }],
+      },
+      on: {
+        GONE: { target: 'removed', actions: 'clearContainer' },
+        REMOVE: [{ guard: 'hasContainer', target: 'removing' }, { target: 'removed' }],
+      },
+    },
+    'engine-backoff': {
+      entry: { type: 'report', params: { phase: 'engine-backoff' } },
+      after: {
+        engineRetryDelay: [{ guard: 'hasContainer', target: 'starting' }, { target: 'creating' }],
+      },
+      on: {
+        REMOVE: [{ guard: 'hasContainer', target: 'stopping' }, { target: 'removed' }],
+      },
+    },
+    failed: {
+      entry: { type: 'report', params: { phase: 'failed' } },
+      on: {
+        GONE: { target: 'removed', actions: 'clearContainer' },
+        REMOVE: [{ guard: 'hasContainer', target: 'removing' }, { target: 'removed' }],
+      },
+    },
+    stopping: {
+      entry: { type: 'report', params: { phase: 'stopping' } },
+      invoke: {
+        id: 'stop',
+        src: 'stopContainer',
+        input: ({ context }) => ({ containerId: context.containerId ?? '', gracePeriodMs: context.stopGracePeriodMs }),
+        // Whatever the stop said, removal (forced) is the next step; it reports its own failure.
+        onDone: { target: 'removing' },
+        onError: { target: 'removing' },
+      },
+      on: {
+        GONE: { target: 'removed', actions: 'clearContainer' },
+      },
+    },
+    removing: {
+      entry: { type: 'report', params: { phase: 'removing' } },
+      invoke: {
+        id: 'remove',
+        src: 'removeContainer',
+        input: ({ context }) => ({ containerId: context.containerId ?? '' }),
+        onDone: [
+          { guard: ({ event }) => event.output.ok || event.output.code === 'not_found', target: 'removed' },
+          {
+            target: 'remove-backoff',
+            actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: (event.output as Failure).message })),
+          },
+        ],
+        onError: {
+          target: 'remove-backoff',
+          actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: String(event.error) })),
+        },
+      },
+      on: {
+        GONE: { target: 'removed', actions: 'clearContainer' },
+      },
+    },
+    'remove-backoff': {
+      entry: { type: 'report', params: { phase: 'removing' } },
+      after: { engineRetryDelay: { target: 'removing' } },
+      on: {
+        GONE: { target: 'removed', actions: 'clearContainer' },
+      },
+    },
+    removed: {
+      entry: { type: 'report', params: { phase: 'removed' } },
+      type: 'final',
+    },
+  },
+});
+
+export type ContainerMachine = typeof containerMachine;
