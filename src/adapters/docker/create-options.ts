@@ -1,0 +1,74 @@
+import type { ContainerCreateOptions } from 'dockerode';
+import type { CreateContainerRequest, HealthcheckRequest, PortBinding } from '../../seams/container-runtime.ts';
+
+const nanosecondsPerMs = 1_000_000;
+
+function portKey(port: PortBinding): string {
+  return `${port.target}/${port.protocol}`;
+}
+
+function healthcheckOptions(healthcheck: HealthcheckRequest): NonNullable<ContainerCreateOptions['Healthcheck']> {
+  // The engine wants durations in nanoseconds; 0 means "inherit the image's value".
+  return {
+    Test: [...healthcheck.test],
+    ...(healthcheck.intervalMs !== undefined ? { Interval: healthcheck.intervalMs * nanosecondsPerMs } : {}),
+    ...(healthcheck.timeoutMs !== undefined ? { Timeout: healthcheck.timeoutMs * nanosecondsPerMs } : {}),
+    ...(healthcheck.retries !== undefined ? { Retries: healthcheck.retries } : {}),
+    ...(healthcheck.startPeriodMs !== undefined ? { StartPeriod: healthcheck.startPeriodMs * nanosecondsPerMs } : {}),
+  };
+}
+
+/**
+ * The engine's create body for one request. Restarts are left to the node agent (RestartPolicy
+ * "no"): it honours compose's restart_policy with its own backoff and must see every exit.
+ */
+export function toCreateOptions(request: CreateContainerRequest): ContainerCreateOptions {
+  const exposedPorts: Record<string, object> = {};
+  const portBindings: Record<string, { HostPort: string; HostIp?: string }[]> = {};
+  for (const port of request.ports) {
+    const key = portKey(port);
+    exposedPorts[key] = {};
+    // A target without a published port is published on a port the engine picks, as compose does.
+    const binding = {
+      HostPort: port.published === undefined ? '' : String(port.published),
+      ...(port.hostIp !== undefined ? { HostIp: port.hostIp } : {}),
+    };
+    (portBindings[key] ??= []).push(binding);
+  }
+  return {
+    name: request.name,
+    Image: request.image,
+    ...(request.command !== undefined ? { Cmd: [...request.command] } : {}),
+    ...(request.entrypoint !== undefined ? { Entrypoint: [...request.entrypoint] } : {}),
+    Env: Object.entries(request.env).map(([key, value]) => `${key}=${value}`),
+    Labels: { ...request.labels },
+    ...(request.ports.length > 0 ? { ExposedPorts: exposedPorts } : {}),
+    ...(request.healthcheck !== undefined ? { Healthcheck: healthcheckOptions(request.healthcheck) } : {}),
+    ...(request.user !== undefined ? { User: request.user } : {}),
+    ...(request.workingDir !== undefined ? { WorkingDir: request.workingDir } : {}),
+    // The engine counts the stop timeout in whole seconds; round up so the grace period is never cut short.
+    ...(request.stopGracePeriodMs !== undefined ? { StopTimeout: Math.ceil(request.stopGracePeriodMs / 1000) } : {}),
+    HostConfig: {
+      ...(request.ports.length > 0 ? { PortBindings: portBindings } : {}),
+      Mounts: request.mounts.map((mount) => ({
+        Type: mount.type,
+        Target: mount.target,
+        ReadOnly: mount.readOnly,
+        // Empty means an anonymous volume, or nothing for tmpfs (which refuses a source).
+        Source: mount.source ?? '',
+      })),
+      ...(request.networkMode !== undefined ? { NetworkMode: request.networkMode } : {}),
+      CapAdd: [...request.capAdd],
+      CapDrop: [...request.capDrop],
+      Devices: request.devices.map((device) => ({
+        PathOnHost: device.hostPath,
+        PathInContainer: device.containerPath,
+        CgroupPermissions: device.permissions,
+      })),
+      ...(request.nanoCpus !== undefined ? { NanoCpus: request.nanoCpus } : {}),
+      ...(request.memoryBytes !== undefined ? { Memory: request.memoryBytes } : {}),
+      ...(request.pidsLimit !== undefined ? { PidsLimit: request.pidsLimit } : {}),
+      RestartPolicy: { Name: 'no' },
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { createDockerRuntime, DockerodeRuntime } from './dockerode-runtime.ts';
+export { dockerOptionsFor } from './docker-host.ts';
