@@ -3,6 +3,8 @@ import { PassThrough } from 'node:stream';
 import Dockerode from 'dockerode';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createDockerRuntime } from '../../src/adapters/docker/dockerode-runtime.ts';
+import { eventually } from '../support/eventually.ts';
+import { TEST_IMAGE_INDEX_HTML } from '../support/test-image.ts';
 import { RuntimeError, type CreateContainerRequest } from '../../src/seams/container-runtime.ts';
 
 const socketPath = inject('dockerSocket');
@@ -179,6 +181,20 @@ describe('dockerode runtime: container lifecycle', () => {
     const nowhere = createDockerRuntime(`unix://${socketPath}.absent`);
     await expect(nowhere.ping()).rejects.toMatchObject({ code: 'engine_unavailable', operation: 'ping' });
     await expect(nowhere.list({})).rejects.toMatchObject({ code: 'engine_unavailable', operation: 'list' });
+  });
+
+  it('runs the test image: httpd serves /www/index.html to another container', async () => {
+    const server = await runtime.create(request());
+    await runtime.start(server);
+    const address = (await engine.getContainer(server).inspect()).NetworkSettings.IPAddress;
+    expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    const client = await runtime.create(request({ command: ['sleep', '600'] }));
+    await runtime.start(client);
+    const page = await eventually(async () => (await exec(client, ['wget', '-q', '-O', '-', `http://${address}/`])).stdout, {
+      timeoutMs: 10_000,
+      what: `httpd on ${address} to serve /www/index.html`,
+    });
+    expect(page).toBe(TEST_IMAGE_INDEX_HTML);
   });
 
   it('ensureImage on a present image returns without pulling', async () => {
