@@ -186,7 +186,7 @@ describe('dockerode runtime: container lifecycle', () => {
   it('runs the test image: httpd serves /www/index.html to another container', async () => {
     const server = await runtime.create(request());
     await runtime.start(server);
-    const address = (await engine.getContainer(server).inspect()).NetworkSettings.IPAddress;
+    const address = (await engine.getContainer(server).inspect()).NetworkSettings.Networks.bridge?.IPAddress;
     expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     const client = await runtime.create(request({ command: ['sleep', '600'] }));
     await runtime.start(client);
