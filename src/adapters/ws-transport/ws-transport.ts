@@ -1,0 +1,376 @@
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { cryptoRandom } from '../crypto-random.ts';
+import type { Random } from '../../seams/random.ts';
+import type { NodeId, Transport } from '../../seams/transport.ts';
+import { backoffDelayMs, type BackoffOptions } from './backoff.ts';
+import {
+  clientProof, MAX_HANDSHAKE_FRAME_BYTES, newNonce, parseChallenge, parseHello, parseWelcome, proofsMatch, PROTOCOL, serverProof,
+  type Challenge, type Hello, type Welcome,
+} from './handshake.ts';
+import type { FrameValidation } from './raft-message-schema.ts';
+import { zeroCounters, type TransportCounters } from './transport-counters.ts';
+
+/** The subset of a pino logger the transport uses. */
+export interface TransportLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  debug(object: object, message: string): void;
+}
+
+export interface WsTransportOptions<M> {
+  readonly self: NodeId;
+  /** Loopback unless told otherwise: exposing the port is an explicit choice. */
+  readonly listenHost?: string;
+  /** 0 picks a free port; read it back with `port()`. */
+  readonly listenPort: number;
+  /** Peer id → "host:port". Our own id, if present, is ignored. */
+  readonly peers: Readonly<Record<NodeId, string>>;
+  readonly secret: string;
+  /** Schema check of every decoded frame. */
+  readonly validate: (value: unknown) => FrameValidation<M>;
+  /** Sender and recipient named inside a message; checked against the authenticated peer. */
+  readonly addressOf?: (message: M) => { readonly from: NodeId; readonly to: NodeId };
+  /** Largest accepted frame; a bigger one closes the connection (ws answers 1009). */
+  readonly maxPayloadBytes?: number;
+  /** An unauthenticated connection is closed after this long. */
+  readonly authTimeoutMs?: number;
+  readonly backoff?: BackoffOptions;
+  /** send() drops a message while this much is already queued on the socket. */
+  readonly maxBufferedBytes?: number;
+  readonly random?: Random;
+  readonly logger?: TransportLogger;
+}
+
+const PATH = '/raft';
+const DEFAULTS = {
+  listenHost: '127.0.0.1',
+  maxPayloadBytes: 64 * 1024 * 1024,
+  authTimeoutMs: 2000,
+  backoff: { initialDelayMs: 50, maxDelayMs: 2000 },
+  maxBufferedBytes: 32 * 1024 * 1024,
+};
+
+const silentLogger: TransportLogger = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+
+interface OutboundPeer {
+  readonly id: NodeId;
+  address: string;
+  socket: WebSocket | undefined;
+  authenticated: boolean;
+  attempt: number;
+  redialTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+function rawToText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+function rawLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data.byteLength;
+}
+
+export class TransportStartError extends Error {
+  readonly code = 'TRANSPORT_LISTEN_FAILED';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransportStartError';
+  }
+}
+
+/**
+ * Transport over WebSockets. Each member listens for its peers and dials each of them; a member
+ * sends on the connection it dialed and receives on the connections it accepted, so there is
+ * never a race over which of two connections between a pair wins. Both directions authenticate
+ * with the cluster secret (see handshake.ts) before any message moves. Nothing a peer sends can
+ * throw out of here: bad frames are dropped and counted.
+ */
+export class WsTransport<M> implements Transport<M> {
+  readonly self: NodeId;
+  readonly counters: TransportCounters = zeroCounters();
+
+  private readonly options: WsTransportOptions<M>;
+  private readonly maxPayloadBytes: number;
+  private readonly authTimeoutMs: number;
+  private readonly backoff: BackoffOptions;
+  private readonly maxBufferedBytes: number;
+  private readonly random: Random;
+  private readonly logger: TransportLogger;
+  private readonly server: WebSocketServer;
+  private readonly outbound = new Map<NodeId, OutboundPeer>();
+  private readonly inbound = new Map<NodeId, WebSocket>();
+  private readonly accepted = new Set<WebSocket>();
+  private handler: ((from: NodeId, message: M) => void) | undefined;
+  private closed = false;
+
+  private constructor(options: WsTransportOptions<M>, server: WebSocketServer) {
+    this.options = options;
+    this.self = options.self;
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes;
+    this.authTimeoutMs = options.authTimeoutMs ?? DEFAULTS.authTimeoutMs;
+    this.backoff = options.backoff ?? DEFAULTS.backoff;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes;
+    this.random = options.random ?? cryptoRandom;
+    this.logger = options.logger ?? silentLogger;
+    this.server = server;
+    server.on('connection', (socket, request) => this.accept(socket, request));
+    server.on('error', (error) => this.logger.warn({ err: error }, 'raft transport server error'));
+    for (const [id, address] of Object.entries(options.peers)) if (id !== this.self) this.setPeer(id, address);
+  }
+
+  /** Listens, then starts dialing every peer. Rejects with a clear error when the port is taken. */
+  static async start<M>(options: WsTransportOptions<M>): Promise<WsTransport<M>> {
+    if (options.secret.length === 0) throw new TransportStartError('the cluster secret is empty; every member needs the same non-empty secret');
+    const host = options.listenHost ?? DEFAULTS.listenHost;
+    const server = new WebSocketServer({ host, port: options.listenPort, path: PATH, maxPayload: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error): void => {
+        server.off('listening', onListening);
+        reject(new TransportStartError(`raft transport of ${options.self} cannot listen on ${host}:${options.listenPort}: ${error.message}`, { cause: error }));
+      };
+      const onListening = (): void => {
+        server.off('error', onError);
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+    });
+    return new WsTransport(options, server);
+  }
+
+  /** The bound port (useful with listenPort 0). */
+  port(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  /** Peers we can send to right now. */
+  connectedPeers(): NodeId[] {
+    return [...this.outbound.values()].filter((peer) => peer.authenticated).map((peer) => peer.id);
+  }
+
+  /** Peers whose authenticated connection to us is open. */
+  inboundPeers(): NodeId[] {
+    return [...this.inbound.keys()];
+  }
+
+  onMessage(handler: (from: NodeId, message: M) => void): () => void {
+    this.handler = handler;
+    return () => {
+      if (this.handler === handler) this.handler = undefined;
+    };
+  }
+
+  send(to: NodeId, message: M): void {
+    const peer = this.outbound.get(to);
+    const socket = peer?.socket;
+    if (!peer?.authenticated || !socket || socket.readyState !== WebSocket.OPEN) {
+      this.counters.sendDroppedNotConnected++;
+      return;
+    }
+    if (socket.bufferedAmount > this.maxBufferedBytes) {
+      this.counters.sendDroppedBackpressure++;
+      return;
+    }
+    socket.send(JSON.stringify(message));
+    this.counters.sent++;
+  }
+
+  /** Adds a peer or changes its address (membership changes); redials at once. */
+  setPeer(id: NodeId, address: string): void {
+    if (this.closed || id === this.self) return;
+    const existing = this.outbound.get(id);
+    if (existing) {
+      if (existing.address === address) return;
+      existing.address = address;
+      existing.socket?.terminate();
+      return;
+    }
+    const peer: OutboundPeer = { id, address, socket: undefined, authenticated: false, attempt: 0, redialTimer: undefined };
+    this.outbound.set(id, peer);
+    this.dial(peer);
+  }
+
+  removePeer(id: NodeId): void {
+    const peer = this.outbound.get(id);
+    if (!peer) return;
+    this.outbound.delete(id);
+    clearTimeout(peer.redialTimer);
+    peer.socket?.terminate();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.handler = undefined;
+    for (const id of [...this.outbound.keys()]) this.removePeer(id);
+    for (const socket of this.accepted) socket.terminate();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  // ---- outbound: dial, authenticate the server, then send on this socket ----
+
+  private dial(peer: OutboundPeer): void {
+    if (this.closed || this.outbound.get(peer.id) !== peer) return;
+    peer.redialTimer = undefined;
+    this.counters.dialAttempts++;
+    const url = `ws://${peer.address}${PATH}`;
+    const socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: MAX_HANDSHAKE_FRAME_BYTES, handshakeTimeout: this.authTimeoutMs });
+    peer.socket = socket;
+    peer.authenticated = false;
+    let challenge: Challenge | undefined;
+    let clientNonce = '';
+    const authTimer = setTimeout(() => {
+      this.counters.authTimeouts++;
+      this.logger.warn({ peer: peer.id, url }, 'raft peer did not complete the handshake in time; redialing');
+      socket.terminate();
+    }, this.authTimeoutMs);
+
+    const fail = (why: string): void => {
+      this.counters.authFailures++;
+      this.logger.warn({ peer: peer.id, url, why }, 'raft peer failed authentication');
+      socket.close(1008, 'authentication failed');
+    };
+
+    socket.on('message', (data, isBinary) => {
+      if (peer.authenticated) return; // the accepting side sends nothing after "welcome"
+      const text = isBinary ? '' : rawToText(data);
+      if (!challenge) {
+        challenge = parseChallenge(text);
+        if (!challenge) return fail('malformed challenge');
+        if (challenge.serverId !== peer.id) return fail(`expected member ${peer.id} at ${peer.address} but ${challenge.serverId} answered`);
+        clientNonce = newNonce();
+        const hello: Hello = { kind: 'hello', clientId: this.self, serverId: peer.id, clientNonce, proof: clientProof(this.options.secret, challenge.serverNonce, clientNonce, this.self, peer.id) };
+        socket.send(JSON.stringify(hello));
+        return;
+      }
+      const welcome = parseWelcome(text);
+      if (!welcome || !proofsMatch(serverProof(this.options.secret, challenge.serverNonce, clientNonce, peer.id, this.self), welcome.proof)) return fail('server proof does not match the cluster secret');
+      clearTimeout(authTimer);
+      peer.authenticated = true;
+      peer.attempt = 0;
+      this.counters.outboundAuthenticated++;
+      this.logger.info({ peer: peer.id, url }, 'raft peer connected');
+    });
+    socket.on('error', (error) => {
+      this.counters.socketErrors++;
+      this.logger.debug({ peer: peer.id, url, err: error.message }, 'raft peer connection error');
+    });
+    socket.on('close', () => {
+      clearTimeout(authTimer);
+      if (peer.socket !== socket) return;
+      if (peer.authenticated) this.logger.info({ peer: peer.id }, 'raft peer disconnected');
+      peer.socket = undefined;
+      peer.authenticated = false;
+      this.scheduleRedial(peer);
+    });
+  }
+
+  private scheduleRedial(peer: OutboundPeer): void {
+    if (this.closed || this.outbound.get(peer.id) !== peer || peer.redialTimer) return;
+    const delayMs = backoffDelayMs(peer.attempt++, this.backoff, this.random);
+    peer.redialTimer = setTimeout(() => this.dial(peer), delayMs);
+  }
+
+  // ---- inbound: challenge the dialer, then receive its messages ----
+
+  private accept(socket: WebSocket, request: IncomingMessage): void {
+    if (this.closed) {
+      socket.terminate();
+      return;
+    }
+    this.accepted.add(socket);
+    const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+    const serverNonce = newNonce();
+    let peerId: NodeId | undefined;
+    const authTimer = setTimeout(() => {
+      this.counters.authTimeouts++;
+      this.logger.warn({ remote }, 'closing raft connection that did not authenticate in time');
+      socket.terminate();
+    }, this.authTimeoutMs);
+    const challenge: Challenge = { kind: 'challenge', protocol: PROTOCOL, serverId: this.self, serverNonce };
+    socket.send(JSON.stringify(challenge));
+
+    socket.on('message', (data, isBinary) => {
+      if (peerId === undefined) {
+        const hello = isBinary || rawLength(data) > MAX_HANDSHAKE_FRAME_BYTES ? undefined : parseHello(rawToText(data));
+        if (!hello) {
+          this.counters.droppedUnauthenticated++;
+          this.logger.warn({ remote }, 'dropping frame from an unauthenticated raft connection and closing it');
+          socket.close(1008, 'authenticate first');
+          return;
+        }
+        const expected = clientProof(this.options.secret, serverNonce, hello.clientNonce, hello.clientId, this.self);
+        if (hello.serverId !== this.self || hello.clientId === this.self || !proofsMatch(expected, hello.proof)) {
+          this.counters.authFailures++;
+          this.logger.warn({ remote, claimed: hello.clientId }, 'raft connection failed authentication (wrong cluster secret or member id)');
+          socket.close(1008, 'authentication failed');
+          return;
+        }
+        clearTimeout(authTimer);
+        peerId = hello.clientId;
+        const welcome: Welcome = { kind: 'welcome', proof: serverProof(this.options.secret, serverNonce, hello.clientNonce, this.self, hello.clientId) };
+        socket.send(JSON.stringify(welcome));
+        const previous = this.inbound.get(peerId);
+        if (previous && previous !== socket) previous.close(1000, 'replaced by a newer connection');
+        this.inbound.set(peerId, socket);
+        this.counters.inboundAuthenticated++;
+        return;
+      }
+      this.receive(peerId, remote, data, isBinary);
+    });
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        this.counters.droppedOversized++;
+        this.logger.warn({ remote, peer: peerId, maxPayloadBytes: this.maxPayloadBytes }, 'dropping oversized raft frame and closing the connection');
+      } else {
+        this.counters.socketErrors++;
+        this.logger.debug({ remote, peer: peerId, err: error.message }, 'raft connection error');
+      }
+    });
+    socket.on('close', () => {
+      clearTimeout(authTimer);
+      this.accepted.delete(socket);
+      if (peerId !== undefined && this.inbound.get(peerId) === socket) this.inbound.delete(peerId);
+    });
+  }
+
+  private receive(peerId: NodeId, remote: string, data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.counters.droppedMalformed++;
+      return;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(rawToText(data));
+    } catch {
+      this.counters.droppedMalformed++;
+      this.logger.warn({ peer: peerId, remote }, 'dropping raft frame that is not JSON');
+      return;
+    }
+    const checked = this.options.validate(value);
+    if (!checked.ok) {
+      this.counters.droppedMalformed++;
+      this.logger.warn({ peer: peerId, remote, error: checked.error }, 'dropping malformed raft frame');
+      return;
+    }
+    if (this.options.addressOf) {
+      const { from, to } = this.options.addressOf(checked.message);
+      if (from !== peerId || to !== this.self) {
+        this.counters.droppedMisaddressed++;
+        this.logger.warn({ peer: peerId, from, to }, 'dropping raft message whose sender or recipient does not match the connection');
+        return;
+      }
+    }
+    this.counters.delivered++;
+    try {
+      this.handler?.(peerId, checked.message);
+    } catch (error) {
+      // A receiver bug must not take the socket (or the process) down with it.
+      this.logger.warn({ peer: peerId, err: error instanceof Error ? error.message : String(error) }, 'raft message handler threw');
+    }
+  }
+}
