@@ -25,6 +25,8 @@ export interface HealthcheckSpec {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly startPeriodMs: number;
+  /** Interval between checks during the start period (Docker API 1.44+); absent = intervalMs. */
+  readonly startIntervalMs?: number;
   readonly disable: boolean;
 }
 
@@ -93,6 +95,8 @@ export interface ServiceSpec {
   readonly user?: string;
   readonly workingDir?: string;
   readonly stopGracePeriodMs: number;
+  /** Signal sent to stop the container (e.g. "SIGINT"); absent = the image's / engine's default. */
+  readonly stopSignal?: string;
   readonly deploy: DeploySpec;
 }
 

@@ -1,0 +1,40 @@
+/**
+ * Every diagnostic code the compose loader emits, so callers and tests can match on them.
+ * Schema codes come from the vendored compose-spec schema; the rest from our own rules.
+ */
+export const composeCodes = {
+  yamlSyntax: 'COMPOSE_YAML_SYNTAX',
+  unknownKey: 'COMPOSE_UNKNOWN_KEY',
+  wrongType: 'COMPOSE_WRONG_TYPE',
+  invalidValue: 'COMPOSE_INVALID_VALUE',
+  notAMapping: 'COMPOSE_NOT_A_MAPPING',
+  noServices: 'COMPOSE_NO_SERVICES',
+  interpolationSyntax: 'COMPOSE_INTERPOLATION_SYNTAX',
+  requiredVariable: 'COMPOSE_REQUIRED_VARIABLE',
+  unsetVariable: 'COMPOSE_UNSET_VARIABLE',
+  dotenvInvalid: 'COMPOSE_DOTENV_INVALID',
+  envFileMissing: 'COMPOSE_ENV_FILE_MISSING',
+  relativePathWithoutWorkingDir: 'COMPOSE_RELATIVE_PATH_WITHOUT_WORKING_DIR',
+  imageMissing: 'COMPOSE_IMAGE_MISSING',
+  buildWithoutImage: 'COMPOSE_BUILD_WITHOUT_IMAGE',
+  buildIgnored: 'COMPOSE_BUILD_IGNORED',
+  containerNameWithReplicas: 'COMPOSE_CONTAINER_NAME_WITH_REPLICAS',
+  unsupportedKey: 'COMPOSE_UNSUPPORTED_KEY',
+  ignoredKey: 'COMPOSE_IGNORED_KEY',
+  invalidPort: 'COMPOSE_INVALID_PORT',
+  invalidVolume: 'COMPOSE_INVALID_VOLUME',
+  undefinedVolume: 'COMPOSE_UNDEFINED_VOLUME',
+  invalidDevice: 'COMPOSE_INVALID_DEVICE',
+  invalidDuration: 'COMPOSE_INVALID_DURATION',
+  invalidSize: 'COMPOSE_INVALID_SIZE',
+  invalidNumber: 'COMPOSE_INVALID_NUMBER',
+  invalidCommand: 'COMPOSE_INVALID_COMMAND',
+  invalidHealthcheck: 'COMPOSE_INVALID_HEALTHCHECK',
+  invalidRestart: 'COMPOSE_INVALID_RESTART',
+  invalidDeploy: 'COMPOSE_INVALID_DEPLOY',
+  dependsOnUnknown: 'COMPOSE_DEPENDS_ON_UNKNOWN',
+  dependsOnCycle: 'COMPOSE_DEPENDS_ON_CYCLE',
+  invalidStackName: 'COMPOSE_INVALID_STACK_NAME',
+} as const;
+
+export type ComposeCode = (typeof composeCodes)[keyof typeof composeCodes];

@@ -1,0 +1,199 @@
+/**
+ * The compose loader: compose YAML (or JSON) text → a normalized StackSpec, or precise
+ * diagnostics. Steps, each reporting at file:line key-path (service):
+ *   1. parse YAML keeping positions;            4. validate against the compose-spec schema;
+ *   2. read `.env` beside the file;              5. normalize each service (short → long forms,
+ *   3. interpolate ${VAR} in every value;           units, cluster support policy);
+ *                                                6. check depends_on and order the services.
+ * It never throws for bad input and has no side effects besides reading `.env` and env_files.
+ *
+ * Environment: variables come from `env` (the caller passes process.env when it wants it; the
+ * daemon passes only what the deploy request carries, so its own environment never leaks into a
+ * stack) and from `.env` next to the file; `env` wins, as the process environment does in Compose.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { checkTopLevelKeys, ignoredVolumeKeys } from './cluster-support.ts';
+import { composeCodes } from './compose-codes.ts';
+import { composeSchemaValidator } from './compose-schema.ts';
+import { dependencyOrder } from './dependency-order.ts';
+import { DiagnosticSink } from './diagnostics.ts';
+import { parseDotenv } from './dotenv.ts';
+import { interpolateDocument } from './interpolate-document.ts';
+import type { VariableLookup } from './interpolate.ts';
+import type { NormalizeContext } from './normalize-context.ts';
+import { normalizeService } from './normalize-service.ts';
+import { schemaDiagnostics } from './schema-diagnostics.ts';
+import { resolveStackName } from './stack-name.ts';
+import type { ComposeDiagnostic, ServiceSpec, StackSpec } from './types.ts';
+import { parseYamlSource, type KeyPath, type YamlSource } from './yaml-source.ts';
+
+export { formatDiagnostic } from './diagnostics.ts';
+export { composeCodes } from './compose-codes.ts';
+
+export interface LoadComposeOptions {
+  readonly content: string;
+  /** Used in messages, to find `.env`, and as the default working directory (its folder). */
+  readonly file?: string;
+  /** Relative bind mounts and env_files resolve against this; defaults to the file's folder. */
+  readonly workingDir?: string;
+  readonly stackName?: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** For "~" in bind mounts; defaults to the current user's home directory. */
+  readonly homeDir?: string;
+}
+
+export type LoadComposeResult =
+  | { readonly ok: true; readonly stack: StackSpec; readonly warnings: ComposeDiagnostic[] }
+  | { readonly ok: false; readonly errors: ComposeDiagnostic[]; readonly warnings: ComposeDiagnostic[] };
+
+export function loadCompose(options: LoadComposeOptions): LoadComposeResult {
+  try {
+    return load(options);
+  } catch (error) {
+    // A loader bug must not take the daemon down with it; report it like any other problem.
+    return {
+      ok: false,
+      warnings: [],
+      errors: [{
+        severity: 'error',
+        code: 'COMPOSE_INTERNAL_ERROR',
+        message: `the compose loader failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`,
+        ...(options.file === undefined ? {} : { file: options.file }),
+      }],
+    };
+  }
+}
+
+function load(options: LoadComposeOptions): LoadComposeResult {
+  const { file } = options;
+  const parsed = parseYamlSource(options.content, { ...(file === undefined ? {} : { file }), codePrefix: 'COMPOSE' });
+  if (!parsed.ok) return { ok: false, errors: parsed.errors, warnings: [] };
+  const raw = parsed.source;
+  const sink = new DiagnosticSink(raw, serviceOfPath);
+  const fail = (): LoadComposeResult => ({ ok: false, errors: sink.errors, warnings: sink.warnings });
+
+  if (raw.value === null || typeof raw.value !== 'object' || Array.isArray(raw.value)) {
+    sink.error([], composeCodes.notAMapping, 'a compose file must be a mapping with a "services:" key');
+    return fail();
+  }
+
+  const workingDir = options.workingDir ?? (file === undefined ? undefined : dirname(resolve(file)));
+  const lookup = environmentLookup(options.env ?? {}, workingDir, sink);
+  const value = interpolateDocument(raw.value, lookup, sink) as Record<string, unknown>;
+  const source: YamlSource = { ...raw, value };
+
+  const validate = composeSchemaValidator();
+  if (!validate(value)) sink.errors.push(...schemaDiagnostics(validate.errors ?? [], source, 'COMPOSE', serviceOfPath));
+  if (sink.errors.length > 0) return fail();
+
+  const stackName = resolveStackName({
+    ...(options.stackName === undefined ? {} : { stackName: options.stackName }),
+    nameInFile: value.name,
+    ...(file === undefined ? {} : { file }),
+  });
+  if (!stackName.ok) sink.error(stackName.fromFile ? ['name'] : [], composeCodes.invalidStackName, stackName.message);
+
+  const servicesRaw = (value.services ?? {}) as Record<string, Record<string, unknown> | null>;
+  if (Object.keys(servicesRaw).length === 0) sink.error(value.services === undefined ? [] : ['services'], composeCodes.noServices, 'the file defines no services');
+
+  checkTopLevelKeys(value, sink);
+  const declaredVolumes = declareVolumes(value.volumes, stackName.ok ? stackName.name : '', sink);
+
+  const services: ServiceSpec[] = [];
+  for (const [name, serviceRaw] of Object.entries(servicesRaw)) {
+    const ctx: NormalizeContext = {
+      service: name,
+      servicePath: ['services', name],
+      ...(workingDir === undefined ? {} : { workingDir }),
+      homeDir: options.homeDir ?? homedir(),
+      lookup,
+      declaredVolumes,
+      sink,
+      readTextFile,
+    };
+    const spec = normalizeService(serviceRaw ?? {}, ctx);
+    if (spec) services.push(spec);
+  }
+
+  const ordered = orderServices(services, new Set(Object.keys(servicesRaw)), sink);
+  if (sink.errors.length > 0 || !stackName.ok) return fail();
+  return { ok: true, stack: { name: stackName.name, services: ordered }, warnings: sink.warnings };
+}
+
+function serviceOfPath(path: KeyPath): string | undefined {
+  return path[0] === 'services' && path.length >= 2 ? String(path[1]) : undefined;
+}
+
+function readTextFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The given env wins over `.env` beside the file, as the process environment does in Compose. */
+function environmentLookup(env: Readonly<Record<string, string | undefined>>, workingDir: string | undefined, sink: DiagnosticSink): VariableLookup {
+  const given: VariableLookup = (name) => (Object.hasOwn(env, name) ? env[name] : undefined);
+  if (workingDir === undefined) return given;
+  const dotenvPath = join(workingDir, '.env');
+  const content = readTextFile(dotenvPath);
+  if (content === undefined) return given;
+  const parsed = parseDotenv(content, given);
+  for (const issue of parsed.errors) sink.error([], composeCodes.dotenvInvalid, `${dotenvPath}:${issue.line}: ${issue.message}`);
+  return (name) => given(name) ?? (Object.hasOwn(parsed.values, name) ? parsed.values[name] : undefined);
+}
+
+/**
+ * Named volumes declared at the top level → the engine volume name: `name:` if set, the declared
+ * name for `external: true`, else "<stack>_<volume>" as Compose does, so stacks never share data
+ * by accident.
+ */
+function declareVolumes(raw: unknown, stack: string, sink: DiagnosticSink): Map<string, string> {
+  const volumes = new Map<string, string>();
+  if (raw === null || typeof raw !== 'object') return volumes;
+  for (const [name, definition] of Object.entries(raw as Record<string, Record<string, unknown> | null>)) {
+    const def = definition ?? {};
+    for (const key of ignoredVolumeKeys) {
+      if (def[key] !== undefined) {
+        sink.warning(['volumes', name, key], composeCodes.ignoredKey, `volume option "${key}" is not honoured: volumes are local volumes on the node that runs the replica`);
+      }
+    }
+    const external = def.external === true || def.external === 'true';
+    volumes.set(name, typeof def.name === 'string' && def.name !== '' ? def.name : external ? name : `${stack}_${name}`);
+  }
+  return volumes;
+}
+
+function orderServices(services: ServiceSpec[], namesInFile: ReadonlySet<string>, sink: DiagnosticSink): ServiceSpec[] {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  // Optional dependencies (required: false) on absent services are dropped with a warning.
+  const required = services.map((s) => {
+    const deps = Object.entries(s.dependsOn).filter(([dep, how]) => {
+      // A service that failed normalization already has its own errors; don't call it unknown.
+      if (namesInFile.has(dep) && !byName.has(dep)) return false;
+      if (byName.has(dep) || how.required) return true;
+      sink.warning(['services', s.name, 'depends_on', dep], composeCodes.dependsOnUnknown, `optional dependency "${dep}" is not defined and is ignored`);
+      return false;
+    });
+    return { name: s.name, dependsOn: deps.map(([dep]) => dep) };
+  });
+  const { order, problems } = dependencyOrder(required);
+  for (const problem of problems) {
+    if (problem.kind === 'unknown') {
+      sink.error(['services', problem.service, 'depends_on', problem.names[0]!], composeCodes.dependsOnUnknown,
+        `service "${problem.service}" depends on "${problem.names[0]!}", which is not defined in this file`);
+    } else {
+      sink.error(['services', problem.service, 'depends_on'], composeCodes.dependsOnCycle,
+        `depends_on forms a cycle: ${problem.names.join(' -> ')}`);
+    }
+  }
+  return order.map((name) => {
+    const spec = byName.get(name)!;
+    const deps = new Set(required.find((r) => r.name === name)!.dependsOn);
+    const dependsOn = Object.fromEntries(Object.entries(spec.dependsOn).filter(([dep]) => deps.has(dep)));
+    return { ...spec, dependsOn };
+  });
+}

@@ -1,0 +1,19 @@
+/** What every per-key normalizer needs: where it is, how to report, and how to resolve paths. */
+import type { DiagnosticSink } from './diagnostics.ts';
+import type { VariableLookup } from './interpolate.ts';
+import type { KeyPath } from './yaml-source.ts';
+
+export interface NormalizeContext {
+  readonly service: string;
+  /** Path of the service in the file: ['services', name]. */
+  readonly servicePath: KeyPath;
+  /** Relative bind mounts and env_file paths resolve against this; undefined refuses them. */
+  readonly workingDir?: string;
+  readonly homeDir: string;
+  /** The interpolation environment (given env over `.env`), used for `KEY` without a value. */
+  readonly lookup: VariableLookup;
+  /** Volume names declared under the top-level `volumes:` → the engine volume name to use. */
+  readonly declaredVolumes: ReadonlyMap<string, string>;
+  readonly sink: DiagnosticSink;
+  readonly readTextFile: (absolutePath: string) => string | undefined;
+}
