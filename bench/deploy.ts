@@ -1,0 +1,119 @@
+// Deploy benchmark: seconds until N replicas of one busybox httpd service run, for Constellation,
+// Docker Swarm, docker-compose 1.29 and the engine's own limit, in one run on this machine.
+// Usage: npm run bench:deploy -- [--replicas 20,100] [--contenders engine,swarm,compose,constellation]
+//                                [--timeout-ms 600000] [--out FILE] [--no-write]
+// Needs root (private dockerd per contender, network namespaces); installs Debian packages it lacks.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startPrivateEngine } from '../test/support/docker-engine.ts';
+import { ensureTestImage, TEST_IMAGE } from '../test/support/test-image.ts';
+import type { Contender } from './lib/contender.ts';
+import { compose } from './lib/contenders/compose.ts';
+import { constellation } from './lib/contenders/constellation.ts';
+import { engineDirect } from './lib/contenders/engine-direct.ts';
+import { swarm } from './lib/contenders/swarm.ts';
+import { describeMachine, type MachineDescription } from './lib/machine.ts';
+import { formatTable, ratiosOf, round, type ContenderResult, type DeployBenchReport, type ReplicaRun } from './lib/report.ts';
+
+const allContenders: readonly Contender[] = [engineDirect, swarm, compose, constellation];
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      replicas: { type: 'string', default: '20,100' },
+      contenders: { type: 'string', default: allContenders.map((c) => c.id).join(',') },
+      'timeout-ms': { type: 'string', default: '600000' },
+      out: { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+    },
+  });
+  const replicas = values.replicas.split(',').map((text) => {
+    const n = Number(text.trim());
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--replicas: "${text}" is not a positive integer`);
+    return n;
+  });
+  const contenders = values.contenders.split(',').map((text) => {
+    const found = allContenders.find((c) => c.id === text.trim());
+    if (found === undefined) throw new Error(`--contenders: unknown "${text}" (known: ${allContenders.map((c) => c.id).join(', ')})`);
+    return found;
+  });
+  const timeoutMs = Number(values['timeout-ms']);
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`--timeout-ms: "${values['timeout-ms']}" is not a positive number`);
+  return { replicas, contenders, timeoutMs, out: values.out, write: !values['no-write'] };
+}
+
+const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+
+/** One contender, one replica count, on a fresh private engine that is stopped afterwards. */
+async function measure(contender: Contender, replicas: number, timeoutMs: number, onMachine: (socketPath: string) => Promise<void>): Promise<ContenderResult> {
+  const engine = await startPrivateEngine(`bench-${contender.id}-${process.pid}`);
+  try {
+    await onMachine(engine.socketPath);
+    const image = await ensureTestImage(engine.dockerHost, TEST_IMAGE);
+    const context = { engine, image, replicas, timeoutMs, log };
+    const prepared = await contender.prepare(context);
+    try {
+      log(`${contender.id}: deploying ${replicas} replicas`);
+      const startedAt = performance.now();
+      const outcome = await prepared.deploy();
+      const seconds = round((performance.now() - startedAt) / 1000, 3);
+      log(`${contender.id}: ${replicas} running after ${seconds} s`);
+      const extraSeconds = outcome === undefined ? undefined : Object.fromEntries(Object.entries(outcome.extraSeconds).map(([k, v]) => [k, round(v, 3)]));
+      return { contender: contender.id, title: contender.title, seconds, ...(extraSeconds !== undefined ? { extraSeconds } : {}) };
+    } finally {
+      await prepared.dispose();
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`${contender.id}: failed: ${message}`);
+    return { contender: contender.id, title: contender.title, error: message };
+  } finally {
+    await engine.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const startedAt = new Date().toISOString();
+  let machine: MachineDescription | undefined;
+  const runs: ReplicaRun[] = [];
+  for (const replicas of options.replicas) {
+    const results: ContenderResult[] = [];
+    for (const contender of options.contenders) {
+      results.push(
+        await measure(contender, replicas, options.timeoutMs, async (socketPath) => {
+          machine ??= await describeMachine(socketPath);
+        }),
+      );
+    }
+    runs.push({ replicas, results, ratios: ratiosOf(results) });
+  }
+  if (machine === undefined) throw new Error('no engine started, so nothing was measured');
+  const report: DeployBenchReport = {
+    benchmark: 'deploy',
+    startedAt,
+    machine,
+    method:
+      'Each contender gets a fresh private dockerd (own netns, data-root) with the busybox test image imported; ' +
+      'untimed set-up (swarm init, daemon start) first; timed from the deploy command until the engine ' +
+      '(Constellation: GET /v1/containers) shows N running. Engine limit: create+start via the engine API, 8 in parallel.',
+    runs,
+  };
+  console.log(formatTable(report));
+  if (options.write) {
+    const out = options.out ?? join(dirname(fileURLToPath(import.meta.url)), 'results', `deploy-${startedAt.slice(0, 10)}.json`);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+    log(`wrote ${out}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

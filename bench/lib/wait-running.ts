@@ -1,0 +1,29 @@
+import Dockerode from 'dockerode';
+
+export interface WaitRunningOptions {
+  readonly socketPath: string;
+  /** Engine label filter ("key=value") that selects the contender's containers. */
+  readonly label: string;
+  readonly count: number;
+  readonly timeoutMs: number;
+  readonly what: string;
+}
+
+/**
+ * Resolves when at least `count` containers with the label are running, as the engine sees it.
+ * Polls every 50 ms: the measurement resolution, small against the seconds measured.
+ */
+export async function waitUntilRunning(options: WaitRunningOptions): Promise<void> {
+  const docker = new Dockerode({ socketPath: options.socketPath });
+  const deadline = Date.now() + options.timeoutMs;
+  let running = 0;
+  while (true) {
+    const rows = await docker.listContainers({ filters: { label: [options.label], status: ['running'] } });
+    running = rows.length;
+    if (running >= options.count) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${options.what}: only ${running} of ${options.count} containers running after ${options.timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
