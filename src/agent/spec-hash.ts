@@ -2,9 +2,11 @@ import type { ServiceSpec } from '../compose/types.ts';
 import { stableHash } from '../cluster/stable-hash.ts';
 
 /**
- * The per-service hash stored in the spec-hash label. Only the service's own spec counts, so
- * redeploying a stack with one changed service replaces that service's containers alone.
+ * The per-replica hash stored in the spec-hash label: a changed hash replaces the replica. Only
+ * what shapes one container counts — the replica count (and the rollout settings, which say how
+ * to replace, not what) are left out, so scaling never restarts the replicas that stay.
  */
 export function serviceSpecHash(service: ServiceSpec): string {
-  return stableHash(service);
+  const { replicas: _replicas, updateConfig: _update, rollbackConfig: _rollback, ...deploy } = service.deploy;
+  return stableHash({ ...service, deploy });
 }

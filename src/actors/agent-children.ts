@@ -1,0 +1,95 @@
+import type { HealthState } from '../seams/container-runtime.ts';
+import type { ContainerPhase } from '../machines/container-types.ts';
+import type { DesiredService } from '../agent/desired.ts';
+import type { EngineContainer, ObservedReplica } from '../agent/plan.ts';
+import type { ContainerView, ServiceStatus } from './agent-types.ts';
+import { hasHealthcheck } from '../agent/container-request.ts';
+
+/** The node agent's record of one supervised replica (its child actor and last report). */
+export interface ChildEntry {
+  readonly actorId: string;
+  readonly name: string;
+  readonly stack: string;
+  readonly service: string;
+  readonly slot: number;
+  readonly specHash: string;
+  readonly image: string;
+  readonly phase: ContainerPhase;
+  readonly health: HealthState;
+  readonly containerId?: string;
+  readonly exitCode?: number;
+  readonly restarts: number;
+  readonly message?: string;
+  readonly removing: boolean;
+  /** Agent epoch when the phase last changed; a listing started before it cannot judge it. */
+  readonly sinceEpoch: number;
+}
+
+export function toObserved(child: ChildEntry): ObservedReplica {
+  return {
+    name: child.name,
+    stack: child.stack,
+    service: child.service,
+    slot: child.slot,
+    specHash: child.specHash,
+    phase: child.phase,
+    health: child.health,
+    removing: child.removing,
+    ...(child.exitCode !== undefined ? { exitCode: child.exitCode } : {}),
+  };
+}
+
+export function toView(child: ChildEntry): ContainerView {
+  return {
+    name: child.name,
+    stack: child.stack,
+    service: child.service,
+    slot: child.slot,
+    image: child.image,
+    specHash: child.specHash,
+    state: child.phase,
+    health: child.health,
+    restarts: child.restarts,
+    ...(child.containerId !== undefined ? { containerId: child.containerId } : {}),
+    ...(child.exitCode !== undefined ? { exitCode: child.exitCode } : {}),
+    ...(child.message !== undefined ? { message: child.message } : {}),
+  };
+}
+
+export function phaseCounts(children: Iterable<ChildEntry>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const c of children) counts[c.phase] = (counts[c.phase] ?? 0) + 1;
+  return counts;
+}
+
+export function serviceStatuses(
+  desired: readonly DesiredService[],
+  children: Iterable<ChildEntry>,
+  waiting: readonly { stack: string; service: string; reason: string }[],
+): ServiceStatus[] {
+  const all = [...children];
+  return desired.map((d) => {
+    const mine = all.filter((c) => c.stack === d.stack && c.service === d.service);
+    const current = mine.filter((c) => c.specHash === d.specHash && c.slot <= d.replicas && !c.removing);
+    const running = current.filter((c) => c.phase === 'running');
+    const needsHealth = hasHealthcheck(d.spec);
+    const healthy = running.filter((c) => !needsHealth || c.health === 'healthy');
+    const failedChild = current.find((c) => c.phase === 'failed');
+    const wait = waiting.find((w) => w.stack === d.stack && w.service === d.service);
+    const converged = healthy.length === d.replicas && running.length === d.replicas && mine.length === d.replicas;
+    const message = failedChild?.message ?? wait?.reason ?? current.find((c) => c.message && c.phase !== 'running')?.message;
+    return {
+      stack: d.stack,
+      service: d.service,
+      image: d.spec.image,
+      desiredReplicas: d.replicas,
+      running: running.length,
+      healthy: healthy.length,
+      converged,
+      failed: failedChild !== undefined,
+      ...(message !== undefined ? { message } : {}),
+    };
+  });
+}
+
+export type { EngineContainer };

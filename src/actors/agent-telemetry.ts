@@ -1,0 +1,17 @@
+/**
+ * What the node agent reports for metrics. H-api implements it with prom-client; tests pass the
+ * no-op. Kept as an interface so the actors never import a metrics library.
+ */
+export interface AgentTelemetry {
+  observeReconcile(durationMs: number): void;
+  /** One failed engine API call, by operation (create, start, stop, remove, list, events, …). */
+  engineError(operation: string): void;
+  /** Container counts by state (phase), replacing the previous counts. */
+  setContainerStates(counts: Record<string, number>): void;
+}
+
+export const noopTelemetry: AgentTelemetry = {
+  observeReconcile: () => {},
+  engineError: () => {},
+  setContainerStates: () => {},
+};

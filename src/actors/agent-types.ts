@@ -1,0 +1,44 @@
+import type { HealthState } from '../seams/container-runtime.ts';
+import type { ContainerPhase } from '../machines/container-types.ts';
+
+/** One replica as the API shows it (`GET /v1/containers`). */
+export interface ContainerView {
+  readonly name: string;
+  readonly stack: string;
+  readonly service: string;
+  readonly slot: number;
+  readonly image: string;
+  readonly specHash: string;
+  /** Lifecycle phase of the container machine (running, backoff, failed, …). */
+  readonly state: ContainerPhase;
+  readonly health: HealthState;
+  readonly containerId?: string;
+  readonly exitCode?: number;
+  readonly restarts: number;
+  readonly message?: string;
+}
+
+export interface ServiceStatus {
+  readonly stack: string;
+  readonly service: string;
+  readonly image: string;
+  readonly desiredReplicas: number;
+  /** Replicas with the current spec that are running. */
+  readonly running: number;
+  /** Of those, how many are healthy (a service without a healthcheck counts running ones). */
+  readonly healthy: number;
+  /** Exactly the desired replicas run with the current spec (healthy where a healthcheck exists) and nothing else. */
+  readonly converged: boolean;
+  /** A replica gave up (restart attempts exhausted, or a spec the engine refuses). */
+  readonly failed: boolean;
+  readonly message?: string;
+}
+
+export type AgentEvent =
+  | { readonly type: 'container'; readonly container: ContainerView }
+  | { readonly type: 'container-removed'; readonly name: string }
+  | { readonly type: 'reconciled'; readonly actions: number; readonly durationMs: number }
+  | { readonly type: 'engine-listed'; readonly containers: number }
+  | { readonly type: 'engine-stream'; readonly connected: boolean; readonly error?: string }
+  | { readonly type: 'desired-changed'; readonly services: number }
+  | { readonly type: 'child-crashed'; readonly child: string; readonly error: string };

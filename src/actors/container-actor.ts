@@ -1,0 +1,104 @@
+import { fromPromise, sendParent } from 'xstate';
+import type { ContainerRuntime, CreateContainerRequest } from '../seams/container-runtime.ts';
+import { containerMachine, type ContainerContext } from '../machines/container.ts';
+import type { ContainerPhase, ContainerReport, EffectResult, StartObservation } from '../machines/container-types.ts';
+import { normalizeName, parseLabels } from '../agent/labels.ts';
+import { engineCall, type EngineCallDeps } from './engine-call.ts';
+
+export interface ContainerActorDeps extends EngineCallDeps {
+  readonly runtime: ContainerRuntime;
+}
+
+/** A report as the parent receives it: which child sent it, so a late report of a replaced child is ignored. */
+export type ContainerReportMessage = ContainerReport & { readonly actorId: string };
+
+/**
+ * The supervising actor of one replica: the pure container machine with its effects supplied.
+ * Every effect is idempotent, because a respawned actor may repeat one (create adopts a container
+ * that already exists under our name, stop/remove treat "already gone" as done).
+ *
+ * Supervision: this actor has no children of its own except its one in-flight engine call, whose
+ * failure the machine handles (onDone/onError). It reports every state entry to its parent.
+ */
+export function createContainerActorLogic(deps: ContainerActorDeps) {
+  const { runtime } = deps;
+
+  const create = async (request: CreateContainerRequest | undefined): Promise<EffectResult<string>> => {
+    if (!request) return { ok: false, code: 'invalid_request', message: 'no container spec', atMs: deps.clock.nowMs() };
+    await ensureImageBestEffort(request.image);
+    const first = await engineCall(deps, 'create', () => runtime.create(request));
+    if (first.ok || first.code !== 'conflict') return first;
+    // The name is taken: a container of a previous life of this actor (or a listing we have not
+    // seen yet). Reuse it when it is ours with the same spec, otherwise clear it and try again.
+    const listed = await engineCall(deps, 'list', () => runtime.list(pickSlotLabels(request.labels)));
+    if (!listed.ok) return listed;
+    const existing = listed.value.find((c) => normalizeName(c.name) === request.name);
+    if (existing && parseLabels(existing.labels)?.specHash === parseLabels(request.labels)?.specHash) {
+      return { ok: true, value: existing.id, atMs: deps.clock.nowMs() };
+    }
+    if (existing) {
+      const removed = await engineCall(deps, 'remove', () => runtime.remove(existing.id));
+      if (!removed.ok && removed.code !== 'not_found') return removed;
+    }
+    return engineCall(deps, 'create', () => runtime.create(request));
+  };
+
+  const ensureImageBestEffort = async (image: string) => {
+    // A missing image surfaces as image_not_found from create, which the machine treats as
+    // permanent; pulling first turns that into a pull error only when the image really is absent.
+    await engineCall(deps, 'ensureImage', () => runtime.ensureImage(image));
+  };
+
+  const start = async (containerId: string): Promise<EffectResult<StartObservation>> => {
+    const before = await engineCall(deps, 'inspect', () => runtime.inspect(containerId));
+    if (before.ok && before.value === undefined) return { ok: false, code: 'not_found', message: `container ${containerId} not found`, atMs: before.atMs };
+    if (!(before.ok && before.value?.state === 'running')) {
+      const started = await engineCall(deps, 'start', () => runtime.start(containerId));
+      if (!started.ok) return started;
+    }
+    const after = await engineCall(deps, 'inspect', () => runtime.inspect(containerId));
+    if (!after.ok) return after;
+    if (!after.value) return { ok: false, code: 'not_found', message: `container ${containerId} vanished after start`, atMs: after.atMs };
+    const { state, health, exitCode } = after.value;
+    return { ok: true, value: { state, health, ...(exitCode !== undefined ? { exitCode } : {}) }, atMs: after.atMs };
+  };
+
+  return containerMachine.provide({
+    actors: {
+      createContainer: fromPromise(({ input }: { input: CreateContainerRequest | undefined }) => create(input)),
+      startContainer: fromPromise(({ input }: { input: { containerId: string } }) => start(input.containerId)),
+      stopContainer: fromPromise(({ input }: { input: { containerId: string; gracePeriodMs: number } }) =>
+        engineCall(deps, 'stop', () => runtime.stop(input.containerId, input.gracePeriodMs))),
+      removeContainer: fromPromise(({ input }: { input: { containerId: string } }) =>
+        engineCall(deps, 'remove', () => runtime.remove(input.containerId))),
+    },
+    actions: {
+      report: sendParent(({ context, self }: { context: ContainerContext; self: { id: string } }, params: { phase: ContainerPhase }) => toReport(context, params.phase, self.id)),
+    },
+  });
+}
+
+export function toReport(context: ContainerContext, phase: ContainerPhase, actorId: string): ContainerReportMessage {
+  return {
+    type: 'container.report',
+    actorId,
+    name: context.name,
+    phase,
+    health: context.health,
+    restarts: context.restartTimesMs.length,
+    ...(context.containerId !== undefined ? { containerId: context.containerId } : {}),
+    ...(context.exitCode !== undefined ? { exitCode: context.exitCode } : {}),
+    ...(context.message !== undefined ? { message: context.message } : {}),
+  };
+}
+
+function pickSlotLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of ['constellation.stack', 'constellation.service', 'constellation.slot', 'constellation.node']) {
+    const value = labels[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+export type ContainerActorLogic = ReturnType<typeof createContainerActorLogic>;

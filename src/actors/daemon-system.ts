@@ -1,0 +1,90 @@
+import { createActor, type InspectionEvent, type Observer } from 'xstate';
+import type { Logger } from 'pino';
+import type { Clock } from '../seams/clock.ts';
+import type { ContainerRuntime } from '../seams/container-runtime.ts';
+import type { StateStore } from '../seams/state-store.ts';
+import type { AgentTelemetry } from './agent-telemetry.ts';
+import type { AgentEvent, ContainerView, ServiceStatus } from './agent-types.ts';
+import { serviceStatuses, toView } from './agent-children.ts';
+import { createNodeAgentLogic } from './node-agent.ts';
+import { safely } from './engine-call.ts';
+
+export type { AgentEvent, ContainerView, ServiceStatus } from './agent-types.ts';
+export type { AgentTelemetry } from './agent-telemetry.ts';
+export { noopTelemetry } from './agent-telemetry.ts';
+
+export interface DaemonSystemOptions {
+  readonly nodeId: string;
+  readonly runtime: ContainerRuntime;
+  /** Must already be opened (`await store.open()`): the composition root owns its lifecycle. */
+  readonly store: StateStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly telemetry: AgentTelemetry;
+  /** Full resync period (config reconcile.intervalMs). Default 5000. */
+  readonly reconcileIntervalMs?: number;
+}
+
+export interface DaemonSystem {
+  /** Every replica the agent supervises, sorted by name. */
+  containers(): ContainerView[];
+  /** One status per desired service, in desired order. */
+  services(): ServiceStatus[];
+  /** Live agent events; returns an unsubscribe function. A throwing listener is logged and ignored. */
+  subscribe(listener: (event: AgentEvent) => void): () => void;
+  /** Sees every actor event of the system while attached; returns the detach function. */
+  attachInspector(observer: (inspectionEvent: InspectionEvent) => void): () => void;
+  /** Stops the actors; containers keep running in the engine (a restarted daemon adopts them). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the node agent's actor system: the composition root calls this once with its seams.
+ * The root actor has an error observer, so no actor failure takes the process down.
+ */
+export async function startDaemonSystem(options: DaemonSystemOptions): Promise<DaemonSystem> {
+  const { logger } = options;
+  const logic = createNodeAgentLogic({
+    nodeId: options.nodeId,
+    runtime: options.runtime,
+    store: options.store,
+    clock: options.clock,
+    logger,
+    telemetry: options.telemetry,
+    resyncIntervalMs: options.reconcileIntervalMs ?? 5000,
+  });
+  const actor = createActor(logic, { clock: options.clock, systemId: 'node-agent' });
+  let stopped = false;
+  actor.subscribe({
+    error: (error) => {
+      // Nothing escalates here on purpose; if something does, say so loudly and stay up.
+      logger.error({ err: error }, 'node agent actor failed');
+    },
+  });
+  actor.start();
+
+  return {
+    containers: () =>
+      Object.values(actor.getSnapshot().context.children)
+        .map(toView)
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    services: () => {
+      const { desired, children, waiting } = actor.getSnapshot().context;
+      return serviceStatuses(desired, Object.values(children), waiting);
+    },
+    subscribe: (listener) => {
+      const subscription = actor.on('*', (event) => safely(logger, () => listener(event as AgentEvent)));
+      return () => subscription.unsubscribe();
+    },
+    attachInspector: (observer) => {
+      const safe: Observer<InspectionEvent> = { next: (event) => safely(logger, () => observer(event)) };
+      const subscription = actor.system.inspect(safe);
+      return () => subscription.unsubscribe();
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      actor.stop();
+    },
+  };
+}

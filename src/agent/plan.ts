@@ -1,0 +1,137 @@
+import type { ContainerState, HealthState } from '../seams/container-runtime.ts';
+import type { ContainerPhase } from '../machines/container-types.ts';
+import { hasHealthcheck } from './container-request.ts';
+import { type DesiredService, serviceKey } from './desired.ts';
+import { containerName, type ParsedLabels, type SlotIdentity } from './labels.ts';
+
+/**
+ * The reconciler's brain: a pure function from (desired, observed, now) to the actions that move
+ * observed towards desired. Level-triggered: it looks only at the current picture, never at what
+ * changed, so running it again after a missed event or a crash converges all the same, and
+ * running it twice in a row plans nothing new (the actor marks what is in flight).
+ */
+
+/** A replica that has a supervising child actor. */
+export interface ObservedReplica extends SlotIdentity {
+  readonly name: string;
+  readonly specHash: string;
+  readonly phase: ContainerPhase;
+  readonly health: HealthState;
+  readonly exitCode?: number;
+  /** REMOVE already sent: nothing more to plan for it. */
+  readonly removing: boolean;
+}
+
+/** A container the engine listed that carries our labels. */
+export interface EngineContainer {
+  readonly id: string;
+  readonly name: string;
+  readonly labels: ParsedLabels;
+  readonly state: ContainerState;
+  readonly health: HealthState;
+  readonly exitCode?: number;
+}
+
+export interface PlanInput {
+  readonly desired: readonly DesiredService[];
+  readonly replicas: readonly ObservedReplica[];
+  /** Engine containers by name; those with a child are owned by it and ignored here. */
+  readonly engine: readonly EngineContainer[];
+  /** Names whose child crashed recently: leave them alone until this time (respawn back-off). */
+  readonly blockedUntilMs: Readonly<Record<string, number>>;
+}
+
+export type RemoveReason = 'stack-removed' | 'service-removed' | 'scale-down' | 'spec-changed';
+
+export type PlanAction =
+  | { readonly type: 'create'; readonly name: string; readonly slot: SlotIdentity; readonly service: DesiredService }
+  | { readonly type: 'adopt'; readonly name: string; readonly container: EngineContainer; readonly service: DesiredService }
+  | { readonly type: 'remove'; readonly name: string; readonly reason: RemoveReason }
+  | { readonly type: 'remove-orphan'; readonly name: string; readonly container: EngineContainer; readonly reason: RemoveReason };
+
+export interface Plan {
+  readonly actions: PlanAction[];
+  /** Services held back, and why (shown in service status). */
+  readonly waiting: { readonly stack: string; readonly service: string; readonly reason: string }[];
+}
+
+export function planReconcile(input: PlanInput, nowMs: number): Plan {
+  const actions: PlanAction[] = [];
+  const waiting: Plan['waiting'] = [];
+  const bySvc = new Map(input.desired.map((d) => [serviceKey(d.stack, d.service), d]));
+  const stacks = new Set(input.desired.map((d) => d.stack));
+  const replicaByName = new Map(input.replicas.map((r) => [r.name, r]));
+  const blocked = (name: string) => (input.blockedUntilMs[name] ?? 0) > nowMs;
+
+  const whyUnwanted = (id: SlotIdentity, specHash: string): RemoveReason | undefined => {
+    const d = bySvc.get(serviceKey(id.stack, id.service));
+    if (!d) return stacks.has(id.stack) ? 'service-removed' : 'stack-removed';
+    if (id.slot > d.replicas) return 'scale-down';
+    if (specHash !== d.specHash) return 'spec-changed';
+    return undefined;
+  };
+
+  for (const r of input.replicas) {
+    if (r.removing || r.phase === 'removed') continue;
+    const reason = whyUnwanted(r, r.specHash);
+    if (reason) actions.push({ type: 'remove', name: r.name, reason });
+  }
+
+  const engineByName = new Map<string, EngineContainer>();
+  for (const c of input.engine) {
+    engineByName.set(c.name, c);
+    if (replicaByName.has(c.name) || blocked(c.name)) continue;
+    const reason = c.name === containerName(c.labels) ? whyUnwanted(c.labels, c.labels.specHash) : 'service-removed';
+    const d = bySvc.get(serviceKey(c.labels.stack, c.labels.service));
+    if (reason === undefined && d) actions.push({ type: 'adopt', name: c.name, container: c, service: d });
+    else actions.push({ type: 'remove-orphan', name: c.name, container: c, reason: reason ?? 'service-removed' });
+  }
+
+  for (const d of input.desired) {
+    const missing: SlotIdentity[] = [];
+    for (let slot = 1; slot <= d.replicas; slot++) {
+      const id = { stack: d.stack, service: d.service, slot };
+      const name = containerName(id);
+      // A slot still held by a child or an engine container (e.g. the old spec being removed)
+      // must be freed first: names are unique in the engine.
+      if (replicaByName.has(name) || engineByName.has(name) || blocked(name)) continue;
+      missing.push(id);
+    }
+    if (missing.length === 0) continue;
+    const blocker = unmetDependency(d, input.desired, input.replicas);
+    if (blocker) {
+      waiting.push({ stack: d.stack, service: d.service, reason: blocker });
+      continue;
+    }
+    for (const slot of missing) actions.push({ type: 'create', name: containerName(slot), slot, service: d });
+  }
+  return { actions, waiting };
+}
+
+/** Why `service` may not start yet, or undefined when every dependency is satisfied. */
+export function unmetDependency(service: DesiredService, desired: readonly DesiredService[], replicas: readonly ObservedReplica[]): string | undefined {
+  for (const [depName, dep] of Object.entries(service.spec.dependsOn)) {
+    const target = desired.find((d) => d.stack === service.stack && d.service === depName);
+    if (!target) {
+      if (dep.required) return `waiting for ${depName}: not part of stack ${service.stack}`;
+      continue;
+    }
+    const current = replicas.filter((r) => r.stack === target.stack && r.service === target.service && r.specHash === target.specHash && !r.removing);
+    const ready = current.filter((r) => {
+      switch (dep.condition) {
+        case 'service_started':
+          return r.phase === 'running';
+        case 'service_healthy':
+          // Without a healthcheck a replica never reports healthy; running is the best we can know.
+          return r.phase === 'running' && (r.health === 'healthy' || !hasHealthcheck(target.spec));
+        case 'service_completed_successfully':
+          return r.phase === 'exited' && r.exitCode === 0;
+      }
+    });
+    if (ready.length < target.replicas) {
+      const want = dep.condition === 'service_healthy' ? 'healthy' : dep.condition === 'service_started' ? 'running' : 'completed';
+      return `waiting for ${depName}: ${ready.length}/${target.replicas} ${want}`;
+    }
+  }
+  return undefined;
+}
