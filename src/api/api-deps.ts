@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import type { ComposeDiagnostic, StackSpec } from '../compose/types.ts';
+import type { loadCompose } from '../compose/load-compose.ts';
 import type { StateStore } from '../seams/state-store.ts';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.ts';
+import type { ContainerView, ServiceStatus } from '../actors/agent-types.ts';
 
 /**
  * What the REST API needs from the rest of the daemon, kept deliberately small: the routes read
@@ -31,40 +32,8 @@ export interface AgentView {
   services(): readonly ServiceInfo[];
 }
 
-export interface ContainerInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly stack: string;
-  readonly service: string;
-  readonly slot: number;
-  readonly image: string;
-  readonly state: string;
-  readonly [key: string]: unknown;
-}
+export type ContainerInfo = ContainerView;
+export type ServiceInfo = ServiceStatus;
 
-export interface ServiceInfo {
-  readonly stack: string;
-  readonly service: string;
-  readonly image: string;
-  readonly desiredReplicas: number;
-  readonly running: number;
-  readonly healthy: number;
-  readonly converged: boolean;
-  readonly failed: boolean;
-  readonly message?: string;
-}
-
-export interface ComposeLoadInput {
-  readonly content: string;
-  readonly file?: string;
-  readonly workingDir?: string;
-  readonly stackName?: string;
-  readonly env?: Record<string, string>;
-}
-
-export type ComposeLoadResult =
-  | { readonly ok: true; readonly stack: StackSpec; readonly warnings: readonly ComposeDiagnostic[] }
-  | { readonly ok: false; readonly errors: readonly ComposeDiagnostic[]; readonly warnings: readonly ComposeDiagnostic[] };
-
-/** The compose loader's contract (src/compose/load-compose.ts): never throws for bad input. */
-export type ComposeLoader = (input: ComposeLoadInput) => ComposeLoadResult;
+/** The compose loader (src/compose/load-compose.ts): never throws for bad input. */
+export type ComposeLoader = typeof loadCompose;

@@ -59,17 +59,22 @@ export const serviceStatusSchema = {
 
 export const containerSchema = {
   type: 'object',
-  required: ['id', 'name', 'stack', 'service', 'slot', 'image', 'state'],
-  // The agent may report more than these (health, spec hash, timestamps): pass it through.
+  required: ['name', 'stack', 'service', 'slot', 'image', 'specHash', 'state', 'health', 'restarts'],
+  // The agent may report more than these: pass it through rather than hide it.
   additionalProperties: true,
   properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
+    name: { type: 'string', description: '<stack>_<service>_<slot>' },
     stack: { type: 'string' },
     service: { type: 'string' },
     slot: { type: 'integer' },
     image: { type: 'string' },
-    state: { type: 'string', description: 'Engine state: created, running, exited, ...' },
+    specHash: { type: 'string', description: 'Hash of the service spec this replica runs' },
+    state: { type: 'string', description: 'Lifecycle phase: pending, creating, starting, running, backoff, failed, ...' },
+    health: { type: 'string', enum: ['none', 'starting', 'healthy', 'unhealthy'] },
+    containerId: { type: 'string', description: 'Engine container id, once created' },
+    exitCode: { type: 'integer' },
+    restarts: { type: 'integer' },
+    message: { type: 'string' },
   },
 } as const;
 

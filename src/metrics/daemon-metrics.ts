@@ -17,15 +17,18 @@ export interface DaemonMetricsOptions {
   readonly collectProcessMetrics: boolean;
 }
 
-/** Container states always exported, so a dashboard sees a 0 rather than a missing series. */
-export const knownContainerStates = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'] as const;
+/**
+ * Lifecycle phases of the container machine (src/machines/container-types.ts), always exported
+ * so a dashboard sees a 0 rather than a missing series.
+ */
+export const knownContainerStates = ['pending', 'creating', 'starting', 'running', 'exited', 'backoff', 'engine-backoff', 'failed', 'stopping', 'removing'] as const;
 
 export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetrics {
   const registry = new Registry();
   if (options.collectProcessMetrics) collectDefaultMetrics({ register: registry });
   const containers = new Gauge({
     name: 'constellation_containers',
-    help: 'Containers managed by this node, by engine state.',
+    help: 'Containers managed by this node, by lifecycle phase.',
     labelNames: ['state'] as const,
     registers: [registry],
   });

@@ -1,4 +1,7 @@
+import { basename, isAbsolute } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { ComposeDiagnostic } from '../../compose/types.ts';
+import type { LoadComposeResult } from '../../compose/load-compose.ts';
 import { stableHash } from '../../cluster/stable-hash.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { ApiError } from '../api-error.ts';
@@ -14,6 +17,8 @@ export interface DeployJsonBody {
   env?: Record<string, string>;
   /** File name shown in diagnostics, e.g. "docker-compose.yml". */
   file?: string;
+  /** Directory on the daemon's machine that relative bind mounts and env_files resolve against. */
+  workingDir?: string;
 }
 
 export interface DeployQuery {
@@ -41,6 +46,10 @@ const jsonBodySchema = {
     compose: { type: 'string', minLength: 1, description: 'The compose file, YAML or JSON text' },
     env: { type: 'object', additionalProperties: { type: 'string' }, description: 'Interpolation variables' },
     file: { type: 'string', maxLength: 255, description: 'File name used in diagnostics' },
+    workingDir: {
+      type: 'string', minLength: 1, maxLength: 4096,
+      description: 'Absolute directory on the daemon\'s machine for relative bind mounts, env_file and .env (the CLI sends it when the daemon is local)',
+    },
   },
 } as const;
 
@@ -63,6 +72,13 @@ const deployReplySchema = {
   },
 } as const;
 
+function withFileName(result: LoadComposeResult, file: string): LoadComposeResult {
+  const name = (d: ComposeDiagnostic): ComposeDiagnostic => (d.file === undefined ? { ...d, file } : d);
+  return result.ok
+    ? { ...result, warnings: result.warnings.map(name) }
+    : { ...result, errors: result.errors.map(name), warnings: result.warnings.map(name) };
+}
+
 export function registerDeployRoute(app: FastifyInstance, deps: ApiDeps, submitter: CommandSubmitter): void {
   app.post<{ Body: DeployJsonBody | string; Querystring: DeployQuery; Reply: DeployReply }>('/v1/deploy', {
     schema: {
@@ -84,15 +100,21 @@ export function registerDeployRoute(app: FastifyInstance, deps: ApiDeps, submitt
   }, async (request, reply) => {
     const body = request.body;
     const input = typeof body === 'string'
-      ? { stack: request.query.stack, compose: body, env: {}, file: request.query.file }
-      : { stack: body.stack ?? request.query.stack, compose: body.compose, env: body.env ?? {}, file: body.file ?? request.query.file };
+      ? { stack: request.query.stack, compose: body, env: {}, file: request.query.file, workingDir: undefined }
+      : { stack: body.stack, compose: body.compose, env: body.env ?? {}, file: body.file, workingDir: body.workingDir };
     if (!input.stack) {
       throw new ApiError(400, 'missing_stack', 'name the stack: "stack" in the JSON body, or ?stack=NAME with a YAML body');
     }
     assertValidStackName(input.stack, 'stack');
-    // Only the base name: the daemon must not read .env files from its own working directory.
-    const file = input.file ? input.file.split(/[\\/]/).pop() : undefined;
-    const loaded = deps.loadCompose({ content: input.compose, stackName: input.stack, env: input.env, ...(file ? { file } : {}) });
+    if (input.workingDir !== undefined && !isAbsolute(input.workingDir)) {
+      throw new ApiError(400, 'invalid_working_dir', `workingDir must be an absolute path, got "${input.workingDir}"`,
+        [{ severity: 'error', code: 'invalid_working_dir', message: 'must be an absolute path', path: 'body.workingDir' }]);
+    }
+    // No `file` for the loader: it would look for .env in the daemon's own working directory.
+    // Files are read only from an explicit workingDir; diagnostics get the client's file name.
+    const loaded = withFileName(deps.loadCompose({
+      content: input.compose, stackName: input.stack, env: input.env, ...(input.workingDir ? { workingDir: input.workingDir } : {}),
+    }), input.file ? basename(input.file) : 'compose.yaml');
     if (!loaded.ok) {
       const first = loaded.errors[0]?.message ?? 'unknown error';
       const count = loaded.errors.length;
