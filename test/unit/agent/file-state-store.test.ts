@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileStateStore, FileStateStoreError, STATE_FILE_NAME } from '../../../src/adapters/file-state-store.ts';
+import { service, stack } from './fixtures.ts';
+
+const writer = fileURLToPath(new URL('./file-state-store-writer.ts', import.meta.url));
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'constellation-state-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+const deploy = (name: string, seq: number) => ({ clientId: 'c', seq, command: { type: 'deploy-stack' as const, stack: stack(name, [service('web')]), specHash: name, atMs: 0 } });
+
+/** Runs the writer until it has acknowledged `killAfterAcks` deploys, then SIGKILLs it mid-loop. */
+function runWriterAndKill(dataDir: string, killAfterAcks: number): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', writer, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const acked: number[] = [];
+    let buffer = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /^ack (\d+)$/.exec(line);
+        if (m) acked.push(Number(m[1]));
+      }
+      if (acked.length >= killAfterAcks && !child.killed) child.kill('SIGKILL');
+    });
+    child.on('exit', (_code, signal) => {
+      if (signal === 'SIGKILL') resolve(acked);
+      else reject(new Error(`writer exited on its own (code ${_code}): ${stderr}`));
+    });
+  });
+}
+
+describe('FileStateStore', () => {
+  it('persists submits and notifies subscribers after the write', async () => {
+    const dir = await tempDir();
+    const store = new FileStateStore(dir);
+    await store.open();
+    const seen: number[] = [];
+    store.subscribe((s) => seen.push(s.appliedIndex));
+    expect(await store.submit(deploy('a', 1))).toEqual({ ok: true, version: 1 });
+    expect(await store.submit(deploy('a', 1))).toEqual({ ok: true, version: 1 }); // a retry applies once
+    expect(seen).toEqual([1, 2]);
+    await store.close();
+    const again = new FileStateStore(dir);
+    await again.open();
+    expect(Object.keys(again.current().stacks)).toEqual(['a']);
+    expect(again.current().appliedIndex).toBe(2);
+  });
+
+  it('serializes concurrent submits', async () => {
+    const dir = await tempDir();
+    const store = new FileStateStore(dir);
+    await store.open();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.submit(deploy(`s${i}`, i + 1))));
+    expect(results.every((r) => r.ok)).toBe(true);
+    const reopened = new FileStateStore(dir);
+    await reopened.open();
+    expect(Object.keys(reopened.current().stacks)).toHaveLength(20);
+  });
+
+  it('refuses to start on a corrupt or torn file, with a clear error', async () => {
+    const dir = await tempDir();
+    const store = new FileStateStore(dir);
+    await store.open();
+    await store.submit(deploy('a', 1));
+    const path = join(dir, STATE_FILE_NAME);
+    const good = await readFile(path, 'utf8');
+    for (const bad of [good.slice(0, good.length - 5), good.replace('"a"', '"b"'), 'garbage', '']) {
+      await writeFile(path, bad);
+      const broken = new FileStateStore(dir);
+      const error = await broken.open().then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(FileStateStoreError);
+      expect((error as FileStateStoreError).code).toBe('state_corrupt');
+      expect((error as Error).message).toContain(path);
+    }
+  });
+
+  it('rejects use before open', () => {
+    expect(() => new FileStateStore('/nonexistent').current()).toThrow(/not open/);
+  });
+
+  it('loses no acknowledged deploy when the writer is SIGKILLed at random moments', async () => {
+    const dir = await tempDir();
+    const allAcked: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      const acked = await runWriterAndKill(dir, 3 + Math.floor(Math.random() * 40));
+      allAcked.push(...acked);
+      const store = new FileStateStore(dir);
+      await store.open();
+      const stacks = store.current().stacks;
+      for (const seq of allAcked) expect(stacks[`s${seq}`], `acknowledged deploy s${seq} after round ${round}`).toBeDefined();
+      await store.close();
+    }
+    expect(allAcked.length).toBeGreaterThan(10);
+  }, 60_000);
+});
