@@ -22,8 +22,12 @@ export interface PrivateEngine {
   readonly netnsPath: string;
   /** Directory holding all the engine's state; deleted by stop(). */
   readonly baseDir: string;
-  /** Stops dockerd gracefully (containers stop as on a real restart) and starts it on the same paths. */
-  restart(): Promise<void>;
+  /**
+   * Stops dockerd and starts it again on the same paths. Default SIGTERM: a clean restart
+   * (dockerd stops its containers first, as on `systemctl restart docker`). `{ signal: 'SIGKILL' }`
+   * simulates a crash: containerd and the containers survive and the new dockerd finds them.
+   */
+  restart(options?: { readonly signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
   /** Kills the engine and everything it started, unmounts, deletes its state and namespace. */
   stop(): Promise<void>;
 }
@@ -48,6 +52,15 @@ export function dockerCliPath(): string {
   const found = findExecutable('docker');
   if (found === undefined) throw new Error('docker CLI not found: install docker.io (Debian) or docker-ce-cli');
   return found;
+}
+
+/**
+ * Runs a command inside an engine's network namespace, e.g. `busybox wget` against a published
+ * port: the engine's bridge and published ports exist only in there, never on the host, which is
+ * also why no host iptables rules are needed (nothing crosses the host's FORWARD chain).
+ */
+export function runInEngineNetwork(engine: Pick<PrivateEngine, 'netnsPath'>, file: string, args: readonly string[]) {
+  return runCommand('nsenter', [`--net=${engine.netnsPath}`, findExecutable(file) ?? file, ...args]);
 }
 
 /** Runs the docker CLI against an engine. */
@@ -132,9 +145,14 @@ export async function startPrivateEngine(name: string, options: StartPrivateEngi
     netnsName,
     netnsPath,
     baseDir,
-    async restart() {
+    async restart(restartOptions = {}) {
       if (stopped) throw new Error(`private engine "${name}" was stopped; start a new one`);
-      await terminate('SIGTERM', 60_000);
+      const signal = restartOptions.signal ?? 'SIGTERM';
+      await terminate(signal, 60_000);
+      // A killed dockerd leaves its containerd orphaned (the shims keep the containers alive). The
+      // new dockerd would wait for that half-dead containerd and time out, so it goes too, as when
+      // a host crash takes dockerd and containerd down together.
+      if (signal === 'SIGKILL') await killContainerd(baseDir);
       await launch();
     },
     async stop() {
@@ -243,7 +261,18 @@ export async function cleanUpEngine(name: string): Promise<void> {
   rmSync(baseDir, { recursive: true, force: true });
 }
 
-function killProcesses(match: (cmdline: string) => boolean): void {
+async function killContainerd(baseDir: string): Promise<void> {
+  const config = `${baseDir}/exec/containerd/containerd.toml`;
+  const killed = killProcesses((cmdline) => cmdline.startsWith('containerd ') && cmdline.includes(config));
+  const deadline = Date.now() + 10_000;
+  while (killed.some((pid) => existsSync(`/proc/${pid}`)) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  rmSync(`${baseDir}/exec/containerd/containerd.pid`, { force: true });
+}
+
+function killProcesses(match: (cmdline: string) => boolean): number[] {
+  const killed: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const pid = Number(entry);
@@ -254,8 +283,12 @@ function killProcesses(match: (cmdline: string) => boolean): void {
     } catch {
       continue;
     }
-    if (match(cmdline)) killPid(pid);
+    if (match(cmdline)) {
+      killPid(pid);
+      killed.push(pid);
+    }
   }
+  return killed;
 }
 
 function killPid(pid: number): void {
