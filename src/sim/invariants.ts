@@ -1,0 +1,316 @@
+import type { ClientRequest, CommandResult } from '../cluster/commands.ts';
+import type { RaftMessage } from '../raft/messages.ts';
+import type { RaftStatus } from '../raft/raft-node.ts';
+import type { Entry, HardState, NodeId } from '../raft/types.ts';
+import { entryAt, lastIndexOf, termAt, type StoredLog } from './sim-storage.ts';
+
+export type InvariantName =
+  | 'election-safety'
+  | 'leader-append-only'
+  | 'log-matching'
+  | 'leader-completeness'
+  | 'state-machine-safety'
+  | 'term-monotonic'
+  | 'commit-monotonic'
+  | 'commit-within-log'
+  | 'vote-once-per-term'
+  | 'persist-before-reply';
+
+export interface Violation {
+  readonly invariant: InvariantName;
+  readonly atMs: number;
+  readonly node: NodeId;
+  readonly detail: string;
+}
+
+export class InvariantViolationError extends Error {
+  readonly code = 'sim_invariant_violated';
+  constructor(readonly violations: readonly Violation[]) {
+    super(violations.map((v) => `[${v.invariant}] t=${v.atMs}ms node ${v.node}: ${v.detail}`).join('\n'));
+    this.name = 'InvariantViolationError';
+  }
+}
+
+/** What the checker may look at for one live member: read-only views, never its internals. */
+export interface MemberView {
+  readonly id: NodeId;
+  /** Bumped on every restart; per-incarnation checks reset when it changes. */
+  readonly incarnation: number;
+  status(): RaftStatus;
+  /** Everything the member has written (its own view of its log, synced or not). */
+  log(): Readonly<StoredLog>;
+  /** What would survive a crash now. */
+  durableLog(): Readonly<StoredLog>;
+}
+
+interface PerIncarnation {
+  incarnation: number;
+  lastTerm: number;
+  lastCommit: number;
+  /** Role and log end at the end of the previous step, for Leader Append-Only. */
+  leaderTerm: number | undefined;
+  leaderLastIndex: number;
+  /** Lowest index overwritten since the previous step (undefined when none). */
+  truncatedFrom: number | undefined;
+  committedCheckedUpTo: number;
+}
+
+interface CommittedEntry {
+  readonly term: number;
+  readonly data: string;
+  /** Term of the member that first reported it committed: its real commit term is at most this. */
+  readonly observedInTerm: number;
+}
+
+/**
+ * The Raft safety properties (Ongaro & Ousterhout, Figure 3) plus persistence rules, checked after
+ * every simulator step. Violations are collected (an observer must never throw into the member
+ * that is writing) and raised by `throwIfViolated()` at the end of the step.
+ *
+ * Decisions, stated precisely:
+ * - Term: within one incarnation a member's term never decreases; its DURABLE term never decreases
+ *   over its whole life; a restarted member starts at no less than the durable term it crashed
+ *   with. An in-memory term lost in a crash before being synced may be lower afterwards — Raft only
+ *   requires the term to be persisted before the member speaks in it, which the vote and append
+ *   checks below enforce.
+ * - Commit index: Raft treats it as volatile. Here HardState persists it (etcd style), so: never
+ *   decreases within an incarnation; the durable commit index never decreases; a restarted member
+ *   starts at no less than its durable commit index. Losing an unsynced commit index is allowed:
+ *   what must never happen is a committed entry changing, which the committed-entry registry
+ *   (State Machine Safety) checks.
+ * - Votes: the durable vote for a term never changes to another candidate across the member's life
+ *   (crashes included), and no member sends two grants for different candidates in one term.
+ * - Persist before reply: a vote grant leaves only when the vote is durable; a successful append
+ *   reply only when the acknowledged entries are durable (otherwise a crash could un-replicate an
+ *   entry the leader already counted toward a commit).
+ */
+export class InvariantChecker {
+  private readonly violations: Violation[] = [];
+  private readonly leaderOfTerm = new Map<number, NodeId>();
+  /** (index, term) → the entry's data and the term before it: Log Matching by induction. */
+  private readonly entriesByIndexTerm = new Map<string, { prevTerm: number; data: string }>();
+  private readonly committed: (CommittedEntry | undefined)[] = [];
+  private readonly appliedByIndex = new Map<number, { node: NodeId; request: string; result: string }>();
+  private readonly perNode = new Map<NodeId, PerIncarnation>();
+  private readonly durableTerm = new Map<NodeId, number>();
+  private readonly durableCommit = new Map<NodeId, number>();
+  private readonly durableVotes = new Map<string, NodeId>();
+  private readonly grants = new Map<string, NodeId>();
+  private readonly leaderCompletenessChecked = new Map<string, number>();
+  steps = 0;
+
+  constructor(private readonly nowMs: () => number) {}
+
+  private fail(invariant: InvariantName, node: NodeId, detail: string): void {
+    if (this.violations.length < 20) this.violations.push({ invariant, atMs: this.nowMs(), node, detail });
+  }
+
+  hasViolations(): boolean {
+    return this.violations.length > 0;
+  }
+
+  throwIfViolated(): void {
+    if (this.violations.length > 0) throw new InvariantViolationError([...this.violations]);
+  }
+
+  // ---- hooks from storage -------------------------------------------------------------------
+
+  /** A member wrote entries (not yet durable). */
+  onAppend(node: NodeId, entries: readonly Entry[], prevTerm: number, truncatedFrom: number | undefined): void {
+    let previous = prevTerm;
+    for (const entry of entries) {
+      const key = `${entry.index}:${entry.term}`;
+      const value = `${entry.type}:${entry.data}`;
+      const known = this.entriesByIndexTerm.get(key);
+      if (!known) {
+        this.entriesByIndexTerm.set(key, { prevTerm: previous, data: value });
+      } else {
+        if (known.data !== value) {
+          this.fail('log-matching', node, `two different entries at index ${entry.index} term ${entry.term}: ${known.data.slice(0, 80)} vs ${value.slice(0, 80)}`);
+        }
+        if (previous >= 0 && known.prevTerm >= 0 && known.prevTerm !== previous) {
+          this.fail('log-matching', node, `entry at index ${entry.index} term ${entry.term} follows term ${previous} here but term ${known.prevTerm} elsewhere: logs agree on an entry but not on its prefix`);
+        }
+        if (known.prevTerm < 0 && previous >= 0) this.entriesByIndexTerm.set(key, { prevTerm: previous, data: known.data });
+      }
+      previous = entry.term;
+    }
+    const state = this.perNode.get(node);
+    if (state && truncatedFrom !== undefined) state.truncatedFrom = Math.min(state.truncatedFrom ?? Infinity, truncatedFrom);
+  }
+
+  /** A hard state became durable on a member. */
+  onDurableHardState(node: NodeId, hardState: HardState): void {
+    const term = this.durableTerm.get(node) ?? 0;
+    if (hardState.term < term) this.fail('term-monotonic', node, `durable term went from ${term} back to ${hardState.term}`);
+    this.durableTerm.set(node, Math.max(term, hardState.term));
+    const commit = this.durableCommit.get(node) ?? 0;
+    if (hardState.commitIndex < commit) this.fail('commit-monotonic', node, `durable commit index went from ${commit} back to ${hardState.commitIndex}`);
+    this.durableCommit.set(node, Math.max(commit, hardState.commitIndex));
+    if (hardState.votedFor !== undefined) {
+      const key = `${node}@${hardState.term}`;
+      const earlier = this.durableVotes.get(key);
+      if (earlier !== undefined && earlier !== hardState.votedFor) {
+        this.fail('vote-once-per-term', node, `durably voted for ${earlier} and then for ${hardState.votedFor} in term ${hardState.term}`);
+      }
+      this.durableVotes.set(key, hardState.votedFor);
+    }
+  }
+
+  // ---- hooks from the network and the state machine -----------------------------------------
+
+  /** Every message as it leaves a member. `durable` is what that member's disk holds right now. */
+  onSend(from: NodeId, message: RaftMessage, durable: Readonly<StoredLog>): void {
+    switch (message.type) {
+      case 'request-vote-response': {
+        if (!message.granted) return;
+        const key = `${from}@${message.term}`;
+        const earlier = this.grants.get(key);
+        if (earlier !== undefined && earlier !== message.to) {
+          this.fail('vote-once-per-term', from, `granted its term-${message.term} vote to ${earlier} and to ${message.to}`);
+        }
+        this.grants.set(key, message.to);
+        if (durable.hardState.term !== message.term || durable.hardState.votedFor !== message.to) {
+          this.fail('persist-before-reply', from, `granted a vote to ${message.to} in term ${message.term} while its disk holds term ${durable.hardState.term} vote ${String(durable.hardState.votedFor)}`);
+        }
+        return;
+      }
+      case 'append-entries-response': {
+        if (!message.success) return;
+        const durableLast = lastIndexOf(durable);
+        if (durableLast < message.matchIndex) {
+          this.fail('persist-before-reply', from, `acknowledged entries up to ${message.matchIndex} (term ${message.term}) but only ${durableLast} are durable`);
+        }
+        if (durable.hardState.term < message.term) {
+          this.fail('persist-before-reply', from, `replied in term ${message.term} while its durable term is ${durable.hardState.term}`);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  onApply(node: NodeId, index: number, request: ClientRequest, result: CommandResult): void {
+    const requestText = JSON.stringify(request);
+    const resultText = JSON.stringify(result);
+    const earlier = this.appliedByIndex.get(index);
+    if (!earlier) {
+      this.appliedByIndex.set(index, { node, request: requestText, result: resultText });
+      return;
+    }
+    if (earlier.request !== requestText) {
+      this.fail('state-machine-safety', node, `applied ${requestText.slice(0, 100)} at index ${index}, but ${earlier.node} applied ${earlier.request.slice(0, 100)}`);
+    } else if (earlier.result !== resultText) {
+      this.fail('state-machine-safety', node, `applying index ${index} gave ${resultText} here but ${earlier.result} on ${earlier.node}: the state machine diverged`);
+    }
+  }
+
+  /** A member (re)started: its new incarnation must not start below what it had made durable. */
+  onStarted(member: MemberView): void {
+    const status = member.status();
+    const durable = member.durableLog().hardState;
+    if (status.term < durable.term) this.fail('term-monotonic', member.id, `restarted at term ${status.term} below its durable term ${durable.term}`);
+    if (status.commitIndex < durable.commitIndex) {
+      this.fail('commit-monotonic', member.id, `restarted at commit index ${status.commitIndex} below its durable ${durable.commitIndex}`);
+    }
+    this.perNode.set(member.id, {
+      incarnation: member.incarnation,
+      lastTerm: status.term,
+      lastCommit: status.commitIndex,
+      leaderTerm: undefined,
+      leaderLastIndex: 0,
+      truncatedFrom: undefined,
+      committedCheckedUpTo: 0,
+    });
+  }
+
+  // ---- the per-step check -------------------------------------------------------------------
+
+  checkStep(members: readonly MemberView[]): void {
+    this.steps++;
+    for (const member of members) this.checkMember(member);
+  }
+
+  private checkMember(member: MemberView): void {
+    const state = this.perNode.get(member.id);
+    if (!state || state.incarnation !== member.incarnation) return;
+    const status = member.status();
+    const log = member.log();
+
+    if (status.term < state.lastTerm) this.fail('term-monotonic', member.id, `term went from ${state.lastTerm} back to ${status.term}`);
+    if (status.commitIndex < state.lastCommit) this.fail('commit-monotonic', member.id, `commit index went from ${state.lastCommit} back to ${status.commitIndex}`);
+    state.lastTerm = Math.max(state.lastTerm, status.term);
+    state.lastCommit = Math.max(state.lastCommit, status.commitIndex);
+
+    const isLeader = status.role === 'leader';
+    if (isLeader) {
+      const other = this.leaderOfTerm.get(status.term);
+      if (other !== undefined && other !== member.id) this.fail('election-safety', member.id, `leads term ${status.term}, which ${other} also led`);
+      else this.leaderOfTerm.set(status.term, member.id);
+    }
+
+    // Leader Append-Only: a member that led term T at the previous step and still does must not
+    // have overwritten anything it held then.
+    if (isLeader && state.leaderTerm === status.term && state.truncatedFrom !== undefined && state.truncatedFrom <= state.leaderLastIndex) {
+      this.fail('leader-append-only', member.id, `as leader of term ${status.term} overwrote its log from index ${state.truncatedFrom} (it ended at ${state.leaderLastIndex})`);
+    }
+    state.leaderTerm = isLeader ? status.term : undefined;
+    state.leaderLastIndex = lastIndexOf(log);
+    state.truncatedFrom = undefined;
+
+    this.checkCommitted(member, status, log, state);
+    if (isLeader) this.checkLeaderCompleteness(member, status, log);
+  }
+
+  /** Every index a member calls committed must hold the same entry on every member, forever. */
+  private checkCommitted(member: MemberView, status: RaftStatus, log: Readonly<StoredLog>, state: PerIncarnation): void {
+    const snapshotIndex = log.snapshot?.lastIncludedIndex ?? 0;
+    if (status.commitIndex > lastIndexOf(log)) {
+      this.fail('commit-within-log', member.id, `commit index ${status.commitIndex} is beyond its last log index ${lastIndexOf(log)}`);
+      return;
+    }
+    for (let index = Math.max(state.committedCheckedUpTo + 1, snapshotIndex + 1); index <= status.commitIndex; index++) {
+      const entry = entryAt(log, index);
+      if (!entry) continue;
+      const known = this.committed[index];
+      if (!known) {
+        this.committed[index] = { term: entry.term, data: `${entry.type}:${entry.data}`, observedInTerm: status.term };
+      } else if (known.term !== entry.term || known.data !== `${entry.type}:${entry.data}`) {
+        this.fail('state-machine-safety', member.id, `holds term ${entry.term} at committed index ${index}, but term ${known.term} was committed there`);
+      }
+    }
+    state.committedCheckedUpTo = Math.max(state.committedCheckedUpTo, status.commitIndex);
+    // The snapshot's last entry was committed too.
+    if (log.snapshot && log.snapshot.lastIncludedIndex > 0) {
+      const known = this.committed[log.snapshot.lastIncludedIndex];
+      if (known && known.term !== log.snapshot.lastIncludedTerm) {
+        this.fail('state-machine-safety', member.id, `snapshot ends at index ${log.snapshot.lastIncludedIndex} term ${log.snapshot.lastIncludedTerm}, but term ${known.term} was committed there`);
+      }
+    }
+  }
+
+  /** A leader of term T holds every entry known committed in a term before T. */
+  private checkLeaderCompleteness(member: MemberView, status: RaftStatus, log: Readonly<StoredLog>): void {
+    const key = `${member.id}@${status.term}`;
+    const from = this.leaderCompletenessChecked.get(key) ?? 1;
+    const snapshotIndex = log.snapshot?.lastIncludedIndex ?? 0;
+    let index = from;
+    for (; index < this.committed.length; index++) {
+      const known = this.committed[index];
+      if (!known || known.observedInTerm >= status.term) continue;
+      if (index <= snapshotIndex) continue;
+      const term = termAt(log, index);
+      if (term !== known.term) {
+        this.fail('leader-completeness', member.id, `leads term ${status.term} without the entry committed at index ${index} (term ${known.term}); it holds ${term === undefined ? 'nothing' : `term ${term}`} there`);
+        break;
+      }
+    }
+    this.leaderCompletenessChecked.set(key, index);
+  }
+
+  /** Numbers for the run summary. */
+  summary(): { steps: number; committedEntries: number; termsWithLeader: number } {
+    return { steps: this.steps, committedEntries: this.committed.filter(Boolean).length, termsWithLeader: this.leaderOfTerm.size };
+  }
+}
