@@ -35,7 +35,8 @@ export function dependencyOrder(services: readonly { name: string; dependsOn: re
     for (const service of services) {
       if (placed.has(service.name) || reported.has(service.name)) continue;
       const cycle = findCycle(service.name, deps, placed);
-      if (cycle === undefined) continue;
+      // A service that only waits behind an already reported cycle leads to the same cycle again.
+      if (cycle === undefined || cycle.every((name) => reported.has(name))) continue;
       cycle.forEach((name) => reported.add(name));
       problems.push({ kind: 'cycle', service: cycle[0]!, names: cycle });
     }
