@@ -1,0 +1,58 @@
+/** One write that resolves once committed, or rejects. */
+export type CommitWrite = (key: string, value: string) => Promise<void>;
+
+export interface LoadResult {
+  readonly clients: number;
+  readonly durationMs: number;
+  readonly writes: number;
+  readonly errors: number;
+  readonly writesPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+export function percentile(sortedMs: readonly number[], p: number): number {
+  if (sortedMs.length === 0) return NaN;
+  const rank = Math.min(sortedMs.length - 1, Math.max(0, Math.ceil((p / 100) * sortedMs.length) - 1));
+  return sortedMs[rank]!;
+}
+
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+/**
+ * `clients` closed-loop clients, each issuing one write at a time for `durationMs`; a write's
+ * latency runs from sending it to its commit being acknowledged.
+ */
+export async function runClosedLoopLoad(options: { clients: number; durationMs: number; valueBytes: number; keySpace: number; write: CommitWrite }): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const end = start + options.durationMs;
+  const value = (n: number): string => `${n.toString(36)}-`.padEnd(options.valueBytes, 'v').slice(0, options.valueBytes);
+  const client = async (c: number): Promise<void> => {
+    for (let n = 0; performance.now() < end; n++) {
+      const key = `bench-${c}-${n % options.keySpace}`;
+      const t0 = performance.now();
+      try {
+        await options.write(key, value(n));
+        latencies.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.clients }, (_, c) => client(c)));
+  const elapsedMs = performance.now() - start;
+  latencies.sort((a, b) => a - b);
+  return {
+    clients: options.clients,
+    durationMs: Math.round(elapsedMs),
+    writes: latencies.length,
+    errors,
+    writesPerSec: Math.round(latencies.length / (elapsedMs / 1000)),
+    p50Ms: round2(percentile(latencies, 50)),
+    p99Ms: round2(percentile(latencies, 99)),
+    maxMs: round2(latencies[latencies.length - 1] ?? NaN),
+  };
+}
