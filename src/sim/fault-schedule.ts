@@ -1,0 +1,54 @@
+import type { NetworkFaults } from './sim-network.ts';
+
+/** Members are named by position (0-based) so one schedule fits any cluster of that size. */
+export type FaultAction =
+  | { readonly kind: 'partition'; readonly groups: readonly (readonly number[])[] }
+  | { readonly kind: 'one-way'; readonly from: number; readonly to: number }
+  | { readonly kind: 'isolate'; readonly node: number }
+  | { readonly kind: 'heal' }
+  | { readonly kind: 'crash'; readonly node: number; readonly tornWrites: boolean; readonly downMs: number }
+  | { readonly kind: 'network'; readonly faults: NetworkFaults }
+  | { readonly kind: 'transfer-leader'; readonly to: number };
+
+export interface FaultEvent {
+  readonly atMs: number;
+  readonly action: FaultAction;
+}
+
+/**
+ * One simulated run: a safety phase of `safetyMs` virtual milliseconds in which `events` happen
+ * while `clients` clients hammer `keys` keys, then every fault heals and liveness is demanded.
+ */
+export interface FaultSchedule {
+  readonly nodeCount: number;
+  readonly safetyMs: number;
+  readonly clients: number;
+  readonly keys: number;
+  /** Pause between one client's operations: uniform in [0, maxThinkMs]. */
+  readonly maxThinkMs: number;
+  /** Compact every this many entries (small values exercise snapshots and InstallSnapshot). */
+  readonly snapshotEveryEntries: number;
+  readonly events: readonly FaultEvent[];
+}
+
+export function describeAction(action: FaultAction, ids: readonly string[]): string {
+  const name = (i: number): string => ids[i] ?? `#${i}`;
+  switch (action.kind) {
+    case 'partition':
+      return `partition ${action.groups.map((g) => `{${g.map(name).join(',')}}`).join(' | ')}`;
+    case 'one-way':
+      return `cut ${name(action.from)} → ${name(action.to)}`;
+    case 'isolate':
+      return `isolate ${name(action.node)}`;
+    case 'heal':
+      return 'heal network';
+    case 'crash':
+      return `crash ${name(action.node)}${action.tornWrites ? ' (torn writes)' : ''}, restart after ${action.downMs} ms`;
+    case 'network': {
+      const f = action.faults;
+      return `network delay ${f.minDelayMs}-${f.maxDelayMs} ms, drop ${f.dropRate}, dup ${f.duplicateRate}, slow ${f.slowRate}`;
+    }
+    case 'transfer-leader':
+      return `transfer leadership to ${name(action.to)}`;
+  }
+}
