@@ -85,7 +85,7 @@ export function createKvHttpServer(options: KvHttpApiOptions): Server {
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const [path = '/', query = ''] = (req.url ?? '/').split('?');
     if (path === '/status') {
       if (req.method !== 'GET') throw new HttpError(405, 'method_not_allowed', 'GET /status');
       send(res, 200, { ...node.status(), ...options.extraStatus() });
@@ -110,10 +110,12 @@ export function createKvHttpServer(options: KvHttpApiOptions): Server {
         return;
       }
       case 'GET': {
-        const index = await withTimeout(node.readIndex(), `GET ${key}`);
+        // ?stale=true reads this member's applied state without the ReadIndex round: fast, may lag.
+        const stale = new URLSearchParams(query).get('stale') === 'true';
+        const index = stale ? node.status().appliedIndex : await withTimeout(node.readIndex(), `GET ${key}`);
         const value = node.state().view().kv[key];
-        if (value === undefined) send(res, 404, { error: { code: 'key_not_found', message: `no key "${key}"` }, readIndex: index });
-        else send(res, 200, { key, value, readIndex: index });
+        if (value === undefined) send(res, 404, { error: { code: 'key_not_found', message: `no key "${key}"` }, readIndex: index, stale });
+        else send(res, 200, { key, value, readIndex: index, stale });
         return;
       }
       default:

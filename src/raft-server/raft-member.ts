@@ -7,6 +7,7 @@ import { startRaftWsTransport } from '../adapters/ws-transport/raft-ws-transport
 import type { WsTransport } from '../adapters/ws-transport/ws-transport.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import type { RaftMessage } from '../raft/messages.ts';
+import type { RaftPersistedState, RaftStorage } from '../seams/raft-storage.ts';
 import { createRaftNode, type RaftNode } from '../raft/raft-node.ts';
 import { createKvHttpServer } from './kv-http-api.ts';
 import type { RaftMemberConfig } from './parse-args.ts';
@@ -27,7 +28,9 @@ export interface RaftMember {
 export async function startRaftMember(config: RaftMemberConfig, logger: Logger): Promise<RaftMember> {
   const raftAddress = config.peers[config.id]!;
   const colon = raftAddress.lastIndexOf(':');
+  // Load (and check) the WAL before binding any port: a damaged log refuses to start with no side effect.
   const storage = new FileRaftStorage({ dir: config.dataDir });
+  const persisted = await storage.load();
   const transport = await startRaftWsTransport({
     self: config.id,
     listenHost: raftAddress.slice(0, colon).replace(/^\[|\]$/g, ''),
@@ -42,7 +45,7 @@ export async function startRaftMember(config: RaftMemberConfig, logger: Logger):
     node = createRaftNode({
       id: config.id,
       ...(config.join ? {} : { initialMembership: { voters: Object.keys(config.peers).sort(), learners: [] } }),
-      storage,
+      storage: alreadyLoaded(storage, persisted),
       transport,
       clock: systemClock,
       random: cryptoRandom,
@@ -88,4 +91,21 @@ export async function startRaftMember(config: RaftMemberConfig, logger: Logger):
     await storage.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** Hands the node the state loaded up front instead of reading the WAL a second time. */
+function alreadyLoaded(storage: RaftStorage, persisted: RaftPersistedState): RaftStorage {
+  let handedOver = false;
+  return {
+    load: async () => {
+      if (handedOver) throw new Error('the preloaded raft state was already handed over');
+      handedOver = true;
+      return persisted;
+    },
+    setHardState: (hardState) => storage.setHardState(hardState),
+    append: (entries) => storage.append(entries),
+    saveSnapshot: (snapshot) => storage.saveSnapshot(snapshot),
+    sync: () => storage.sync(),
+    close: () => storage.close(),
+  };
 }
