@@ -25,6 +25,7 @@ function parseOptions() {
       replicas: { type: 'string', default: '20,100' },
       contenders: { type: 'string', default: allContenders.map((c) => c.id).join(',') },
       'timeout-ms': { type: 'string', default: '600000' },
+      repeat: { type: 'string', default: '1' },
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
     },
@@ -41,7 +42,9 @@ function parseOptions() {
   });
   const timeoutMs = Number(values['timeout-ms']);
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`--timeout-ms: "${values['timeout-ms']}" is not a positive number`);
-  return { replicas, contenders, timeoutMs, out: values.out, write: !values['no-write'] };
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat: "${values.repeat}" is not a positive integer`);
+  return { replicas, contenders, timeoutMs, repeat, out: values.out, write: !values['no-write'] };
 }
 
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -74,6 +77,18 @@ async function measure(contender: Contender, replicas: number, timeoutMs: number
   }
 }
 
+/** The median sample (by seconds) stands for the contender; every sample is kept beside it. */
+function medianOf(samples: readonly ContenderResult[]): ContenderResult {
+  const first = samples[0];
+  if (first === undefined) throw new Error('no samples');
+  if (samples.length === 1) return first;
+  const ok = samples.filter((s) => s.seconds !== undefined).sort((a, b) => (a.seconds ?? 0) - (b.seconds ?? 0));
+  const median = ok[Math.floor((ok.length - 1) / 2)];
+  const failed = samples.find((s) => s.error !== undefined);
+  const chosen = median ?? failed ?? first;
+  return { ...chosen, samplesSeconds: samples.map((s) => s.seconds ?? null), ...(failed !== undefined ? { error: failed.error } : {}) };
+}
+
 async function main(): Promise<void> {
   const options = parseOptions();
   const startedAt = new Date().toISOString();
@@ -82,11 +97,15 @@ async function main(): Promise<void> {
   for (const replicas of options.replicas) {
     const results: ContenderResult[] = [];
     for (const contender of options.contenders) {
-      results.push(
-        await measure(contender, replicas, options.timeoutMs, async (socketPath) => {
-          machine ??= await describeMachine(socketPath);
-        }),
-      );
+      const samples: ContenderResult[] = [];
+      for (let round = 0; round < options.repeat; round++) {
+        samples.push(
+          await measure(contender, replicas, options.timeoutMs, async (socketPath) => {
+            machine ??= await describeMachine(socketPath);
+          }),
+        );
+      }
+      results.push(medianOf(samples));
     }
     runs.push({ replicas, results, ratios: ratiosOf(results) });
   }
@@ -98,7 +117,8 @@ async function main(): Promise<void> {
     method:
       'Each contender gets a fresh private dockerd (own netns, data-root) with the busybox test image imported; ' +
       'untimed set-up (swarm init, daemon start) first; timed from the deploy command until the engine ' +
-      '(Constellation: GET /v1/containers) shows N running. Engine limit: create+start via the engine API, 8 in parallel.',
+      '(Constellation: GET /v1/containers) shows N running. Engine limit: create+start via the engine API, 8 in parallel. ' +
+      `Contenders run one after another on a machine shared with other work; with --repeat the median is reported (repeat=${options.repeat}).`,
     runs,
   };
   console.log(formatTable(report));

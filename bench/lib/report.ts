@@ -7,6 +7,8 @@ export interface ContenderResult {
   /** Seconds from the deploy command until all replicas run; absent when it failed. */
   readonly seconds?: number;
   readonly extraSeconds?: Readonly<Record<string, number>>;
+  /** Every repetition's seconds (null for a failed one) when the benchmark ran more than once. */
+  readonly samplesSeconds?: readonly (number | null)[];
   readonly error?: string;
 }
 
