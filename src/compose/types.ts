@@ -20,6 +20,7 @@ export interface VolumeSpec {
 }
 
 export interface HealthcheckSpec {
+  /** ["CMD", ...], ["CMD-SHELL", cmd] or ["NONE"]; [] keeps the image's test (only timings change). */
   readonly test: readonly string[];
   readonly intervalMs: number;
   readonly timeoutMs: number;
