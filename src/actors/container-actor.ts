@@ -4,9 +4,12 @@ import { containerMachine, type ContainerContext } from '../machines/container.t
 import type { ContainerPhase, ContainerReport, EffectResult, StartObservation } from '../machines/container-types.ts';
 import { normalizeName, parseLabels } from '../agent/labels.ts';
 import { engineCall, type EngineCallDeps } from './engine-call.ts';
+import { EngineLimiter } from './engine-limiter.ts';
 
 export interface ContainerActorDeps extends EngineCallDeps {
   readonly runtime: ContainerRuntime;
+  /** Heavy engine calls in flight at once, across all replicas of the agent. Default 8. */
+  readonly maxConcurrentEngineCalls?: number;
 }
 
 /** A report as the parent receives it: which child sent it, so a late report of a replaced child is ignored. */
@@ -22,11 +25,20 @@ export type ContainerReportMessage = ContainerReport & { readonly actorId: strin
  */
 export function createContainerActorLogic(deps: ContainerActorDeps) {
   const { runtime } = deps;
+  const limiter = new EngineLimiter(deps.maxConcurrentEngineCalls ?? 8);
+  const heavy = <T>(operation: string, call: () => Promise<T>) => limiter.run(() => engineCall(deps, operation, call));
+  // Images this agent already made sure of: one inspect per image, not one per replica.
+  const ensuredImages = new Set<string>();
 
   const create = async (request: CreateContainerRequest | undefined): Promise<EffectResult<string>> => {
     if (!request) return { ok: false, code: 'invalid_request', message: 'no container spec', atMs: deps.clock.nowMs() };
     await ensureImageBestEffort(request.image);
-    const first = await engineCall(deps, 'create', () => runtime.create(request));
+    let first = await heavy('create', () => runtime.create(request));
+    if (!first.ok && first.code === 'image_not_found' && ensuredImages.delete(request.image)) {
+      // The image went away since we checked: fetch it again before calling it permanent.
+      await ensureImageBestEffort(request.image);
+      first = await heavy('create', () => runtime.create(request));
+    }
     if (first.ok || first.code !== 'conflict') return first;
     // The name is taken: a container of a previous life of this actor (or a listing we have not
     // seen yet). Reuse it when it is ours with the same spec, otherwise clear it and try again.
@@ -37,25 +49,26 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
       return { ok: true, value: existing.id, atMs: deps.clock.nowMs() };
     }
     if (existing) {
-      const removed = await engineCall(deps, 'remove', () => runtime.remove(existing.id));
+      const removed = await heavy('remove', () => runtime.remove(existing.id));
       if (!removed.ok && removed.code !== 'not_found') return removed;
     }
-    return engineCall(deps, 'create', () => runtime.create(request));
+    return heavy('create', () => runtime.create(request));
   };
 
   const ensureImageBestEffort = async (image: string) => {
     // A missing image surfaces as image_not_found from create, which the machine treats as
     // permanent; pulling first turns that into a pull error only when the image really is absent.
-    await engineCall(deps, 'ensureImage', () => runtime.ensureImage(image));
+    if (ensuredImages.has(image)) return;
+    const ensured = await engineCall(deps, 'ensureImage', () => runtime.ensureImage(image));
+    if (ensured.ok) ensuredImages.add(image);
   };
 
   const start = async (containerId: string): Promise<EffectResult<StartObservation>> => {
-    const before = await engineCall(deps, 'inspect', () => runtime.inspect(containerId));
-    if (before.ok && before.value === undefined) return { ok: false, code: 'not_found', message: `container ${containerId} not found`, atMs: before.atMs };
-    if (!(before.ok && before.value?.state === 'running')) {
-      const started = await engineCall(deps, 'start', () => runtime.start(containerId));
-      if (!started.ok) return started;
-    }
+    // Starting a running container succeeds (the runtime contract), so a repeated start is harmless.
+    const started = await heavy('start', () => runtime.start(containerId));
+    if (!started.ok) return started;
+    // Look right after: a process that exits at once must be judged by its exit code, and its
+    // `die` event may have been routed before this actor was listening for it.
     const after = await engineCall(deps, 'inspect', () => runtime.inspect(containerId));
     if (!after.ok) return after;
     if (!after.value) return { ok: false, code: 'not_found', message: `container ${containerId} vanished after start`, atMs: after.atMs };
@@ -68,9 +81,9 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
       createContainer: fromPromise(({ input }: { input: CreateContainerRequest | undefined }) => create(input)),
       startContainer: fromPromise(({ input }: { input: { containerId: string } }) => start(input.containerId)),
       stopContainer: fromPromise(({ input }: { input: { containerId: string; gracePeriodMs: number } }) =>
-        engineCall(deps, 'stop', () => runtime.stop(input.containerId, input.gracePeriodMs))),
+        heavy('stop', () => runtime.stop(input.containerId, input.gracePeriodMs))),
       removeContainer: fromPromise(({ input }: { input: { containerId: string } }) =>
-        engineCall(deps, 'remove', () => runtime.remove(input.containerId))),
+        heavy('remove', () => runtime.remove(input.containerId))),
     },
     actions: {
       report: sendParent(({ context, self }: { context: ContainerContext; self: { id: string } }, params: { phase: ContainerPhase }) => toReport(context, params.phase, self.id)),

@@ -14,7 +14,7 @@ import { engineRetryDelayMs } from '../agent/backoff.ts';
 import type { AgentTelemetry } from './agent-telemetry.ts';
 import type { AgentEvent } from './agent-types.ts';
 import { type ChildEntry, phaseCounts, toObserved, toView } from './agent-children.ts';
-import { createContainerActorLogic, type ContainerReportMessage } from './container-actor.ts';
+import { createContainerActorLogic, type ContainerActorLogic, type ContainerReportMessage } from './container-actor.ts';
 import { engineCall, safely } from './engine-call.ts';
 import { engineWatchLogic, type EngineWatchEvent } from './engine-watch.ts';
 import { describeError, respawnDelayMs } from './supervision.ts';
@@ -28,6 +28,8 @@ export interface NodeAgentDeps {
   readonly telemetry: AgentTelemetry;
   /** Periodic full resync (config reconcile.intervalMs): a missed event is fixed by the next pass. */
   readonly resyncIntervalMs: number;
+  /** Tests only: wraps the replica logic (e.g. to inject a crash and watch supervision). */
+  readonly wrapContainerLogic?: (logic: ContainerActorLogic) => ContainerActorLogic;
 }
 
 export interface NodeAgentContext {
@@ -79,7 +81,8 @@ const STORE_WATCH_ID = 'store-watch';
  */
 export function createNodeAgentLogic(deps: NodeAgentDeps) {
   const { runtime, store, clock, logger, telemetry, nodeId } = deps;
-  const containerLogic = createContainerActorLogic({ runtime, clock, logger, telemetry });
+  const baseContainerLogic = createContainerActorLogic({ runtime, clock, logger, telemetry });
+  const containerLogic = deps.wrapContainerLogic ? deps.wrapContainerLogic(baseContainerLogic) : baseContainerLogic;
 
   const listLogic = fromPromise<EffectResult<ContainerSummary[]>>(() => engineCall({ clock, logger, telemetry }, 'list', () => runtime.list(nodeSelector(nodeId))));
   const storeWatchLogic = fromCallback(({ sendBack }) => {
