@@ -1,0 +1,74 @@
+import type { ApiDiagnostic, ErrorBody } from '../api/api-error.ts';
+import { CliError } from './cli-error.ts';
+import { ExitCode } from './exit-codes.ts';
+
+export interface ApiClientOptions {
+  /** Base URL of the daemon's API, e.g. http://127.0.0.1:7420 */
+  readonly baseUrl: string;
+  readonly token?: string;
+  /** Per-request timeout. */
+  readonly timeoutMs?: number;
+}
+
+function isErrorBody(value: unknown): value is ErrorBody {
+  return typeof value === 'object' && value !== null && typeof (value as ErrorBody).error?.code === 'string';
+}
+
+/** The REST API over fetch; every failure becomes a CliError with the right exit code. */
+export class ApiClient {
+  constructor(private readonly options: ApiClientOptions) {}
+
+  /** The daemon's host name or address, as given in the URL. */
+  get host(): string {
+    return new URL(this.options.baseUrl).hostname;
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+
+  delete<T>(path: string): Promise<T> {
+    return this.request<T>('DELETE', path);
+  }
+
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = new URL(path, this.options.baseUrl);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+      throw new CliError(ExitCode.unreachable, `cannot reach the daemon at ${this.options.baseUrl} (${reason}); is it running? (--api URL or CONSTELLATION_API_URL)`);
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (response.ok) return parsed as T;
+    const error = isErrorBody(parsed) ? parsed.error : { code: `http_${response.status}`, message: text.slice(0, 200) || response.statusText, diagnostics: [] as ApiDiagnostic[] };
+    throw new CliError(exitCodeFor(response.status), `${error.message} [${error.code}]`, error.diagnostics);
+  }
+}
+
+function exitCodeFor(status: number) {
+  if (status === 401 || status === 403) return ExitCode.unauthorized;
+  if (status === 404) return ExitCode.notFound;
+  if (status >= 400 && status < 500) return ExitCode.invalid;
+  return ExitCode.failed;
+}

@@ -1,0 +1,110 @@
+import { basename, dirname } from 'node:path';
+import type { Command } from 'commander';
+import { isLoopbackHost } from '../../config/loopback.ts';
+import { stringify } from 'yaml';
+import type { ApiDiagnostic } from '../../api/api-error.ts';
+import type { DeployReply } from '../../api/routes/deploy.ts';
+import type { StackSummary } from '../../api/routes/stacks.ts';
+import type { ServiceRow } from '../../api/service-rows.ts';
+import { loadCompose } from '../../compose/load-compose.ts';
+import { formatDiagnostic } from '../../compose/diagnostics.ts';
+import { CliError } from '../cli-error.ts';
+import { writeLine, type CliIo } from '../cli-io.ts';
+import { apiClientFor, withClientOptions, type ClientOptions } from '../client-options.ts';
+import { readComposeInput } from '../compose-input.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { ProgressDisplay } from '../render/progress.ts';
+import { waitUntil } from '../wait-until.ts';
+
+interface DeployOptions extends ClientOptions {
+  file: string;
+  stack?: string;
+  detach?: boolean;
+  dryRun?: boolean;
+  timeout: string;
+}
+
+function parseTimeoutSeconds(raw: string): number {
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new CliError(ExitCode.invalid, `--timeout must be a positive number of seconds, got "${raw}"`);
+  return seconds;
+}
+
+function printWarnings(warnings: readonly ApiDiagnostic[], stream: NodeJS.WritableStream): void {
+  for (const warning of warnings) writeLine(stream, formatDiagnostic(warning));
+}
+
+/** --dry-run: load and normalize locally, print the result; the daemon is never contacted. */
+function dryRun(io: CliIo, input: { path: string; content: string; stack: string }): number {
+  const env = Object.fromEntries(Object.entries(io.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const loaded = loadCompose({ content: input.content, file: input.path, stackName: input.stack, env });
+  if (!loaded.ok) {
+    const count = loaded.errors.length;
+    throw new CliError(ExitCode.invalid, `${input.path}: ${count} error${count === 1 ? '' : 's'}; nothing was deployed`, [...loaded.errors, ...loaded.warnings]);
+  }
+  writeLine(io.stdout, `# stack ${loaded.stack.name}: ${loaded.stack.services.length} service(s), normalized (dry run: nothing was deployed)`);
+  io.stdout.write(stringify({ name: loaded.stack.name, services: loaded.stack.services }));
+  writeLine(io.stdout, `# ${loaded.warnings.length} warning(s)`);
+  printWarnings(loaded.warnings, io.stdout);
+  return ExitCode.ok;
+}
+
+export function registerDeployCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  withClientOptions(program.command('deploy')
+    .description('deploy a compose file as a stack and wait until every service runs its replicas')
+    .requiredOption('-f, --file <file>', 'compose file (YAML or JSON)')
+    .option('-s, --stack <name>', 'stack name (default: the file\'s top-level name, else its directory name)')
+    .option('-d, --detach', 'return once the daemon accepted the deploy, without waiting for convergence')
+    .option('--dry-run', 'load and normalize the file locally, print the services and warnings, deploy nothing')
+    .option('--timeout <seconds>', 'how long to wait for convergence', '300'))
+    .action(async (options: DeployOptions) => {
+      const timeoutSeconds = parseTimeoutSeconds(options.timeout);
+      const input = await readComposeInput(options.file, options.stack, io.env);
+      if (options.dryRun) {
+        setExit(dryRun(io, input));
+        return;
+      }
+      const client = apiClientFor(options, io);
+      const accepted = await client.post<DeployReply>('/v1/deploy', {
+        stack: input.stack, compose: input.content, env: input.env, file: basename(input.path),
+        // A daemon on this machine can resolve relative bind mounts and env_files like compose does.
+        ...(isLoopbackHost(client.host) ? { workingDir: dirname(input.path) } : {}),
+      });
+      printWarnings(accepted.warnings as ApiDiagnostic[], io.stderr);
+      writeLine(io.stdout, `stack ${accepted.stack} accepted (version ${accepted.version}, services: ${accepted.services.join(', ') || 'none'})`);
+      if (options.detach) {
+        setExit(ExitCode.ok);
+        return;
+      }
+      setExit(await waitForConvergence(io, client, accepted.stack, timeoutSeconds * 1000));
+    });
+}
+
+async function waitForConvergence(io: CliIo, client: ReturnType<typeof apiClientFor>, stack: string, timeoutMs: number): Promise<number> {
+  const display = new ProgressDisplay(io.stdout);
+  let rows: ServiceRow[] = [];
+  const outcome = await waitUntil(async () => {
+    const summary = await client.get<StackSummary & { serviceStatus: ServiceRow[] }>(`/v1/stacks/${encodeURIComponent(stack)}`);
+    rows = summary.serviceStatus;
+    display.update(rows);
+    if (rows.some((row) => row.failed)) return 'failed';
+    return summary.converged ? 'converged' : undefined;
+  }, { timeoutMs, intervalMs: display.interactive ? 150 : 500, ...(io.interrupted ? { interrupted: io.interrupted } : {}) });
+  display.finish(rows);
+  switch (outcome) {
+    case 'converged':
+      writeLine(io.stdout, `stack ${stack} converged: ${rows.map((row) => `${row.service} ${row.running}/${row.desiredReplicas}`).join(', ')}`);
+      return ExitCode.ok;
+    case 'failed': {
+      const failed = rows.filter((row) => row.failed).map((row) => `${row.service}${row.message ? ` (${row.message})` : ''}`);
+      writeLine(io.stderr, `error: stack ${stack} failed: ${failed.join(', ')}`);
+      return ExitCode.failed;
+    }
+    case 'timeout':
+      writeLine(io.stderr, `error: stack ${stack} did not converge within ${timeoutMs / 1000} s; it keeps converging in the daemon (watch with: constellation services)`);
+      return ExitCode.failed;
+    case 'interrupted':
+      writeLine(io.stderr, `interrupted: stack ${stack} was accepted and keeps converging in the daemon`);
+      return ExitCode.interrupted;
+  }
+}

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import type { ServiceRow } from '../../api/service-rows.ts';
+import { writeLine, type CliIo } from '../cli-io.ts';
+import { apiClientFor, withClientOptions, type ClientOptions } from '../client-options.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { renderTable } from '../render/table.ts';
+
+interface ServicesOptions extends ClientOptions {
+  stack?: string;
+  json?: boolean;
+}
+
+function statusOf(row: ServiceRow): string {
+  const state = row.failed ? 'failed' : row.converged ? 'converged' : 'converging';
+  return row.message ? `${state}: ${row.message}` : state;
+}
+
+export function registerServicesCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  withClientOptions(program.command('services')
+    .description('list services: desired replicas and what really runs')
+    .option('-s, --stack <name>', 'only this stack')
+    .option('--json', 'print JSON instead of a table'))
+    .action(async (options: ServicesOptions) => {
+      const query = options.stack ? `?stack=${encodeURIComponent(options.stack)}` : '';
+      const rows = await apiClientFor(options, io).get<ServiceRow[]>(`/v1/services${query}`);
+      if (options.json) {
+        writeLine(io.stdout, JSON.stringify(rows, null, 2));
+      } else {
+        writeLine(io.stdout, renderTable(['SERVICE', 'REPLICAS', 'HEALTHY', 'IMAGE', 'STATUS'], rows.map((row) => [
+          row.id, `${row.running}/${row.desiredReplicas}`, String(row.healthy), row.image, statusOf(row),
+        ])));
+      }
+      setExit(ExitCode.ok);
+    });
+}

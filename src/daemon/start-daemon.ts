@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { startDaemonSystem, type DaemonSystem } from '../actors/daemon-system.ts';
+import { createDockerRuntime } from '../adapters/docker/index.ts';
+import { FileStateStore } from '../adapters/file-state-store.ts';
+import { systemClock } from '../adapters/system-clock.ts';
+import { buildApiServer } from '../api/build-api-server.ts';
+import { loadCompose } from '../compose/load-compose.ts';
+import type { Config } from '../config/load-config.ts';
+import { isLoopbackHost } from '../config/loopback.ts';
+import { componentLogger } from '../log/create-logger.ts';
+import { createDaemonMetrics, type DaemonMetrics } from '../metrics/daemon-metrics.ts';
+import { PrometheusTelemetry } from '../metrics/prometheus-telemetry.ts';
+
+export interface RunningDaemon {
+  /** Where the API listens, e.g. http://127.0.0.1:7420 */
+  readonly address: string;
+  readonly api: FastifyInstance;
+  readonly system: DaemonSystem;
+  readonly metrics: DaemonMetrics;
+  /** Watches every actor event (XState inspection); returns a detach function. */
+  attachInspector: DaemonSystem['attachInspector'];
+  /** Stops the API and the actors. Containers keep running: a restarted daemon adopts them. */
+  stop(): Promise<void>;
+}
+
+export class DaemonStartError extends Error {
+  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DaemonStartError';
+  }
+}
+
+/**
+ * The composition root: the only place that knows both the real adapters (dockerode, files,
+ * system clock, prom-client) and the actors and API that use them through seams.
+ */
+export async function startDaemon(config: Config, logger: Logger): Promise<RunningDaemon> {
+  if (!config.api.token && !isLoopbackHost(config.api.host)) {
+    // The config loader refuses this too; checked again here because it is a security boundary.
+    throw new DaemonStartError('insecure_api', `api.host ${config.api.host} is reachable from other machines: set api.token, or bind to 127.0.0.1`);
+  }
+  const metrics = createDaemonMetrics({ collectProcessMetrics: true });
+  // The config loader already applied docker.host, else $DOCKER_HOST, else the local socket.
+  const dockerHost = config.docker.host;
+  const runtime = createDockerRuntime(dockerHost);
+  runtime.ping().then(
+    () => logger.info({ dockerHost }, 'docker engine reachable'),
+    (error: unknown) => logger.warn({ dockerHost, err: error }, 'docker engine not reachable yet; the agent keeps retrying'),
+  );
+  const dataDir = resolve(config.node.dataDir);
+  const store = new FileStateStore(dataDir);
+  await store.open();
+  let system: DaemonSystem;
+  try {
+    system = await startDaemonSystem({
+      nodeId: config.node.id,
+      runtime,
+      store,
+      clock: systemClock,
+      logger: componentLogger(logger, 'agent'),
+      telemetry: new PrometheusTelemetry(metrics),
+      reconcileIntervalMs: config.reconcile.intervalMs,
+    });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const api = await buildApiServer({
+    nodeId: config.node.id,
+    store,
+    agent: system,
+    loadCompose,
+    logger: componentLogger(logger, 'api'),
+    wallClockMs: () => Date.now(),
+    // A fresh client per process: sequence numbers restart at 1 and must not look like retries.
+    clientId: `api:${config.node.id}:${randomUUID()}`,
+    ...(config.metrics.enabled ? { metrics } : {}),
+    token: config.api.token,
+  });
+  let address: string;
+  try {
+    address = await api.listen({ host: config.api.host, port: config.api.port });
+  } catch (error) {
+    await api.close();
+    await system.stop();
+    await store.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DaemonStartError('api_listen_failed', `cannot listen on ${config.api.host}:${config.api.port}: ${code ?? (error as Error).message}`, { cause: error });
+  }
+  logger.info({ address, nodeId: config.node.id, dockerHost, dataDir }, 'api listening');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    address,
+    api,
+    system,
+    metrics,
+    attachInspector: (observer) => system.attachInspector(observer),
+    stop: () => {
+      stopping ??= (async () => {
+        await api.close();
+        await system.stop();
+        await store.close();
+        logger.info('daemon stopped; containers keep running');
+      })();
+      return stopping;
+    },
+  };
+}

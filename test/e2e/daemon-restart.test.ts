@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runConstellation } from './support/cli-process.ts';
+import { DaemonEnvironment } from './support/daemon-environment.ts';
+import { removeStackContainers, stackContainers, type EngineContainer } from './support/engine-inspect.ts';
+
+// Workloads outlive the daemon: a daemon killed without warning and started again adopts the
+// containers it finds (by label) instead of restarting them, and finishes what it was doing.
+const dockerHost = `unix://${inject('dockerSocket')}`;
+const image = inject('testImage');
+const stacks = ['e2e-steady', 'e2e-busy'];
+
+function compose(replicas: number): string {
+  return `services:
+  app:
+    image: ${image}
+    command: ["sleep", "3600"]
+    stop_grace_period: 1s
+    deploy:
+      replicas: ${replicas}
+`;
+}
+
+let env: DaemonEnvironment;
+
+beforeAll(async () => {
+  await removeStackContainers(dockerHost, stacks);
+  env = await DaemonEnvironment.create(dockerHost);
+});
+
+afterAll(async () => {
+  await env?.dispose();
+  await removeStackContainers(dockerHost, stacks);
+});
+
+function identity(containers: readonly EngineContainer[]) {
+  return containers.map((c) => ({ name: c.name, id: c.id, startedAt: c.startedAt, restartCount: c.restartCount }));
+}
+
+describe('daemon restart', () => {
+  it('SIGKILL mid-deploy, then restart: containers are adopted, none restarted, the deploy completes', async () => {
+    let daemon = await env.start();
+    const steadyFile = await env.writeCompose('steady.yaml', compose(3));
+    const steadyRun = await runConstellation(['deploy', '--file', steadyFile, '--stack', 'e2e-steady', '--api', env.url]);
+    expect(steadyRun.code).toBe(0);
+    const steady = await stackContainers(dockerHost, 'e2e-steady');
+    expect(steady.map((c) => c.running)).toEqual([true, true, true]);
+
+    // Start a bigger deploy and kill the daemon the moment it starts creating replicas: engine
+    // calls are in flight, some containers exist (maybe only created), most do not.
+    const busyFile = await env.writeCompose('busy.yaml', compose(8));
+    const creating = daemon.waitForLog((line) => line.msg === 'creating replica' && String(line.container).startsWith('e2e-busy_'), 30_000);
+    const accepted = await fetch(`${env.url}/v1/deploy`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ stack: 'e2e-busy', compose: await readFile(busyFile, 'utf8') }),
+    });
+    expect(accepted.status).toBe(202);
+    await creating;
+    expect(await daemon.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
+    const busyAtKill = await stackContainers(dockerHost, 'e2e-busy');
+    const runningAtKill = busyAtKill.filter((c) => c.running);
+    // The kill really was mid-deploy.
+    expect(runningAtKill.length).toBeLessThan(8);
+
+    daemon = await env.start();
+    const wait = await runConstellation(['deploy', '--file', busyFile, '--stack', 'e2e-busy', '--api', env.url]);
+    expect(wait.stderr).toBe('');
+    expect(wait.code).toBe(0);
+
+    // The steady stack was never touched: same containers, same start times, no restarts.
+    expect(identity(await stackContainers(dockerHost, 'e2e-steady'))).toEqual(identity(steady));
+    // The busy stack is complete: one container per slot, all running, and every container that
+    // was already running at the kill is still the same one, never restarted.
+    const busy = await stackContainers(dockerHost, 'e2e-busy');
+    expect(busy.map((c) => c.name)).toEqual(Array.from({ length: 8 }, (_, i) => `e2e-busy_app_${i + 1}`).sort());
+    expect(busy.every((c) => c.running)).toBe(true);
+    const now = new Map(identity(busy).map((c) => [c.id, c]));
+    for (const before of identity(runningAtKill)) expect(now.get(before.id)).toEqual(before);
+
+    // The restarted daemon reports what it adopted.
+    const api = (await (await fetch(`${env.url}/v1/containers`)).json()) as { name: string; state: string; containerId: string }[];
+    expect(api.filter((c) => c.state === 'running').map((c) => c.containerId).sort()).toEqual([...busy, ...steady].map((c) => c.id).sort());
+
+    // A graceful stop leaves every workload running.
+    expect(await daemon.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect((await stackContainers(dockerHost, 'e2e-busy')).every((c) => c.running)).toBe(true);
+    expect(identity(await stackContainers(dockerHost, 'e2e-steady'))).toEqual(identity(steady));
+  });
+});

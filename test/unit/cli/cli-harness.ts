@@ -1,0 +1,54 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { createServer } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { buildApiServer } from '../../../src/api/build-api-server.ts';
+import { runCli } from '../../../src/cli/program.ts';
+import { testDeps, type TestDeps } from '../api/fake-deps.ts';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process with captured output; `env` replaces the process environment. */
+export async function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: { tty?: boolean } = {}): Promise<CliRun> {
+  const stdout = Object.assign(new PassThrough(), { isTTY: options.tty === true });
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (chunk) => out.push(String(chunk)));
+  stderr.on('data', (chunk) => err.push(String(chunk)));
+  const code = await runCli(args, { stdout, stderr, env });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+/** A real HTTP API (listening on loopback) over an in-memory store and a fake agent. */
+export async function startTestApi(overrides: Parameters<typeof testDeps>[0] = {}): Promise<{ deps: TestDeps; app: FastifyInstance; url: string }> {
+  const deps = testDeps(overrides);
+  const app = await buildApiServer(deps);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { deps, app, url };
+}
+
+export async function tempProject(files: Record<string, string>): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'cst-cli-'));
+  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The URL of a loopback port nothing listens on (bound, then released). */
+export function closedPortUrl(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(`http://127.0.0.1:${port}`));
+    });
+  });
+}
