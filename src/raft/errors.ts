@@ -10,7 +10,8 @@ export type RaftErrorCode =
   | 'entry_overwritten'
   | 'outcome_unknown'
   | 'transfer_failed'
-  | 'node_stopped';
+  | 'node_stopped'
+  | 'storage_failed';
 
 /** Every failure a RaftNode reports carries a code a caller can branch on. */
 export class RaftError extends Error {

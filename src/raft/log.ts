@@ -148,6 +148,11 @@ export class RaftLog {
     return new RaftLog(backing, start, length, snapshot);
   }
 
+  /** Inspection (XState inspect serializes context): a summary, never the whole log. */
+  toJSON(): { snapshotIndex: number; lastIndex: number; lastTerm: number } {
+    return { snapshotIndex: this.snapshotIndex, lastIndex: this.lastIndex, lastTerm: this.lastTerm };
+  }
+
   /** A log that starts over from an installed snapshot (the entries did not match it). */
   static fromSnapshot(snapshot: Snapshot): RaftLog {
     return new RaftLog([], 0, 0, snapshot);

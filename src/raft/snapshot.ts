@@ -24,7 +24,8 @@ export function maybeRequestSnapshot(d: Draft): void {
 
 export function onSnapshotTaken(d: Draft, index: number, data: string): void {
   const s = d.s;
-  if (s.snapshotRequestedAt === index) s.snapshotRequestedAt = 0;
+  // Any answer settles the outstanding request (the driver may report the index it really reached).
+  s.snapshotRequestedAt = 0;
   // Stale (a newer snapshot was installed meanwhile) or impossible (not applied yet): ignore.
   if (index <= s.log.snapshotIndex || index > s.appliedIndex) return;
   const snapshot: Snapshot = { lastIncludedIndex: index, lastIncludedTerm: s.log.term(index) as number, membership: membershipAt(s, index), data };
