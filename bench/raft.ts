@@ -1,17 +1,19 @@
 // Raft benchmark: three Constellation raft members (src/raft-server) and three etcd 3.4 members on
 // loopback, measured in the same run with the same value size and client counts.
-// Usage: npm run bench:raft -- [--seconds 10] [--clients 1,64] [--failovers 3]
+// Both clusters run side by side; measurements alternate between them in rounds (A B, B A, ...)
+// so that load from other work on a shared machine falls on both alike.
+// Usage: npm run bench:raft -- [--seconds 5] [--rounds 3] [--clients 1,64] [--failovers 3]
 //                               [--contenders constellation,etcd] [--out FILE] [--no-write] [--echo]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { EtcdCluster, ensureEtcdInstalled } from './lib/raft-etcd-cluster.ts';
 import { httpRequest, keepAliveAgent } from './lib/raft-http.ts';
-import { runClosedLoopLoad, type CommitWrite, type LoadResult } from './lib/raft-load.ts';
+import { runClosedLoopLoad, summarizeLoad, type CommitWrite, type LoadResult } from './lib/raft-load.ts';
 import { LocalRaftCluster } from './lib/raft-local-cluster.ts';
 import { describeRaftBenchMachine } from './lib/raft-machine.ts';
 
@@ -22,7 +24,8 @@ const HEARTBEAT_INTERVAL_MS = 100;
 
 const { values: flags } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
     clients: { type: 'string', default: '1,64' },
     failovers: { type: 'string', default: '3' },
     contenders: { type: 'string', default: 'constellation,etcd' },
@@ -34,9 +37,10 @@ const { values: flags } = parseArgs({
 const durationMs = Number(flags.seconds) * 1000;
 const clientCounts = flags.clients.split(',').map(Number);
 const failoverRounds = Number(flags.failovers);
+const loadRounds = Number(flags.rounds);
 const contenders = flags.contenders.split(',');
-if (!(durationMs > 0) || clientCounts.some((n) => !(n > 0)) || !(failoverRounds >= 0)) {
-  process.stderr.write('bench:raft: --seconds, --clients and --failovers must be positive numbers\n');
+if (!(durationMs > 0) || clientCounts.some((n) => !(n > 0)) || !(failoverRounds >= 0) || !(loadRounds >= 1)) {
+  process.stderr.write('bench:raft: --seconds, --rounds, --clients and --failovers must be positive numbers\n');
   process.exit(64);
 }
 
@@ -63,7 +67,7 @@ function rotate(ids: readonly string[], current: string): string {
 }
 
 async function startConstellation(dir: string): Promise<Contender> {
-  const cluster = await LocalRaftCluster.start({ dir, electionTimeoutMs: ELECTION_TIMEOUT_MS, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, echo: flags.echo, extraArgs: ['--log-level', 'warn'] });
+  const cluster = await LocalRaftCluster.start({ dir, electionTimeoutMs: ELECTION_TIMEOUT_MS, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, echo: flags.echo });
   return {
     name: 'constellation',
     runningIds: () => cluster.runningIds(),
@@ -192,7 +196,7 @@ interface FailoverRun {
 
 interface ContenderReport {
   readonly name: string;
-  readonly load: LoadResult[];
+  readonly load: (LoadResult & { readonly writesPerSecByRound: number[] })[];
   readonly failover: { readonly runs: FailoverRun[]; readonly medianMs: number; readonly maxMs: number };
 }
 
@@ -203,23 +207,24 @@ const median = (values: readonly number[]): number => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-async function measure(contender: Contender): Promise<ContenderReport> {
-  const load: LoadResult[] = [];
-  for (const clients of clientCounts) {
-    const agent = keepAliveAgent(clients);
+async function measureLoad(contender: Contender, clients: number): Promise<LoadResult & { readonly latenciesMs: number[] }> {
+  const agent = keepAliveAgent(clients);
+  try {
     const leader = await contender.findLeader(agent, 20_000);
     const write = contender.writer(agent, leader, 5000, 10_000);
-    // Warm-up: connections, JIT, first segment allocation.
-    await runClosedLoopLoad({ clients, durationMs: Math.min(2000, durationMs), valueBytes: VALUE_BYTES, keySpace: KEY_SPACE, write });
+    // Warm-up: connections, JIT, caches.
+    await runClosedLoopLoad({ clients, durationMs: Math.min(1000, durationMs), valueBytes: VALUE_BYTES, keySpace: KEY_SPACE, write });
     const result = await runClosedLoopLoad({ clients, durationMs, valueBytes: VALUE_BYTES, keySpace: KEY_SPACE, write });
-    process.stderr.write(`${contender.name}: ${clients} client(s): ${result.writesPerSec} writes/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.errors} errors\n`);
-    load.push(result);
+    process.stderr.write(`${contender.name}: ${clients} client(s): ${result.writesPerSec} writes/s, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${result.errors} errors (load avg ${loadavg()[0]!.toFixed(1)})\n`);
+    return result;
+  } finally {
     agent.destroy();
   }
+}
 
-  const runs: FailoverRun[] = [];
-  for (let round = 0; round < failoverRounds; round++) {
-    const agent = keepAliveAgent(256);
+async function measureFailover(contender: Contender, round: number): Promise<FailoverRun> {
+  const agent = keepAliveAgent(256);
+  try {
     const leader = await contender.findLeader(agent, 20_000);
     // One committed write first, so the cluster is known healthy before the kill.
     await contender.writer(agent, leader, 5000, 10_000)('failover-probe', 'x'.repeat(VALUE_BYTES));
@@ -229,31 +234,71 @@ async function measure(contender: Contender): Promise<ContenderReport> {
     await firstCommit(contender, agent, survivors, round, 20, 30_000);
     const msToFirstCommit = Math.round(performance.now() - killedAt);
     const newLeader = await contender.findLeader(agent, 10_000);
-    runs.push({ killedLeader: leader, newLeader, msToFirstCommit });
     process.stderr.write(`${contender.name}: failover ${round + 1}: killed ${leader}, ${newLeader} committed after ${msToFirstCommit} ms\n`);
     await contender.restart(leader);
+    return { killedLeader: leader, newLeader, msToFirstCommit };
+  } finally {
     agent.destroy();
   }
-  const times = runs.map((run) => run.msToFirstCommit);
-  return { name: contender.name, load, failover: { runs, medianMs: median(times), maxMs: Math.max(...times) } };
+}
+
+/** Runs `body` for each contender, reversing the order every other round. */
+async function alternate(list: readonly Contender[], round: number, body: (contender: Contender) => Promise<void>): Promise<void> {
+  for (const contender of round % 2 === 0 ? list : [...list].reverse()) await body(contender);
 }
 
 async function main(): Promise<void> {
   const etcdVersion = contenders.includes('etcd') ? ensureEtcdInstalled() : 'not run';
   const machine = describeRaftBenchMachine(etcdVersion);
+  const loadAverageAtStart = loadavg().map((n) => Math.round(n * 10) / 10);
+  const dirs: string[] = [];
+  const running: Contender[] = [];
   const reports: ContenderReport[] = [];
-  for (const name of contenders) {
-    const dir = await mkdtemp(join(tmpdir(), `bench-raft-${name}-`));
-    let contender: Contender | undefined;
-    try {
-      contender = name === 'etcd' ? await startEtcd(dir) : name === 'constellation' ? await startConstellation(dir) : undefined;
-      if (!contender) throw new Error(`unknown contender "${name}" (constellation, etcd)`);
-      reports.push(await measure(contender));
-    } finally {
-      await contender?.destroy();
-      await rm(dir, { recursive: true, force: true });
+  try {
+    for (const name of contenders) {
+      const dir = await mkdtemp(join(tmpdir(), `bench-raft-${name}-`));
+      dirs.push(dir);
+      if (name === 'etcd') running.push(await startEtcd(dir));
+      else if (name === 'constellation') running.push(await startConstellation(dir));
+      else throw new Error(`unknown contender "${name}" (constellation, etcd)`);
     }
+    const samples = new Map<string, { elapsedMs: number; latenciesMs: number[]; errors: number; perRound: number[] }>();
+    for (let round = 0; round < loadRounds; round++) {
+      for (const clients of clientCounts) {
+        await alternate(running, round, async (contender) => {
+          const result = await measureLoad(contender, clients);
+          const key = `${contender.name}/${clients}`;
+          const pooled = samples.get(key) ?? { elapsedMs: 0, latenciesMs: [], errors: 0, perRound: [] };
+          pooled.elapsedMs += result.durationMs;
+          for (const latency of result.latenciesMs) pooled.latenciesMs.push(latency);
+          pooled.errors += result.errors;
+          pooled.perRound.push(result.writesPerSec);
+          samples.set(key, pooled);
+        });
+      }
+    }
+    const failovers = new Map<string, FailoverRun[]>();
+    for (let round = 0; round < failoverRounds; round++) {
+      await alternate(running, round, async (contender) => {
+        const runs = failovers.get(contender.name) ?? [];
+        runs.push(await measureFailover(contender, round));
+        failovers.set(contender.name, runs);
+      });
+    }
+    for (const contender of running) {
+      const load = clientCounts.map((clients) => {
+        const pooled = samples.get(`${contender.name}/${clients}`)!;
+        return { ...summarizeLoad(clients, pooled.elapsedMs, pooled.latenciesMs, pooled.errors), writesPerSecByRound: pooled.perRound };
+      });
+      const runs = failovers.get(contender.name) ?? [];
+      const times = runs.map((run) => run.msToFirstCommit);
+      reports.push({ name: contender.name, load, failover: { runs, medianMs: median(times), maxMs: times.length ? Math.max(...times) : NaN } });
+    }
+  } finally {
+    for (const contender of running) await contender.destroy();
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   }
+  const loadAverageAtEnd = loadavg().map((n) => Math.round(n * 10) / 10);
 
   const ours = reports.find((r) => r.name === 'constellation');
   const etcd = reports.find((r) => r.name === 'etcd');
@@ -272,7 +317,8 @@ async function main(): Promise<void> {
     benchmark: 'raft',
     date: new Date().toISOString(),
     machine,
-    settings: { members: 3, transport: 'loopback', fsync: true, valueBytes: VALUE_BYTES, keySpace: KEY_SPACE, secondsPerRun: durationMs / 1000, clients: clientCounts, failoverRounds, electionTimeoutMs: ELECTION_TIMEOUT_MS, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, client: 'closed loop, keep-alive HTTP agent, writes sent to the leader', etcdApi: 'v3 JSON gateway POST /v3/kv/put', constellationApi: 'PUT /kv/:key on src/raft-server' },
+    loadAverage: { atStart: loadAverageAtStart, atEnd: loadAverageAtEnd, note: 'the machine is shared; rounds alternate between contenders so both see the same background load' },
+    settings: { members: 3, transport: 'loopback', fsync: true, valueBytes: VALUE_BYTES, keySpace: KEY_SPACE, secondsPerRun: durationMs / 1000, rounds: loadRounds, clients: clientCounts, failoverRounds, electionTimeoutMs: ELECTION_TIMEOUT_MS, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, client: 'closed loop, keep-alive HTTP agent, writes sent to the leader', etcdApi: 'v3 JSON gateway POST /v3/kv/put', constellationApi: 'PUT /kv/:key on src/raft-server' },
     results: reports,
     ratios,
   };

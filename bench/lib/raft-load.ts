@@ -24,7 +24,7 @@ const round2 = (n: number): number => Math.round(n * 100) / 100;
  * `clients` closed-loop clients, each issuing one write at a time for `durationMs`; a write's
  * latency runs from sending it to its commit being acknowledged.
  */
-export async function runClosedLoopLoad(options: { clients: number; durationMs: number; valueBytes: number; keySpace: number; write: CommitWrite }): Promise<LoadResult> {
+export async function runClosedLoopLoad(options: { clients: number; durationMs: number; valueBytes: number; keySpace: number; write: CommitWrite }): Promise<LoadResult & { readonly latenciesMs: number[] }> {
   const latencies: number[] = [];
   let errors = 0;
   const start = performance.now();
@@ -44,15 +44,20 @@ export async function runClosedLoopLoad(options: { clients: number; durationMs: 
   };
   await Promise.all(Array.from({ length: options.clients }, (_, c) => client(c)));
   const elapsedMs = performance.now() - start;
-  latencies.sort((a, b) => a - b);
+  return { ...summarizeLoad(options.clients, elapsedMs, latencies, errors), latenciesMs: latencies };
+}
+
+/** Throughput and latency percentiles of one or more runs pooled together. */
+export function summarizeLoad(clients: number, elapsedMs: number, latenciesMs: readonly number[], errors: number): LoadResult {
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
   return {
-    clients: options.clients,
+    clients,
     durationMs: Math.round(elapsedMs),
-    writes: latencies.length,
+    writes: sorted.length,
     errors,
-    writesPerSec: Math.round(latencies.length / (elapsedMs / 1000)),
-    p50Ms: round2(percentile(latencies, 50)),
-    p99Ms: round2(percentile(latencies, 99)),
-    maxMs: round2(latencies[latencies.length - 1] ?? NaN),
+    writesPerSec: Math.round(sorted.length / (elapsedMs / 1000)),
+    p50Ms: round2(percentile(sorted, 50)),
+    p99Ms: round2(percentile(sorted, 99)),
+    maxMs: round2(sorted[sorted.length - 1] ?? NaN),
   };
 }

@@ -16,6 +16,8 @@ export interface LocalRaftClusterOptions {
   readonly electionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
   readonly extraArgs?: readonly string[];
+  /** Flags for node itself (e.g. --cpu-prof), placed before the script. */
+  readonly nodeArgs?: readonly string[];
   /** Copy member output to stderr (debugging). */
   readonly echo?: boolean;
 }
@@ -72,7 +74,7 @@ export class LocalRaftCluster {
     const peers = this.memberIds.map((m) => `${m}=127.0.0.1:${this.spec(m).raftPort}`).join(',');
     const clientPeers = this.memberIds.map((m) => `${m}=127.0.0.1:${this.spec(m).clientPort}`).join(',');
     const args = [
-      '--import', 'tsx', mainScript, '--id', id, '--peers', peers, '--client-peers', clientPeers, '--data', spec.dataDir,
+      ...(this.options.nodeArgs ?? []), '--import', 'tsx', mainScript, '--id', id, '--peers', peers, '--client-peers', clientPeers, '--data', spec.dataDir,
       '--client-port', String(spec.clientPort), '--election-timeout-ms', String(this.options.electionTimeoutMs ?? 1000),
       '--heartbeat-interval-ms', String(this.options.heartbeatIntervalMs ?? 100), ...(this.options.extraArgs ?? []),
     ];
@@ -85,6 +87,11 @@ export class LocalRaftCluster {
 
   async kill(id: string): Promise<void> {
     await this.processes.get(id)?.kill('SIGKILL');
+  }
+
+  /** Graceful stop (SIGTERM): the member closes its storage and exits 0. */
+  async terminate(id: string): Promise<void> {
+    await this.processes.get(id)?.kill('SIGTERM');
   }
 
   async status(agent: Agent, id: string): Promise<{ role: string; term: number; leaderId?: string; commitIndex: number; appliedIndex: number; lastLogIndex: number } | undefined> {
