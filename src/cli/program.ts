@@ -45,6 +45,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode: number = ExitCode.ok;
   const program = buildProgram(io, (code) => { exitCode = code; });
+  // The root command runs the daemon and takes no arguments: a stray word is a mistyped command.
+  const [first] = argv;
+  if (first !== undefined && !first.startsWith('-') && !program.commands.some((command) => command.name() === first)) {
+    writeLine(io.stderr, `error: unknown command '${first}' (commands: ${program.commands.map((command) => command.name()).join(', ')}; see --help)`);
+    return ExitCode.invalid;
+  }
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

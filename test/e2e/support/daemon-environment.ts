@@ -24,8 +24,8 @@ export class DaemonEnvironment {
     return `http://127.0.0.1:${this.apiPort}`;
   }
 
-  async start(): Promise<DaemonProcess> {
-    const { daemon } = await DaemonProcess.start({ configFile: this.configFile, dockerHost: this.dockerHost, dataDir: this.dataDir, apiPort: this.apiPort });
+  async start(env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {
+    const { daemon } = await DaemonProcess.start({ configFile: this.configFile, dockerHost: this.dockerHost, dataDir: this.dataDir, apiPort: this.apiPort, env });
     this.daemons.add(daemon);
     void daemon.exited.then(() => this.daemons.delete(daemon));
     return daemon;

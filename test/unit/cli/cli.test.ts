@@ -49,6 +49,9 @@ describe('constellation CLI', () => {
     expect(unknown.code).toBe(ExitCode.invalid);
     expect(unknown.stderr).toContain("unknown option '--bogus'");
     expect((await cli(['deploy'])).code).toBe(ExitCode.invalid);
+    const typo = await cli(['depoly', '-f', 'x.yml']);
+    expect(typo.code).toBe(ExitCode.invalid);
+    expect(typo.stderr).toBe("error: unknown command 'depoly' (commands: daemon, deploy, ps, services, rm; see --help)\n");
     expect((await cli(['rm'])).code).toBe(ExitCode.invalid);
     const missingFile = await cli(['deploy', '--file', '/nonexistent/compose.yml', '--api', await closedPortUrl()]);
     expect(missingFile.code).toBe(ExitCode.invalid);
