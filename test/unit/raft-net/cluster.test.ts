@@ -1,0 +1,110 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpRequest, keepAliveAgent } from '../../../bench/lib/raft-http.ts';
+import { LocalRaftCluster } from '../../../bench/lib/raft-local-cluster.ts';
+import { WatchedProcess } from '../../../bench/lib/raft-process.ts';
+import { FileRaftStorage } from '../../../src/adapters/raft-wal/file-raft-storage.ts';
+import { eventually } from '../../support/eventually.ts';
+
+// Three real member processes (src/raft-server/main.ts) on 127.0.0.1: file WAL, ws transport.
+const agent = keepAliveAgent(16);
+let dir: string;
+let cluster: LocalRaftCluster;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'raft-cluster-'));
+  cluster = await LocalRaftCluster.start({ dir: join(dir, 'members'), electionTimeoutMs: 500, heartbeatIntervalMs: 50, secret: 'cluster-test-secret' });
+}, 60_000);
+
+afterAll(async () => {
+  agent.destroy();
+  await cluster?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const put = (id: string, key: string, value: string) => httpRequest(agent, 'PUT', `${cluster.clientUrl(id)}/kv/${encodeURIComponent(key)}`, value, 10_000);
+const get = (id: string, key: string, stale = false) => httpRequest(agent, 'GET', `${cluster.clientUrl(id)}/kv/${encodeURIComponent(key)}${stale ? '?stale=true' : ''}`, undefined, 10_000);
+
+describe('three raft-server processes on loopback', () => {
+  let firstLeader: string;
+
+  it('elect a leader and commit writes; followers redirect clients to it', async () => {
+    firstLeader = await cluster.findLeader(agent, 20_000);
+    for (let i = 0; i < 20; i++) {
+      const reply = await put(firstLeader, `key-${i}`, `value-${i}`);
+      expect(reply.status, reply.body).toBe(200);
+    }
+    const follower = cluster.memberIds.find((id) => id !== firstLeader)!;
+    const redirected = await put(follower, 'key-x', 'via-follower');
+    expect(redirected.status).toBe(307);
+    expect(redirected.headers.location).toBe(`${cluster.clientUrl(firstLeader)}/kv/key-x`);
+    expect(JSON.parse(redirected.body)).toMatchObject({ error: { code: 'not_leader', leaderId: firstLeader } });
+
+    const read = await get(firstLeader, 'key-7');
+    expect(read.status).toBe(200);
+    expect(JSON.parse(read.body)).toMatchObject({ key: 'key-7', value: 'value-7' });
+    expect((await get(firstLeader, 'missing')).status).toBe(404);
+    // Every member applies the committed writes.
+    for (const id of cluster.memberIds) {
+      await eventually(async () => JSON.parse((await get(id, 'key-19', true)).body).value === 'value-19', { timeoutMs: 10_000, what: `${id} applied key-19` });
+    }
+  });
+
+  it('elect a new leader that commits after the leader is SIGKILLed', async () => {
+    const before = await cluster.status(agent, firstLeader);
+    await cluster.kill(firstLeader);
+    const newLeader = await cluster.findLeader(agent, 20_000);
+    expect(newLeader).not.toBe(firstLeader);
+    const after = await cluster.status(agent, newLeader);
+    expect(after!.term).toBeGreaterThan(before!.term);
+    const reply = await put(newLeader, 'after-failover', 'committed-by-new-leader');
+    expect(reply.status, reply.body).toBe(200);
+    // Nothing acknowledged by the old leader was lost.
+    const old = await get(newLeader, 'key-19');
+    expect(JSON.parse(old.body)).toMatchObject({ value: 'value-19' });
+    for (let i = 0; i < 20; i++) expect((await put(newLeader, `more-${i}`, `v${i}`)).status).toBe(200);
+  });
+
+  it('let the killed member restart from its WAL and catch up', async () => {
+    await cluster.startMember(firstLeader);
+    const leader = await cluster.findLeader(agent, 20_000);
+    const leaderStatus = await cluster.status(agent, leader);
+    await eventually(async () => {
+      const status = await cluster.status(agent, firstLeader);
+      return status !== undefined && status.appliedIndex >= leaderStatus!.commitIndex && status.leaderId === leader;
+    }, { timeoutMs: 20_000, what: `${firstLeader} catches up to index ${leaderStatus!.commitIndex}` });
+    const caughtUp = await get(firstLeader, 'more-19', true);
+    expect(JSON.parse(caughtUp.body)).toMatchObject({ value: 'v19' });
+    const transport = JSON.parse((await httpRequest(agent, 'GET', `${cluster.clientUrl(firstLeader)}/status`)).body).transport;
+    expect(transport.droppedMalformed + transport.authFailures + transport.droppedMisaddressed).toBe(0);
+  });
+});
+
+describe('a member whose WAL is damaged', () => {
+  it('refuses to start and names the file and offset', async () => {
+    const dataDir = join(dir, 'damaged');
+    const storage = new FileRaftStorage({ dir: dataDir });
+    await storage.load();
+    for (let index = 1; index <= 5; index++) {
+      storage.append([{ term: 1, index, type: 'noop', data: `entry-${index}` }]);
+      await storage.sync();
+    }
+    await storage.close();
+    const segment = join(dataDir, (await readdir(dataDir)).find((name) => name.endsWith('.wal'))!);
+    const bytes = await readFile(segment);
+    const at = bytes.indexOf('entry-2');
+    bytes[at] = bytes[at]! ^ 0x02;
+    await writeFile(segment, bytes);
+
+    const member = new WatchedProcess('damaged', process.execPath, [
+      '--import', 'tsx', join(import.meta.dirname, '../../../src/raft-server/main.ts'),
+      '--id', 'n1', '--peers', 'n1=127.0.0.1:1', '--data', dataDir, '--client-port', '1', '--secret', 'x',
+    ]);
+    const line = await member.waitForLine((l) => l.includes('refused to start'), 20_000, 'the refusal');
+    expect(line).toContain('WAL_CORRUPT_RECORD');
+    expect(line).toContain(segment);
+    expect(await member.exited).toEqual({ code: 65, signal: null });
+  });
+});
