@@ -108,3 +108,35 @@ describe('a member whose WAL is damaged', () => {
     expect(await member.exited).toEqual({ code: 65, signal: null });
   });
 });
+
+describe('members that compact their logs into snapshots', () => {
+  it('bring a member that missed compacted entries up to date with InstallSnapshot, and reload from snapshot + WAL', async () => {
+    const snapDir = join(dir, 'snapshots');
+    const compacting = await LocalRaftCluster.start({ dir: snapDir, electionTimeoutMs: 500, heartbeatIntervalMs: 50, secret: 'snapshot-test-secret', extraArgs: ['--snapshot-every', '20'] });
+    try {
+      const url = (id: string, key: string, stale = false) => `${compacting.clientUrl(id)}/kv/${key}${stale ? '?stale=true' : ''}`;
+      const leader = await compacting.findLeader(agent, 20_000);
+      const lagging = compacting.memberIds.find((id) => id !== leader)!;
+      for (let i = 0; i < 30; i++) expect((await httpRequest(agent, 'PUT', url(leader, `a-${i}`), `A${i}`)).status).toBe(200);
+      await compacting.kill(lagging);
+      for (let i = 0; i < 100; i++) expect((await httpRequest(agent, 'PUT', url(leader, `b-${i}`), `B${i}`)).status).toBe(200);
+      const leaderStatus = await compacting.status(agent, leader);
+      expect((leaderStatus as { snapshotIndex?: number }).snapshotIndex).toBeGreaterThan(30);
+
+      await compacting.startMember(lagging);
+      await eventually(async () => ((await compacting.status(agent, lagging))?.appliedIndex ?? 0) >= leaderStatus!.commitIndex, { timeoutMs: 20_000, what: `${lagging} catches up past the leader's snapshot` });
+      await eventually(async () => JSON.parse((await httpRequest(agent, 'GET', url(lagging, 'b-99', true))).body).value === 'B99', { timeoutMs: 20_000, what: `${lagging} has b-99` });
+      const lagStatus = (await compacting.status(agent, lagging)) as { snapshotIndex: number };
+      expect(lagStatus.snapshotIndex).toBeGreaterThan(30);
+      expect(await readdir(join(snapDir, lagging))).toContain('snapshot.bin');
+
+      // Restart it once more: state comes back from its own snapshot file and WAL.
+      await compacting.kill(lagging);
+      await compacting.startMember(lagging);
+      expect(JSON.parse((await httpRequest(agent, 'GET', url(lagging, 'a-5', true))).body)).toMatchObject({ value: 'A5' });
+      expect(JSON.parse((await httpRequest(agent, 'GET', url(lagging, 'b-99', true))).body)).toMatchObject({ value: 'B99' });
+    } finally {
+      await compacting.stop();
+    }
+  }, 90_000);
+});
