@@ -194,6 +194,13 @@ export function handleHeartbeatResponse(d: Draft, m: HeartbeatResponse): void {
   if (!pr) return;
   pr.recentActive = true;
   if (pr.state === 'probe') pr.probeSent = false;
+  if (pr.state === 'replicate' && m.lastLogIndex < pr.next - 1) {
+    // The follower lacks entries we streamed before this heartbeat: appends were lost. On an ordered
+    // transport this is exact; on a reordering one it at worst resends what is still in flight.
+    const resumeAt = Math.max(pr.match + 1, m.lastLogIndex + 1);
+    becomeProbe(pr);
+    pr.next = resumeAt;
+  }
   if (pr.state === 'snapshot' && m.lastLogIndex >= pr.pendingSnapshot) {
     // The snapshot arrived but its answer was lost.
     becomeProbe(pr);

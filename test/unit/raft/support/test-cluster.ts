@@ -28,6 +28,16 @@ export class TestCluster {
     this.outboxes.set(id, []);
   }
 
+  /**
+   * Gives `id` a log of entries with the given terms (index 1, 2, ...), a current term and optionally
+   * a vote, as if it had lived through that history (same index and term → same data, as Log Matching demands).
+   */
+  setLog(id: NodeId, terms: readonly number[], term: number, votedFor?: NodeId): void {
+    const current = this.state(id);
+    const entries: Entry[] = terms.map((entryTerm, i) => ({ term: entryTerm, index: i + 1, type: 'normal', data: `${i + 1}@${entryTerm}` }));
+    this.states.set(id, createInitialState({ id, config: current.config, initialMembership: current.membership, hardState: { term, votedFor, commitIndex: 0 }, entries }));
+  }
+
   /** Replace a member's state wholesale (to set up a log for a scenario). */
   setState(id: NodeId, update: (state: RaftState) => RaftState): void {
     this.states.set(id, update(this.state(id)));
@@ -56,7 +66,7 @@ export class TestCluster {
   }
 
   /** Delivers queued messages (including the ones they cause) until the network is quiet. */
-  deliverAll(options: { drop?: (message: RaftMessage) => boolean; maxMessages?: number } = {}): number {
+  deliverAll(options: { drop?: (message: RaftMessage) => boolean; observe?: (message: RaftMessage) => void; maxMessages?: number } = {}): number {
     let delivered = 0;
     const limit = options.maxMessages ?? 100_000;
     while (this.queue.length > 0) {
@@ -64,6 +74,7 @@ export class TestCluster {
       const message = this.queue.shift() as RaftMessage;
       delivered++;
       if (options.drop?.(message)) continue;
+      options.observe?.(message);
       if (!this.states.has(message.to)) continue;
       this.input(message.to, { type: 'message', message });
     }
