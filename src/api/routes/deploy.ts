@@ -98,7 +98,11 @@ export function registerDeployRoute(app: FastifyInstance, deps: ApiDeps, submitt
       response: { 202: deployReplySchema, ...commonErrorResponses, 409: errorBodySchema, 413: errorBodySchema, 415: errorBodySchema, 503: errorBodySchema },
     },
   }, async (request, reply) => {
-    const body = request.body;
+    const body = request.body as DeployJsonBody | string | undefined | null;
+    // Per-content-type body schemas do not run when there is no body (and no content type) at all.
+    if (body === undefined || body === null || body === '') {
+      throw new ApiError(400, 'missing_body', 'send the compose file: JSON {stack, compose} or a YAML body with ?stack=NAME');
+    }
     const input = typeof body === 'string'
       ? { stack: request.query.stack, compose: body, env: {}, file: request.query.file, workingDir: undefined }
       : { stack: body.stack, compose: body.compose, env: body.env ?? {}, file: body.file, workingDir: body.workingDir };

@@ -171,6 +171,12 @@ describe('POST /v1/deploy', () => {
       expect(status).toBe(400);
     });
 
+    it('no body at all', async () => {
+      const { status, error } = await rejected(testDeps(), { method: 'POST', url: '/v1/deploy?stack=s' });
+      expect(status).toBe(400);
+      expect(error.code).toBe('missing_body');
+    });
+
     it('a compose file that is not a mapping', async () => {
       const { error } = await rejected(testDeps(), deployJson({ stack: 's', compose: '- just\n- a list\n' }));
       expect(error.code).toBe('invalid_compose');
