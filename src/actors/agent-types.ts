@@ -41,4 +41,6 @@ export type AgentEvent =
   | { readonly type: 'engine-listed'; readonly containers: number }
   | { readonly type: 'engine-stream'; readonly connected: boolean; readonly error?: string }
   | { readonly type: 'desired-changed'; readonly services: number }
-  | { readonly type: 'child-crashed'; readonly child: string; readonly error: string };
+  | { readonly type: 'child-crashed'; readonly child: string; readonly error: string }
+  /** A bug in the agent's own handler; it was contained and the agent keeps running. */
+  | { readonly type: 'agent-error'; readonly event: string; readonly error: string };

@@ -206,7 +206,15 @@ export function createNodeAgentLogic(deps: NodeAgentDeps) {
 
   function act<T extends AgentMachineEvent['type']>(fn: (args: { context: NodeAgentContext; event: Extract<AgentMachineEvent, { type: T }>; enqueue: Enqueue }) => void) {
     return enqueueActions<NodeAgentContext, AgentMachineEvent, undefined, AgentMachineEvent, any, any, any, any, AgentEvent>(({ context, event, enqueue }) => {
-      fn({ context, event: event as Extract<AgentMachineEvent, { type: T }>, enqueue: enqueue as unknown as Enqueue });
+      try {
+        fn({ context, event: event as Extract<AgentMachineEvent, { type: T }>, enqueue: enqueue as unknown as Enqueue });
+      } catch (error) {
+        // A throw here would fail the root actor and orphan every replica actor. Each handler
+        // assigns its new context last, so a throw leaves the old context; the next event or
+        // resync pass recomputes everything from scratch (level-triggered).
+        logger.error({ err: error, event: event.type }, 'node agent handler failed; state left as it was');
+        (enqueue as unknown as Enqueue).emit({ type: 'agent-error', event: event.type, error: describeError(error) });
+      }
     });
   }
 
@@ -238,11 +246,16 @@ export function createNodeAgentLogic(deps: NodeAgentDeps) {
     );
     const children = { ...context.children };
     let generation = context.generation;
+    // Everything that can fail is computed first; the enqueues run only once the whole plan is
+    // translated, so a throw cannot leave a spawned child without its context entry.
+    const effects: (() => void)[] = [];
     const spawn = (name: string, input: ContainerMachineInput, entry: Omit<ChildEntry, 'actorId' | 'phase' | 'health' | 'restarts' | 'sinceEpoch' | 'removing'>, events: ContainerEvent[], removing: boolean) => {
       generation += 1;
       const actorId = `${CONTAINER_PREFIX}${name}.${generation}`;
-      enqueue.spawnChild('container', { id: actorId, input });
-      for (const e of events) enqueue.sendTo(actorId, e);
+      effects.push(() => {
+        enqueue.spawnChild('container', { id: actorId, input });
+        for (const e of events) enqueue.sendTo(actorId, e);
+      });
       children[name] = { ...entry, actorId, phase: 'pending', health: 'none', restarts: 0, removing, sinceEpoch: context.epoch };
     };
     for (const action of plan.actions) {
@@ -269,7 +282,7 @@ export function createNodeAgentLogic(deps: NodeAgentDeps) {
           const child = children[action.name];
           if (!child) break;
           logger.info({ container: action.name, reason: action.reason }, 'removing replica');
-          enqueue.sendTo(child.actorId, { type: 'REMOVE' } satisfies ContainerEvent);
+          effects.push(() => enqueue.sendTo(child.actorId, { type: 'REMOVE' } satisfies ContainerEvent));
           children[action.name] = { ...child, removing: true };
           break;
         }
@@ -288,6 +301,7 @@ export function createNodeAgentLogic(deps: NodeAgentDeps) {
         }
       }
     }
+    for (const run of effects) run();
     enqueue.assign({ ...context, children, generation, waiting: plan.waiting });
     const durationMs = clock.nowMs() - startedMs;
     safely(logger, () => telemetry.observeReconcile(durationMs));
