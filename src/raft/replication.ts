@@ -28,7 +28,9 @@ export function sendAppend(d: Draft, to: NodeId, sendIfEmpty: boolean): boolean 
     return true;
   }
   const entries = s.log.slice(pr.next, s.log.lastIndex, s.config.maxEntriesPerAppend, s.config.maxBytesPerAppend);
-  if (entries.length === 0 && !sendIfEmpty) return false;
+  // A probe whose starting point is unverified goes out even empty: its answer finds the match point.
+  const unverifiedProbe = pr.state === 'probe' && pr.match < prevLogIndex;
+  if (entries.length === 0 && !sendIfEmpty && !unverifiedProbe) return false;
   send(d, { type: 'append-entries', term: s.term, from: s.id, to, prevLogIndex, prevLogTerm, entries, leaderCommit: s.commitIndex });
   if (pr.state === 'replicate') {
     if (entries.length > 0) {
