@@ -4,6 +4,7 @@
 //                                [--timeout-ms 600000] [--out FILE] [--no-write]
 // Needs root (private dockerd per contender, network namespaces); installs Debian packages it lacks.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -59,12 +60,13 @@ async function measure(contender: Contender, replicas: number, timeoutMs: number
     const prepared = await contender.prepare(context);
     try {
       log(`${contender.id}: deploying ${replicas} replicas`);
+      const loadAverage1m = round(loadavg()[0] ?? 0, 2);
       const startedAt = performance.now();
       const outcome = await prepared.deploy();
       const seconds = round((performance.now() - startedAt) / 1000, 3);
       log(`${contender.id}: ${replicas} running after ${seconds} s`);
       const extraSeconds = outcome === undefined ? undefined : Object.fromEntries(Object.entries(outcome.extraSeconds).map(([k, v]) => [k, round(v, 3)]));
-      return { contender: contender.id, title: contender.title, seconds, ...(extraSeconds !== undefined ? { extraSeconds } : {}) };
+      return { contender: contender.id, title: contender.title, seconds, loadAverage1m, ...(extraSeconds !== undefined ? { extraSeconds } : {}) };
     } finally {
       await prepared.dispose();
     }
@@ -118,7 +120,8 @@ async function main(): Promise<void> {
       'Each contender gets a fresh private dockerd (own netns, data-root) with the busybox test image imported; ' +
       'untimed set-up (swarm init, daemon start) first; timed from the deploy command until the engine ' +
       '(Constellation: GET /v1/containers) shows N running. Engine limit: create+start via the engine API, 8 in parallel. ' +
-      `Contenders run one after another on a machine shared with other work; with --repeat the median is reported (repeat=${options.repeat}).`,
+      `Contenders run one after another on a machine shared with other work (loadAverage1m: the 1-minute load when the timed deploy began); ` +
+      `with --repeat the median is reported (repeat=${options.repeat}).`,
     runs,
   };
   console.log(formatTable(report));

@@ -9,6 +9,8 @@ export interface ContenderResult {
   readonly extraSeconds?: Readonly<Record<string, number>>;
   /** Every repetition's seconds (null for a failed one) when the benchmark ran more than once. */
   readonly samplesSeconds?: readonly (number | null)[];
+  /** The machine's 1-minute load average when the timed deploy began: high values mean noisy numbers. */
+  readonly loadAverage1m?: number;
   readonly error?: string;
 }
 
