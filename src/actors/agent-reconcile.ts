@@ -1,0 +1,91 @@
+import type { ContainerEvent, ContainerMachineInput } from '../machines/container-types.ts';
+import { planReconcile } from '../agent/plan.ts';
+import { hasHealthcheck, toCreateContainerRequest } from '../agent/container-request.ts';
+import { type ChildEntry, toObserved } from './agent-children.ts';
+import { safely } from './engine-call.ts';
+import { CONTAINER_PREFIX, type Enqueue, type HandlerDeps, type NodeAgentContext } from './node-agent-types.ts';
+
+/**
+ * One reconcile pass: the pure planner's verdict on the agent's current picture, translated into
+ * child actors spawned (create, adopt, remove an orphan) or told to REMOVE. Before the first
+ * engine listing it only stores the context, so a restarted agent adopts instead of creating twins.
+ */
+export function reconcileInto(h: HandlerDeps, context: NodeAgentContext, enqueue: Enqueue): void {
+  const { logger, clock, telemetry, nodeId } = h;
+  if (!context.listedOnce) {
+    enqueue.assign(context);
+    return;
+  }
+  const startedMs = clock.nowMs();
+  const plan = planReconcile(
+    {
+      desired: context.desired,
+      replicas: Object.values(context.children).map(toObserved),
+      engine: Object.values(context.engine),
+      blockedUntilMs: context.blockedUntilMs,
+    },
+    startedMs,
+  );
+  const children = { ...context.children };
+  let generation = context.generation;
+  // Everything that can fail is computed first; the enqueues run only once the whole plan is
+  // translated, so a throw cannot leave a spawned child without its context entry.
+  const effects: (() => void)[] = [];
+  const spawn = (name: string, input: ContainerMachineInput, entry: Omit<ChildEntry, 'actorId' | 'phase' | 'health' | 'restarts' | 'sinceEpoch' | 'removing'>, events: ContainerEvent[], removing: boolean) => {
+    generation += 1;
+    const actorId = `${CONTAINER_PREFIX}${name}.${generation}`;
+    effects.push(() => {
+      enqueue.spawnChild('container', { id: actorId, input });
+      for (const e of events) enqueue.sendTo(actorId, e);
+    });
+    children[name] = { ...entry, actorId, phase: 'pending', health: 'none', restarts: 0, removing, sinceEpoch: context.epoch };
+  };
+  for (const action of plan.actions) {
+    switch (action.type) {
+      case 'create':
+      case 'adopt': {
+        const d = action.service;
+        const slot = action.type === 'create' ? action.slot : { stack: d.stack, service: d.service, slot: action.container.labels.slot };
+        const input: ContainerMachineInput = {
+          name: action.name,
+          request: toCreateContainerRequest(slot, d.spec, d.specHash, nodeId),
+          restartPolicy: d.spec.deploy.restartPolicy,
+          hasHealthcheck: hasHealthcheck(d.spec),
+          stopGracePeriodMs: d.spec.stopGracePeriodMs,
+        };
+        const first: ContainerEvent = action.type === 'create'
+          ? { type: 'START' }
+          : { type: 'ADOPT', containerId: action.container.id, state: action.container.state, health: action.container.health, atMs: startedMs, ...(action.container.exitCode !== undefined ? { exitCode: action.container.exitCode } : {}) };
+        logger.info({ container: action.name, action: action.type }, action.type === 'create' ? 'creating replica' : 'adopting container');
+        spawn(action.name, input, { name: action.name, ...slot, specHash: d.specHash, image: d.spec.image, ...(action.type === 'adopt' ? { containerId: action.container.id } : {}) }, [first], false);
+        break;
+      }
+      case 'remove': {
+        const child = children[action.name];
+        if (!child) break;
+        logger.info({ container: action.name, reason: action.reason }, 'removing replica');
+        effects.push(() => enqueue.sendTo(child.actorId, { type: 'REMOVE' } satisfies ContainerEvent));
+        children[action.name] = { ...child, removing: true };
+        break;
+      }
+      case 'remove-orphan': {
+        const c = action.container;
+        logger.info({ container: action.name, reason: action.reason }, 'removing orphaned container');
+        const input: ContainerMachineInput = {
+          name: action.name,
+          restartPolicy: { condition: 'none', delayMs: 0, windowMs: 0 },
+          hasHealthcheck: false,
+          stopGracePeriodMs: 10_000,
+        };
+        const adopt: ContainerEvent = { type: 'ADOPT', containerId: c.id, state: c.state, health: c.health, atMs: startedMs, ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}) };
+        spawn(action.name, input, { name: action.name, stack: c.labels.stack, service: c.labels.service, slot: c.labels.slot, specHash: c.labels.specHash, image: '', containerId: c.id }, [adopt, { type: 'REMOVE' }], true);
+        break;
+      }
+    }
+  }
+  for (const run of effects) run();
+  enqueue.assign({ ...context, children, generation, waiting: plan.waiting });
+  const durationMs = clock.nowMs() - startedMs;
+  safely(logger, () => telemetry.observeReconcile(durationMs));
+  if (plan.actions.length > 0) enqueue.emit({ type: 'reconciled', actions: plan.actions.length, durationMs });
+}
