@@ -26,7 +26,8 @@ export type ContainerReportMessage = ContainerReport & { readonly actorId: strin
 export function createContainerActorLogic(deps: ContainerActorDeps) {
   const { runtime } = deps;
   const limiter = new EngineLimiter(deps.maxConcurrentEngineCalls ?? 8);
-  const heavy = <T>(operation: string, call: () => Promise<T>) => limiter.run(() => engineCall(deps, operation, call));
+  const heavy = <T>(operation: string, call: () => Promise<T>) =>
+    limiter.run(() => engineCall(deps, operation, call), operation === 'create' ? 'normal' : 'urgent');
   // Images this agent already made sure of: one inspect per image, not one per replica.
   const ensuredImages = new Set<string>();
 

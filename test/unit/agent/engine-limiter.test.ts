@@ -34,3 +34,20 @@ describe('EngineLimiter', () => {
     expect(() => new EngineLimiter(0)).toThrow(RangeError);
   });
 });
+
+describe('EngineLimiter priorities', () => {
+  it('lets urgent calls overtake queued normal ones', async () => {
+    const limiter = new EngineLimiter(1);
+    const order: string[] = [];
+    let releaseFirst!: () => void;
+    const first = limiter.run(() => new Promise<void>((r) => (releaseFirst = r)));
+    const queued = [
+      limiter.run(async () => void order.push('create 1')),
+      limiter.run(async () => void order.push('create 2')),
+      limiter.run(async () => void order.push('start 1'), 'urgent'),
+    ];
+    releaseFirst();
+    await Promise.all([first, ...queued]);
+    expect(order).toEqual(['start 1', 'create 1', 'create 2']);
+  });
+});
