@@ -11,6 +11,9 @@ export interface ContenderResult {
   readonly samplesSeconds?: readonly (number | null)[];
   /** The machine's 1-minute load average when the timed deploy began: high values mean noisy numbers. */
   readonly loadAverage1m?: number;
+  /** Container creates and starts the engine logged during the deploy (more than N means retries or replacements). */
+  readonly engineCreates?: number;
+  readonly engineStarts?: number;
   readonly error?: string;
 }
 
