@@ -74,10 +74,19 @@ export function serviceStatuses(
     const running = current.filter((c) => c.phase === 'running');
     const needsHealth = hasHealthcheck(d.spec);
     const healthy = running.filter((c) => !needsHealth || c.health === 'healthy');
+    // Replicas that exited and will not be restarted (restart_policy none, or on-failure after a
+    // clean exit): a clean exit is a completed job, anything else a failure that needs a human.
+    const completed = current.filter((c) => c.phase === 'exited' && c.exitCode === 0);
+    const crashed = current.find((c) => c.phase === 'exited' && c.exitCode !== 0);
     const failedChild = current.find((c) => c.phase === 'failed');
     const wait = waiting.find((w) => w.stack === d.stack && w.service === d.service);
-    const converged = healthy.length === d.replicas && running.length === d.replicas && mine.length === d.replicas;
-    const message = failedChild?.message ?? wait?.reason ?? current.find((c) => c.message && c.phase !== 'running')?.message;
+    const settled = healthy.length + completed.length;
+    const converged = settled === d.replicas && running.length + completed.length === d.replicas && mine.length === d.replicas;
+    const message =
+      failedChild?.message ??
+      (crashed ? `${crashed.name} exited with code ${crashed.exitCode ?? 'unknown'} and its restart policy does not restart it` : undefined) ??
+      wait?.reason ??
+      current.find((c) => c.message && c.phase !== 'running')?.message;
     return {
       stack: d.stack,
       service: d.service,
@@ -86,7 +95,7 @@ export function serviceStatuses(
       running: running.length,
       healthy: healthy.length,
       converged,
-      failed: failedChild !== undefined,
+      failed: failedChild !== undefined || crashed !== undefined,
       ...(message !== undefined ? { message } : {}),
     };
   });

@@ -27,9 +27,12 @@ export interface ServiceStatus {
   readonly running: number;
   /** Of those, how many are healthy (a service without a healthcheck counts running ones). */
   readonly healthy: number;
-  /** Exactly the desired replicas run with the current spec (healthy where a healthcheck exists) and nothing else. */
+  /**
+   * Exactly the desired replicas exist with the current spec and nothing else, each running
+   * (healthy where a healthcheck exists) or completed (exited 0 and not to be restarted).
+   */
   readonly converged: boolean;
-  /** A replica gave up (restart attempts exhausted, or a spec the engine refuses). */
+  /** A replica gave up: restart attempts exhausted, a spec the engine refuses, or a non-zero exit its policy does not restart. */
   readonly failed: boolean;
   readonly message?: string;
 }

@@ -73,7 +73,23 @@ describe('node agent on the simulated engine', () => {
     await h.clock.advance(30_000); // several resync passes: none may restart or recreate it
     expect(h.runtime.byName('app_job_1')!.state).toBe('exited');
     expect(h.runtime.calls.filter((c) => c.startsWith('start'))).toHaveLength(1);
-    expect(h.agent.services()[0]).toMatchObject({ running: 0, converged: false });
+    expect(h.agent.services()[0]).toMatchObject({ running: 0, converged: false, failed: true });
+    expect(h.agent.services()[0]!.message).toMatch(/app_job_1 exited with code 3/);
+  });
+
+  it('counts a job that exited 0 without restart as completed (converged), and unblocks its dependants', async () => {
+    h = await startHarness();
+    const migrate = service('migrate', { restartPolicy: { condition: 'on-failure', delayMs: 0, windowMs: 0 } });
+    const api = service('api', { dependsOn: { migrate: { condition: 'service_completed_successfully', required: true, restart: false } } });
+    await h.store.deploy(stack('app', [migrate, api]));
+    await h.until(() => h!.runtime.byName('app_migrate_1')?.state === 'running', 'migrate running');
+    expect(h.runtime.byName('app_api_1')).toBeUndefined();
+    h.runtime.kill(h.runtime.byName('app_migrate_1')!.id, 0);
+    await h.until(() => converged(h!), 'both converged');
+    expect(h.agent.services()).toEqual([
+      expect.objectContaining({ service: 'migrate', running: 0, converged: true, failed: false }),
+      expect.objectContaining({ service: 'api', running: 1, converged: true }),
+    ]);
   });
 
   it('marks the service failed when max attempts are exhausted', async () => {
