@@ -64,9 +64,9 @@ describe('daemon restart', () => {
     expect(runningAtKill.length).toBeLessThan(8);
 
     daemon = await env.start();
-    const wait = await runConstellation(['deploy', '--file', busyFile, '--stack', 'e2e-busy', '--api', env.url]);
+    const wait = await runConstellation(['deploy', '--file', busyFile, '--stack', 'e2e-busy', '--timeout', '90', '--api', env.url]);
+    expect(wait.code, `${wait.stdout}\n${wait.stderr}\n${daemon.describe()}`).toBe(0);
     expect(wait.stderr).toBe('');
-    expect(wait.code).toBe(0);
 
     // The steady stack was never touched: same containers, same start times, no restarts.
     expect(identity(await stackContainers(dockerHost, 'e2e-steady'))).toEqual(identity(steady));
@@ -86,5 +86,5 @@ describe('daemon restart', () => {
     expect(await daemon.kill('SIGTERM')).toEqual({ code: 0, signal: null });
     expect((await stackContainers(dockerHost, 'e2e-busy')).every((c) => c.running)).toBe(true);
     expect(identity(await stackContainers(dockerHost, 'e2e-steady'))).toEqual(identity(steady));
-  });
+  }, 240_000);
 });
