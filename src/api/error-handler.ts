@@ -37,6 +37,8 @@ function validationDiagnostics(context: string, issues: readonly ValidationIssue
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     if (error instanceof ApiError) {
+      // Refusals are the client's problem, not the daemon's: visible at debug, never as errors.
+      request.log.debug({ code: error.code, status: error.statusCode, url: request.url }, 'request refused');
       return reply.status(error.statusCode).send(errorBody(error.code, error.message, error.diagnostics));
     }
     if (error.validation) {
