@@ -94,7 +94,7 @@ export class LocalRaftCluster {
     await this.processes.get(id)?.kill('SIGTERM');
   }
 
-  async status(agent: Agent, id: string): Promise<{ role: string; term: number; leaderId?: string; commitIndex: number; appliedIndex: number; lastLogIndex: number } | undefined> {
+  async status(agent: Agent, id: string): Promise<{ role: string; term: number; leaderId?: string; commitIndex: number; appliedIndex: number; lastLogIndex: number; snapshotIndex: number } | undefined> {
     try {
       const reply = await httpRequest(agent, 'GET', `${this.clientUrl(id)}/status`, undefined, 1000);
       return reply.status === 200 ? JSON.parse(reply.body) : undefined;

@@ -15,6 +15,8 @@ export interface TransportCounters {
   authFailures: number;
   /** Connections closed because they did not authenticate within authTimeoutMs. */
   authTimeouts: number;
+  /** Connections refused because too many others were still handshaking. */
+  handshakesRefused: number;
   /** send() to a peer without an open, authenticated connection (Raft retries). */
   sendDroppedNotConnected: number;
   /** send() while the socket's outgoing buffer was over its limit. */
@@ -29,7 +31,7 @@ export interface TransportCounters {
 export function zeroCounters(): TransportCounters {
   return {
     delivered: 0, sent: 0, droppedMalformed: 0, droppedOversized: 0, droppedUnauthenticated: 0, droppedMisaddressed: 0,
-    authFailures: 0, authTimeouts: 0, sendDroppedNotConnected: 0, sendDroppedBackpressure: 0, inboundAuthenticated: 0,
+    authFailures: 0, authTimeouts: 0, handshakesRefused: 0, sendDroppedNotConnected: 0, sendDroppedBackpressure: 0, inboundAuthenticated: 0,
     outboundAuthenticated: 0, dialAttempts: 0, socketErrors: 0,
   };
 }

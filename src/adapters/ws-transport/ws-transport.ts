@@ -35,6 +35,8 @@ export interface WsTransportOptions<M> {
   readonly maxPayloadBytes?: number;
   /** An unauthenticated connection is closed after this long. */
   readonly authTimeoutMs?: number;
+  /** Connections still handshaking beyond this many are closed at once (bounds what strangers can hold). */
+  readonly maxPendingHandshakes?: number;
   readonly backoff?: BackoffOptions;
   /** send() drops a message while this much is already queued on the socket. */
   readonly maxBufferedBytes?: number;
@@ -47,6 +49,7 @@ const DEFAULTS = {
   listenHost: '127.0.0.1',
   maxPayloadBytes: 64 * 1024 * 1024,
   authTimeoutMs: 2000,
+  maxPendingHandshakes: 32,
   backoff: { initialDelayMs: 50, maxDelayMs: 2000 },
   maxBufferedBytes: 32 * 1024 * 1024,
 };
@@ -105,6 +108,7 @@ export class WsTransport<M> implements Transport<M> {
   private readonly accepted = new Set<WebSocket>();
   private handler: ((from: NodeId, message: M) => void) | undefined;
   private closed = false;
+  private pendingHandshakes = 0;
 
   private constructor(options: WsTransportOptions<M>, server: WebSocketServer) {
     this.options = options;
@@ -282,6 +286,19 @@ export class WsTransport<M> implements Transport<M> {
       socket.terminate();
       return;
     }
+    if (this.pendingHandshakes >= (this.options.maxPendingHandshakes ?? DEFAULTS.maxPendingHandshakes)) {
+      this.counters.handshakesRefused++;
+      this.logger.warn({ remote: request.socket.remoteAddress }, 'too many unauthenticated raft connections; refusing a new one');
+      socket.terminate();
+      return;
+    }
+    this.pendingHandshakes++;
+    let handshakePending = true;
+    const handshakeOver = (): void => {
+      if (!handshakePending) return;
+      handshakePending = false;
+      this.pendingHandshakes--;
+    };
     this.accepted.add(socket);
     const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
     const serverNonce = newNonce();
@@ -311,6 +328,7 @@ export class WsTransport<M> implements Transport<M> {
           return;
         }
         clearTimeout(authTimer);
+        handshakeOver();
         peerId = hello.clientId;
         const welcome: Welcome = { kind: 'welcome', proof: serverProof(this.options.secret, serverNonce, hello.clientNonce, this.self, hello.clientId) };
         socket.send(JSON.stringify(welcome));
@@ -333,6 +351,7 @@ export class WsTransport<M> implements Transport<M> {
     });
     socket.on('close', () => {
       clearTimeout(authTimer);
+      handshakeOver();
       this.accepted.delete(socket);
       if (peerId !== undefined && this.inbound.get(peerId) === socket) this.inbound.delete(peerId);
     });

@@ -121,13 +121,13 @@ describe('members that compact their logs into snapshots', () => {
       await compacting.kill(lagging);
       for (let i = 0; i < 100; i++) expect((await httpRequest(agent, 'PUT', url(leader, `b-${i}`), `B${i}`)).status).toBe(200);
       const leaderStatus = await compacting.status(agent, leader);
-      expect((leaderStatus as { snapshotIndex?: number }).snapshotIndex).toBeGreaterThan(30);
+      expect(leaderStatus!.snapshotIndex).toBeGreaterThan(30);
 
       await compacting.startMember(lagging);
       await eventually(async () => ((await compacting.status(agent, lagging))?.appliedIndex ?? 0) >= leaderStatus!.commitIndex, { timeoutMs: 20_000, what: `${lagging} catches up past the leader's snapshot` });
       await eventually(async () => JSON.parse((await httpRequest(agent, 'GET', url(lagging, 'b-99', true))).body).value === 'B99', { timeoutMs: 20_000, what: `${lagging} has b-99` });
-      const lagStatus = (await compacting.status(agent, lagging)) as { snapshotIndex: number };
-      expect(lagStatus.snapshotIndex).toBeGreaterThan(30);
+      const lagStatus = await compacting.status(agent, lagging);
+      expect(lagStatus!.snapshotIndex).toBeGreaterThan(30);
       expect(await readdir(join(snapDir, lagging))).toContain('snapshot.bin');
 
       // Restart it once more: state comes back from its own snapshot file and WAL.

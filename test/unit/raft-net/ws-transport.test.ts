@@ -17,12 +17,13 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((transport) => transport.close()));
 });
 
-async function transport(self: string, peers: Record<string, string>, options: { secret?: string; port?: number; maxPayloadBytes?: number; authTimeoutMs?: number } = {}): Promise<WsTransport<RaftMessage>> {
+async function transport(self: string, peers: Record<string, string>, options: { secret?: string; port?: number; maxPayloadBytes?: number; authTimeoutMs?: number; maxPendingHandshakes?: number } = {}): Promise<WsTransport<RaftMessage>> {
   const started = await startRaftWsTransport({
     self, listenPort: options.port ?? 0, peers, secret: options.secret ?? SECRET,
     backoff: { initialDelayMs: 20, maxDelayMs: 200 },
     ...(options.maxPayloadBytes ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
     ...(options.authTimeoutMs ? { authTimeoutMs: options.authTimeoutMs } : {}),
+    ...(options.maxPendingHandshakes ? { maxPendingHandshakes: options.maxPendingHandshakes } : {}),
   });
   open.push(started);
   return started;
@@ -180,6 +181,21 @@ describe('ws transport', () => {
     const socket = await rawClient(b.port());
     await closed(socket);
     expect(b.counters.authTimeouts).toBe(1);
+  });
+
+  it('refuses connections beyond the handshake limit while strangers hold the others', async () => {
+    const b = await transport('b', {}, { maxPendingHandshakes: 2 });
+    await rawClient(b.port());
+    await rawClient(b.port());
+    await expect(rawClient(b.port())).rejects.toThrow('closed with 1006');
+    expect(b.counters.handshakesRefused).toBe(1);
+    // An authenticated peer frees its slot, so the limit only bounds strangers.
+    for (const socket of rawSockets.splice(0)) socket.terminate();
+    await eventually(async () => {
+      const socket = await rawClient(b.port(), { id: 'a', serverId: 'b', secret: SECRET });
+      rawSockets.push(socket);
+      return true;
+    }, { timeoutMs: 5000, what: 'a slot frees up after strangers leave' });
   });
 
   it('drops and counts garbage and schema-violating frames from an authenticated peer, then keeps working', async () => {
