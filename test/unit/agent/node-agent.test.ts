@@ -220,4 +220,25 @@ describe('node agent on the simulated engine', () => {
     await h.until(() => converged(h!) && h!.agent.containers().length === 2, 'scaled');
     expect(seen.length).toBe(count);
   });
+
+  it('on a name conflict (a container the last listing missed) reuses ours and replaces a stale one', async () => {
+    h = await startHarness();
+    await h.until(() => h!.events.some((e) => e.type === 'engine-listed'), 'first listing');
+    const web = service('web', { replicas: 2 });
+    const labels = (slot: number, specHash: string) => ({ [LABEL_STACK]: 'app', [LABEL_SERVICE]: 'web', [LABEL_SLOT]: String(slot), [LABEL_SPEC_HASH]: specHash, [LABEL_NODE]: 'n1' });
+    const base = { image: 'constellation-test/busybox:1', env: {}, ports: [], mounts: [], capAdd: [], capDrop: [], devices: [] };
+    // Created behind the agent's back after its listing: it does not know these names are taken.
+    const same = await h.runtime.create({ ...base, name: 'app_web_1', labels: labels(1, serviceSpecHash(web)) });
+    await h.runtime.start(same);
+    const stale = await h.runtime.create({ ...base, name: 'app_web_2', labels: labels(2, 'old') });
+    await h.store.deploy(stack('app', [web]));
+    await h.until(() => converged(h!), 'converged');
+    expect(h.runtime.byName('app_web_1')!.id).toBe(same);
+    expect(h.runtime.byName('app_web_2')!.id).not.toBe(stale);
+    expect(h.runtime.byName('app_web_2')!.labels[LABEL_SPEC_HASH]).toBe(serviceSpecHash(web));
+    expect(h.runtime.snapshot()).toHaveLength(2);
+    // Both were found through the create conflict, not through a later listing.
+    expect(h.engineErrors.filter((op) => op === 'create')).toHaveLength(2);
+    expect(h.events.filter((e) => e.type === 'engine-listed')).toHaveLength(1);
+  });
 });
