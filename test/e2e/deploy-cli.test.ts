@@ -7,7 +7,7 @@ import { engineContainers, removeStackContainers, stackContainers } from './supp
 // The user's path end to end: a real daemon process on the private engine, driven by the real CLI.
 const dockerHost = `unix://${inject('dockerSocket')}`;
 const image = inject('testImage');
-const stacks = ['e2e-web', 'e2e-bad', 'e2e-dry'];
+const stacks = ['e2e-web', 'e2e-bad', 'e2e-dry', 'e2e-ghost'];
 
 function webCompose(replicas: number): string {
   return `services:
@@ -130,6 +130,17 @@ describe('daemon + CLI on a real engine', () => {
     const ui = await fetch(`${env.url}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger-ui');
+  });
+
+  it('a deploy that cannot converge (image nowhere to be found) exits 1, and the engine error is counted', async () => {
+    const file = await env.writeCompose('ghost.yaml', `services:\n  ghost:\n    image: constellation-test/does-not-exist:1\n`);
+    const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-ghost', '--timeout', '8', '--api', env.url]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: stack e2e-ghost failed: ghost \(.*No such image: constellation-test\/does-not-exist:1/);
+    expect(run.stdout).toContain('ghost: 0/1 running');
+    const metrics = await (await fetch(`${env.url}/metrics`)).text();
+    expect(metrics).toMatch(/constellation_engine_errors_total\{operation="create"\} [1-9]/);
+    expect((await runConstellation(['rm', 'e2e-ghost', '--api', env.url])).code).toBe(0);
   });
 
   it('rm removes the stack and its containers', async () => {
