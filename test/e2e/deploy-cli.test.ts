@@ -134,7 +134,7 @@ describe('daemon + CLI on a real engine', () => {
 
   it('a deploy that cannot converge (image nowhere to be found) exits 1, and the engine error is counted', async () => {
     const file = await env.writeCompose('ghost.yaml', `services:\n  ghost:\n    image: constellation-test/does-not-exist:1\n`);
-    const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-ghost', '--timeout', '8', '--api', env.url]);
+    const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-ghost', '--timeout', '60', '--api', env.url]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: stack e2e-ghost failed: ghost \(.*No such image: constellation-test\/does-not-exist:1/);
     expect(run.stdout).toContain('ghost: 0/1 running');
