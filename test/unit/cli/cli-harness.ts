@@ -15,14 +15,14 @@ export interface CliRun {
 }
 
 /** Runs the CLI in-process with captured output; `env` replaces the process environment. */
-export async function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: { tty?: boolean } = {}): Promise<CliRun> {
+export async function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: { tty?: boolean; interrupted?: Promise<void> } = {}): Promise<CliRun> {
   const stdout = Object.assign(new PassThrough(), { isTTY: options.tty === true });
   const stderr = new PassThrough();
   const out: string[] = [];
   const err: string[] = [];
   stdout.on('data', (chunk) => out.push(String(chunk)));
   stderr.on('data', (chunk) => err.push(String(chunk)));
-  const code = await runCli(args, { stdout, stderr, env });
+  const code = await runCli(args, { stdout, stderr, env, ...(options.interrupted ? { interrupted: options.interrupted } : {}) });
   return { code, stdout: out.join(''), stderr: err.join('') };
 }
 

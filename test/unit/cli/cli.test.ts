@@ -129,6 +129,23 @@ describe('constellation CLI', () => {
     expect(slow.stderr).toContain('did not converge within 0.3 s');
   });
 
+  it('Ctrl-C while waiting exits 130 and says the deploy carries on', async () => {
+    const { deps, url } = await api();
+    const dir = await project({ 'compose.yaml': compose });
+    let interrupt: () => void = () => {};
+    const interrupted = new Promise<void>((resolve) => { interrupt = resolve; });
+    // Interrupt once the CLI has looked at the stack at least once.
+    const originalServices = deps.agent.services.bind(deps.agent);
+    deps.agent.services = () => {
+      setImmediate(interrupt);
+      return originalServices();
+    };
+    const run = await cli(['deploy', '--file', join(dir, 'compose.yaml'), '--stack', 'shop', '--api', url], {}, { interrupted });
+    expect(run.code).toBe(ExitCode.interrupted);
+    expect(run.stderr).toBe('interrupted: stack shop was accepted and keeps converging in the daemon\n');
+    expect(deps.store.current().stacks.shop).toBeDefined();
+  });
+
   it('a rejected deploy exits 2 with the diagnostics naming file and line', async () => {
     const { deps, url } = await api();
     const dir = await project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    imagez: typo\n' });
