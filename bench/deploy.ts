@@ -15,7 +15,7 @@ import { compose } from './lib/contenders/compose.ts';
 import { constellation } from './lib/contenders/constellation.ts';
 import { engineDirect } from './lib/contenders/engine-direct.ts';
 import { swarm } from './lib/contenders/swarm.ts';
-import { engineTimeline } from './lib/engine-timeline.ts';
+import { recordEngineTimeline } from './lib/engine-timeline.ts';
 import { describeMachine, type MachineDescription } from './lib/machine.ts';
 import { formatTable, ratiosOf, round, type ContenderResult, type DeployBenchReport, type ReplicaRun } from './lib/report.ts';
 
@@ -63,11 +63,12 @@ async function measure(contender: Contender, replicas: number, timeoutMs: number
       log(`${contender.id}: deploying ${replicas} replicas`);
       const loadAverage1m = round(loadavg()[0] ?? 0, 2);
       const startedAtWallMs = Date.now();
+      const recorder = await recordEngineTimeline(engine.socketPath, startedAtWallMs);
       const startedAt = performance.now();
       const outcome = await prepared.deploy();
       const seconds = round((performance.now() - startedAt) / 1000, 3);
       log(`${contender.id}: ${replicas} running after ${seconds} s`);
-      const timeline = await engineTimeline(engine.socketPath, startedAtWallMs, Date.now());
+      const timeline = await recorder.finish(replicas);
       const extra: Record<string, number> = { ...(outcome?.extraSeconds ?? {}) };
       if (timeline.firstCreate !== undefined) extra.engineFirstCreate = timeline.firstCreate;
       if (timeline.lastStart !== undefined) extra.engineLastStart = timeline.lastStart;

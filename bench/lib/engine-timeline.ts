@@ -12,36 +12,60 @@ export interface EngineTimeline {
   readonly starts: number;
 }
 
+export interface TimelineRecorder {
+  /** Waits (bounded) until `expectedStarts` starts were seen, closes the stream, and summarises. */
+  finish(expectedStarts: number): Promise<EngineTimeline>;
+}
+
 /**
- * Where the time went, from the engine's own record: its event log replayed between two instants
- * (GET /events with since/until), so nothing depends on a live subscription racing the deploy.
+ * Records container creates and starts from the engine's event stream while a deploy runs.
+ * The stream is opened with `since` = the deploy's start, so an event that happens while the
+ * subscription is being set up is replayed rather than lost. (A pure after-the-fact replay does
+ * not work: dockerd keeps only its last 256 events, fewer than 100 replicas produce.)
  */
-export async function engineTimeline(socketPath: string, fromMs: number, toMs: number): Promise<EngineTimeline> {
+export async function recordEngineTimeline(socketPath: string, fromMs: number): Promise<TimelineRecorder> {
   const docker = new Dockerode({ socketPath });
-  const stream = (await docker.getEvents({
-    since: Math.floor(fromMs) / 1000,
-    until: Math.ceil(toMs / 1000) + 1,
-    filters: { type: ['container'] },
-  })) as unknown as Readable;
+  const stream = (await docker.getEvents({ since: Math.floor(fromMs) / 1000, filters: { type: ['container'] } })) as unknown as Readable;
   const creates: number[] = [];
   const starts: number[] = [];
+  let onStart: (() => void) | undefined;
   const splitter = new JsonLineSplitter(
     (value) => {
       const event = parseEngineEvent(value);
       if (event?.action === 'create') creates.push(event.timeMs);
-      if (event?.action === 'start') starts.push(event.timeMs);
+      if (event?.action === 'start') {
+        starts.push(event.timeMs);
+        onStart?.();
+      }
     },
     () => undefined,
   );
-  for await (const chunk of stream) splitter.push(chunk as Buffer);
-  splitter.end();
-  const seconds = (ms: number | undefined) => (ms === undefined ? undefined : (ms - fromMs) / 1000);
-  const firstCreate = seconds(creates.length > 0 ? Math.min(...creates) : undefined);
-  const lastStart = seconds(starts.length > 0 ? Math.max(...starts) : undefined);
+  stream.on('data', (chunk: Buffer) => splitter.push(chunk));
+  stream.on('error', () => undefined); // destroyed by finish(); nothing else to do
   return {
-    ...(firstCreate !== undefined ? { firstCreate } : {}),
-    ...(lastStart !== undefined ? { lastStart } : {}),
-    creates: creates.length,
-    starts: starts.length,
+    async finish(expectedStarts) {
+      if (starts.length < expectedStarts) {
+        // The last start event may trail the "all running" observation by a few milliseconds.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5_000);
+          onStart = () => {
+            if (starts.length >= expectedStarts) {
+              clearTimeout(timer);
+              resolve();
+            }
+          };
+        });
+      }
+      stream.destroy();
+      const seconds = (ms: number | undefined) => (ms === undefined ? undefined : (ms - fromMs) / 1000);
+      const firstCreate = seconds(creates.length > 0 ? Math.min(...creates) : undefined);
+      const lastStart = seconds(starts.length > 0 ? Math.max(...starts) : undefined);
+      return {
+        ...(firstCreate !== undefined ? { firstCreate } : {}),
+        ...(lastStart !== undefined ? { lastStart } : {}),
+        creates: creates.length,
+        starts: starts.length,
+      };
+    },
   };
 }
