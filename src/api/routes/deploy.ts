@@ -1,6 +1,7 @@
 import { basename, isAbsolute } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ComposeDiagnostic } from '../../compose/types.ts';
+import { formatDiagnostic } from '../../compose/diagnostics.ts';
 import type { LoadComposeResult } from '../../compose/load-compose.ts';
 import { stableHash } from '../../cluster/stable-hash.ts';
 import type { ApiDeps } from '../api-deps.ts';
@@ -120,7 +121,8 @@ export function registerDeployRoute(app: FastifyInstance, deps: ApiDeps, submitt
       content: input.compose, stackName: input.stack, env: input.env, ...(input.workingDir ? { workingDir: input.workingDir } : {}),
     }), input.file ? basename(input.file) : 'compose.yaml');
     if (!loaded.ok) {
-      const first = loaded.errors[0]?.message ?? 'unknown error';
+      // The message alone says what and where (file:line key (service)); diagnostics list them all.
+      const first = loaded.errors[0] ? formatDiagnostic(loaded.errors[0]) : 'unknown error';
       const count = loaded.errors.length;
       throw new ApiError(400, 'invalid_compose', `compose file rejected (${count} error${count === 1 ? '' : 's'}): ${first}`, [...loaded.errors, ...loaded.warnings]);
     }
