@@ -2,6 +2,7 @@ import { mkdir, open, readdir, readFile, rm, unlink, type FileHandle } from 'nod
 import { join } from 'node:path';
 import type { Entry, HardState, Snapshot } from '../../raft/types.ts';
 import type { RaftPersistedState, RaftStorage } from '../../seams/raft-storage.ts';
+import { lockDirectory } from './dir-lock.ts';
 import { fsyncDirectory } from './fsync-directory.ts';
 import { GroupCommit } from './group-commit.ts';
 import { entriesAfterSnapshot, initialHardState, ReplayedLog } from './log-replay.ts';
@@ -65,6 +66,8 @@ export class FileRaftStorage implements RaftStorage {
   private pendingSnapshot: Snapshot | undefined;
   private readonly commit = new GroupCommit(() => this.flush(), () => this.hasPendingWrites());
 
+  private unlock: (() => Promise<void>) | undefined;
+
   loadReport: WalLoadReport | undefined;
   /** Number of flushes (write + fsync) so far: shows how well group commit batches. */
   fsyncCount = 0;
@@ -78,6 +81,17 @@ export class FileRaftStorage implements RaftStorage {
   async load(): Promise<RaftPersistedState> {
     if (this.state !== 'new') throw new WalError('WAL_NOT_LOADED', `storage in ${this.dir} was already loaded or closed; create a new FileRaftStorage`);
     await mkdir(this.dir, { recursive: true });
+    this.unlock = await lockDirectory(this.dir);
+    try {
+      return await this.loadLocked();
+    } catch (error) {
+      await this.unlock();
+      this.unlock = undefined;
+      throw error;
+    }
+  }
+
+  private async loadLocked(): Promise<RaftPersistedState> {
     await rm(`${this.snapshotPath}.tmp`, { force: true });
     const snapshot = await readSnapshotFile(this.snapshotPath);
 
@@ -176,6 +190,8 @@ export class FileRaftStorage implements RaftStorage {
         this.state = 'closed';
         await this.current?.close();
         this.current = undefined;
+        await this.unlock?.();
+        this.unlock = undefined;
       }
     }
     this.state = 'closed';

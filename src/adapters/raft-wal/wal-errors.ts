@@ -6,7 +6,8 @@ export type WalErrorCode =
   | 'WAL_NOT_LOADED'
   | 'WAL_CLOSED'
   | 'WAL_APPEND_GAP'
-  | 'WAL_SYNC_FAILED';
+  | 'WAL_SYNC_FAILED'
+  | 'WAL_LOCKED';
 
 /**
  * A storage failure. Corruption errors are raised by `load()` so that a member refuses to start

@@ -280,6 +280,10 @@ describe('FileRaftStorage', () => {
       const killAfter = 150 + round * 97;
       let seenThisRound = 0;
       for await (const line of createInterface({ input: child.stdout })) {
+        if (line.startsWith('ready') && round === 0) {
+          // While the writer runs, nobody else may open its directory.
+          await expect(new FileRaftStorage({ dir }).load()).rejects.toMatchObject({ code: 'WAL_LOCKED' });
+        }
         const match = /^acked (\d+)$/.exec(line);
         if (!match) continue;
         acknowledged = Math.max(acknowledged, Number(match[1]));
