@@ -11,7 +11,7 @@ import type { ServiceSpec } from '../../../src/compose/types.ts';
 // exactly the desired replicas (level-triggered reconcile, no duplicates, nothing left over).
 
 type Op =
-  | { type: 'deploy'; web: number; worker: number; version: number }
+  | { type: 'deploy'; web: number; worker: number; api: number; version: number }
   | { type: 'remove' }
   | { type: 'kill'; pick: number; exitCode: number }
   | { type: 'destroy'; pick: number }
@@ -21,7 +21,7 @@ type Op =
   | { type: 'advance'; ms: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ type: fc.constant('deploy' as const), web: fc.integer({ min: 0, max: 4 }), worker: fc.integer({ min: 0, max: 2 }), version: fc.integer({ min: 1, max: 2 }) }),
+  fc.record({ type: fc.constant('deploy' as const), web: fc.integer({ min: 0, max: 4 }), worker: fc.integer({ min: 0, max: 2 }), api: fc.integer({ min: 0, max: 2 }), version: fc.integer({ min: 1, max: 2 }) }),
   fc.record({ type: fc.constant('remove' as const) }),
   fc.record({ type: fc.constant('kill' as const), pick: fc.nat(), exitCode: fc.constantFrom(0, 1, 137) }),
   fc.record({ type: fc.constant('destroy' as const), pick: fc.nat() }),
@@ -35,6 +35,7 @@ function servicesFor(o: Extract<Op, { type: 'deploy' }>): ServiceSpec[] {
   return [
     service('web', { replicas: o.web, environment: { VERSION: String(o.version) } }),
     service('worker', { replicas: o.worker }),
+    service('api', { replicas: o.api, dependsOn: { worker: { condition: 'service_started', required: true, restart: false } } }),
   ];
 }
 
