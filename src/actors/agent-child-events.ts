@@ -41,7 +41,7 @@ export function childCrashed(h: HandlerDeps, context: NodeAgentContext, actorId:
   delete children[child.name];
   // Keep what we know of its container so the next pass adopts it instead of creating a twin.
   const engine = child.containerId
-    ? { ...context.engine, [child.name]: { id: child.containerId, name: child.name, labels: { stack: child.stack, service: child.service, slot: child.slot, specHash: child.specHash, nodeId }, state: child.phase === 'running' ? ('running' as const) : ('exited' as const), health: child.health } }
+    ? { ...context.engine, [child.name]: { id: child.containerId, name: child.name, image: child.image, labels: { stack: child.stack, service: child.service, slot: child.slot, specHash: child.specHash, nodeId }, state: child.phase === 'running' ? ('running' as const) : ('exited' as const), health: child.health } }
     : context.engine;
   enqueue.raise({ type: 'reconcile' }, { delay: delayMs });
   enqueue.assign({

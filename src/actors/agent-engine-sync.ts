@@ -38,7 +38,7 @@ export function listed(h: HandlerDeps, context: NodeAgentContext, result: Effect
     const labels = parseLabels(c.labels);
     if (!labels || labels.nodeId !== nodeId) continue;
     const name = normalizeName(c.name);
-    engine[name] = { id: c.id, name, labels, state: c.state, health: c.health, ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}) };
+    engine[name] = { id: c.id, name, image: c.image, labels, state: c.state, health: c.health, ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}) };
   }
   // Correct children that missed an event, but only those whose phase predates the listing.
   for (const child of Object.values(context.children)) {

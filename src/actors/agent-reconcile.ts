@@ -78,7 +78,7 @@ export function reconcileInto(h: HandlerDeps, context: NodeAgentContext, enqueue
           stopGracePeriodMs: 10_000,
         };
         const adopt: ContainerEvent = { type: 'ADOPT', containerId: c.id, state: c.state, health: c.health, atMs: startedMs, ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}) };
-        spawn(action.name, input, { name: action.name, stack: c.labels.stack, service: c.labels.service, slot: c.labels.slot, specHash: c.labels.specHash, image: '', containerId: c.id }, [adopt, { type: 'REMOVE' }], true);
+        spawn(action.name, input, { name: action.name, stack: c.labels.stack, service: c.labels.service, slot: c.labels.slot, specHash: c.labels.specHash, image: c.image, containerId: c.id }, [adopt, { type: 'REMOVE' }], true);
         break;
       }
     }

@@ -26,6 +26,7 @@ export interface ObservedReplica extends SlotIdentity {
 export interface EngineContainer {
   readonly id: string;
   readonly name: string;
+  readonly image: string;
   readonly labels: ParsedLabels;
   readonly state: ContainerState;
   readonly health: HealthState;

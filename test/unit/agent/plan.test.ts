@@ -15,7 +15,7 @@ function desired(...stacks: StackSpec[]) {
 const web = service('web', { replicas: 2 });
 const hash = serviceSpecHash(web);
 const replica = (slot: number, extra: Partial<ObservedReplica> = {}): ObservedReplica => ({ name: `app_web_${slot}`, stack: 'app', service: 'web', slot, specHash: hash, phase: 'running', health: 'none', removing: false, ...extra });
-const engine = (name: string, stackName: string, svc: string, slot: number, specHash = hash): EngineContainer => ({ id: `id-${name}`, name, labels: { stack: stackName, service: svc, slot, specHash, nodeId: 'n1' }, state: 'running', health: 'none' });
+const engine = (name: string, stackName: string, svc: string, slot: number, specHash = hash): EngineContainer => ({ id: `id-${name}`, name, image: 'img', labels: { stack: stackName, service: svc, slot, specHash, nodeId: 'n1' }, state: 'running', health: 'none' });
 
 describe('planReconcile', () => {
   it('creates every missing slot', () => {
