@@ -21,8 +21,16 @@ import { exponentialBackoffMs } from '../agent/backoff.ts';
  *   · error: retry after a back-off (the periodic resync keeps going regardless).
  * - store-watch (desired-state subscription)
  *   · error: re-subscribe after a back-off, and re-read the current desired state.
- * The root actor has an error observer (daemon-system.ts) that logs and keeps the process alive;
- * nothing escalates to it on purpose.
+ * Container actor (container-actor.ts) and its children: at most one in-flight engine call
+ * (create/start/stop/remove, invoked promise actors). Each call resolves with a result object and
+ * the machine answers both onDone and onError: engine unavailable → engine back-off and retry;
+ * a failed start → the restart policy decides; a spec the engine refuses → `failed` (reported,
+ * nothing retried until the spec changes). Nothing escalates from a container actor except a
+ * bug, which the node agent handles as above.
+ *
+ * The node agent's own handlers catch what they throw (reported as `agent-error`), so the root
+ * never fails; the root still has an error observer (daemon-system.ts) that logs and keeps the
+ * process alive. Nothing escalates to it on purpose.
  */
 export const CHILD_RESPAWN_BASE_MS = 500;
 export const CHILD_RESPAWN_CAP_MS = 30_000;
