@@ -26,6 +26,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', exitCodeHelp)
     .exitOverride()
+    // The daemon's options belong to the root; subcommands have their own (e.g. a client's --config).
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),

@@ -183,6 +183,13 @@ describe('constellation CLI', () => {
     expect((await cli(['ps', '--api', url, '--token', 'wrong'])).code).toBe(ExitCode.unauthorized);
     expect((await cli(['ps', '--api', url])).code).toBe(ExitCode.unauthorized);
     expect((await cli(['ps', '--api', url], { CONSTELLATION_API_TOKEN: 'right' })).code).toBe(ExitCode.ok);
+    // --config: the daemon's own config file gives address and token.
+    const configDir = await project({ 'daemon.yml': `api:\n  host: 127.0.0.1\n  port: ${new URL(url).port}\n  token: right\n` });
+    expect((await cli(['ps', '--config', join(configDir, 'daemon.yml')])).code).toBe(ExitCode.ok);
+    const badConfig = await project({ 'daemon.yml': 'api:\n  prot: 1\n' });
+    const invalid = await cli(['ps', '--config', join(badConfig, 'daemon.yml')]);
+    expect(invalid.code).toBe(ExitCode.invalid);
+    expect(invalid.stderr).toContain('daemon.yml:2 api.prot');
     const missing = await cli(['rm', 'nope', '--api', url, '--token', 'right']);
     expect(missing.code).toBe(ExitCode.notFound);
     expect(missing.stderr).toContain('no stack named "nope" [stack_not_found]');
