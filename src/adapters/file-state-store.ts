@@ -151,11 +151,27 @@ export function decodeStateFile(text: string, path: string): ClusterStateData {
   const body = text.slice(newline + 1);
   if (Buffer.byteLength(body, 'utf8') !== Number(header[1])) throw corrupt(`length ${Buffer.byteLength(body, 'utf8')} instead of ${header[1]}`);
   if (sha256(body) !== header[2]) throw corrupt('checksum mismatch');
+  let data: unknown;
   try {
-    return JSON.parse(body) as ClusterStateData;
+    data = JSON.parse(body);
   } catch (error) {
     throw corrupt(`invalid JSON: ${(error as Error).message}`);
   }
+  const problem = shapeProblem(data);
+  if (problem) throw corrupt(problem);
+  return data as ClusterStateData;
+}
+
+/** A checksum only proves the bytes are the ones written; this catches a file of another shape. */
+function shapeProblem(data: unknown): string | undefined {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return 'the body is not an object';
+  const record = data as Record<string, unknown>;
+  if (typeof record.appliedIndex !== 'number' || !Number.isInteger(record.appliedIndex) || record.appliedIndex < 0) return 'appliedIndex is not a non-negative integer';
+  for (const key of ['stacks', 'nodes', 'kv', 'sessions']) {
+    const value = record[key];
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return `${key} is not an object`;
+  }
+  return undefined;
 }
 
 function sha256(text: string): string {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +89,14 @@ describe('FileStateStore', () => {
       expect((error as FileStateStoreError).code).toBe('state_corrupt');
       expect((error as Error).message).toContain(path);
     }
+  });
+
+  it('refuses a well-checksummed file of the wrong shape', async () => {
+    const dir = await tempDir();
+    const body = JSON.stringify({ appliedIndex: 1, stacks: null });
+    const sha = createHash('sha256').update(body).digest('hex');
+    await writeFile(join(dir, STATE_FILE_NAME), `constellation-state v1 length=${Buffer.byteLength(body)} sha256=${sha}\n${body}`);
+    await expect(new FileStateStore(dir).open()).rejects.toThrow(/stacks is not an object/);
   });
 
   it('rejects use before open', () => {
