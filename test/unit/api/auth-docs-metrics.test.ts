@@ -85,6 +85,11 @@ describe('metrics', () => {
     expect(text).toContain('constellation_http_requests_total{method="GET",route="/v1/stacks",status="200"} 1');
   });
 
+  it('metrics.enabled: false serves no /metrics', async () => {
+    app = await buildApiServer(testDeps({ metrics: undefined }));
+    expect((await app.inject({ url: '/metrics' })).statusCode).toBe(404);
+  });
+
   it('two daemons in one process keep separate registries', async () => {
     const a = testDeps();
     const b = testDeps();
