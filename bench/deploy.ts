@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startPrivateEngine } from '../test/support/docker-engine.ts';
+import { runCommand } from '../test/support/run-command.ts';
 import { ensureTestImage, TEST_IMAGE } from '../test/support/test-image.ts';
 import type { Contender } from './lib/contender.ts';
 import { compose } from './lib/contenders/compose.ts';
@@ -86,6 +87,17 @@ async function measure(contender: Contender, replicas: number, timeoutMs: number
   }
 }
 
+/** The code measured: commit plus "-dirty" when the working tree differs (results then need care). */
+async function gitDescribe(): Promise<string> {
+  try {
+    const cwd = dirname(dirname(fileURLToPath(import.meta.url)));
+    const { stdout } = await runCommand('git', ['describe', '--always', '--dirty', '--abbrev=12'], { cwd });
+    return stdout.trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** The median sample (by seconds) stands for the contender; every sample is kept beside it. */
 function medianOf(samples: readonly ContenderResult[]): ContenderResult {
   const first = samples[0];
@@ -122,6 +134,7 @@ async function main(): Promise<void> {
   const report: DeployBenchReport = {
     benchmark: 'deploy',
     startedAt,
+    commit: await gitDescribe(),
     machine,
     method:
       'Each contender gets a fresh private dockerd (own netns, data-root) with the busybox test image imported; ' +

@@ -27,6 +27,8 @@ export interface ReplicaRun {
 export interface DeployBenchReport {
   readonly benchmark: 'deploy';
   readonly startedAt: string;
+  /** `git describe --always --dirty` of the code measured. */
+  readonly commit: string;
   readonly machine: MachineDescription;
   readonly method: string;
   readonly runs: readonly ReplicaRun[];
