@@ -69,7 +69,7 @@ export class ClusterSim {
     for (const id of this.ids) {
       const storage = new SimStorage(id, this.clock, this.random.fork(`disk/${id}`));
       storage.observe({
-        appended: (entries, prevTerm, truncatedFrom) => this.invariants.onAppend(id, entries, prevTerm, truncatedFrom),
+        appended: (entries, prevTerm) => this.invariants.onAppend(id, entries, prevTerm),
         durableHardState: (hardState) => this.invariants.onDurableHardState(id, hardState),
       });
       this.members.set(id, { id, storage, node: undefined, scope: undefined, incarnation: 0, started: false });
@@ -94,12 +94,13 @@ export class ClusterSim {
   }
 
   /** Power loss on one member: timers die, the network endpoint closes, unsynced writes are lost. */
-  crash(id: NodeId, options: { tornWrites?: boolean } = {}): void {
+  crash(id: NodeId, options: { tornWrites?: boolean; loseDisk?: boolean } = {}): void {
     const member = this.member(id);
     if (!member.node) throw new ClusterSimError('sim_node_down', `${id} is already down`);
     member.scope?.kill();
     this.network.disconnect(id);
-    member.storage.crash(options);
+    if (options.loseDisk) member.storage.wipe();
+    else member.storage.crash(options);
     const node = member.node;
     member.node = undefined;
     member.scope = undefined;
@@ -171,15 +172,29 @@ export class ClusterSim {
     );
   }
 
-  /** Stops every member and kills every timer this cluster scheduled. */
-  async shutdown(): Promise<void> {
+  /**
+   * Stops every member gracefully. stop() may wait for an fsync in flight, which completes only as
+   * virtual time passes, so the clock keeps running until every stop has settled. Returns false
+   * when some member's stop() did not settle within 10 s of virtual time.
+   */
+  async shutdown(): Promise<boolean> {
+    // Teardown is not part of the run: no invariant checks while members stop.
+    this.clock.onStep(undefined);
+    let pending = 0;
     for (const member of this.members.values()) {
-      member.scope?.kill();
       const node = member.node;
       member.node = undefined;
       member.started = false;
-      if (node) await node.stop().catch(() => undefined);
+      if (!node) continue;
+      pending++;
+      node.stop().then(
+        () => pending--,
+        () => pending--,
+      );
     }
+    const settled = await this.clock.runUntil(() => pending === 0, 10_000);
+    for (const member of this.members.values()) member.scope?.kill();
+    return settled;
   }
 
   /** A client that sends requests through whichever member leads, with retries. */
@@ -202,6 +217,7 @@ export class ClusterSim {
         id: member.id,
         incarnation: member.incarnation,
         status: () => node.status(),
+        entry: (index) => node.entries(index, index)[0],
         log: () => member.storage.view(),
         durableLog: () => member.storage.durableView(),
       });
@@ -239,6 +255,7 @@ export class ClusterSim {
           id: member.id,
           incarnation,
           status: () => node.status(),
+          entry: (index) => node.entries(index, index)[0],
           log: () => member.storage.view(),
           durableLog: () => member.storage.durableView(),
         });

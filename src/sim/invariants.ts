@@ -2,7 +2,7 @@ import type { ClientRequest, CommandResult } from '../cluster/commands.ts';
 import type { RaftMessage } from '../raft/messages.ts';
 import type { RaftStatus } from '../raft/raft-node.ts';
 import type { Entry, HardState, NodeId } from '../raft/types.ts';
-import { entryAt, lastIndexOf, termAt, type StoredLog } from './sim-storage.ts';
+import { lastIndexOf, type StoredLog } from './sim-storage.ts';
 
 export type InvariantName =
   | 'election-safety'
@@ -37,7 +37,13 @@ export interface MemberView {
   /** Bumped on every restart; per-incarnation checks reset when it changes. */
   readonly incarnation: number;
   status(): RaftStatus;
-  /** Everything the member has written (its own view of its log, synced or not). */
+  /**
+   * The entry at `index` in the member's in-memory log (what status() describes), undefined when
+   * compacted into the snapshot or beyond the end. Its disk may lag behind while an fsync is in
+   * flight, so in-memory checks must not use the disk image.
+   */
+  entry(index: number): Entry | undefined;
+  /** Everything the member has written to its disk (synced or not). */
   log(): Readonly<StoredLog>;
   /** What would survive a crash now. */
   durableLog(): Readonly<StoredLog>;
@@ -47,11 +53,14 @@ interface PerIncarnation {
   incarnation: number;
   lastTerm: number;
   lastCommit: number;
-  /** Role and log end at the end of the previous step, for Leader Append-Only. */
+  /**
+   * For Leader Append-Only: the term led at the end of the previous step and the terms of the
+   * entries it then held above its commit index (committed ones are covered by the committed
+   * registry, so only the uncommitted tail — usually a few entries — needs remembering).
+   */
   leaderTerm: number | undefined;
-  leaderLastIndex: number;
-  /** Lowest index overwritten since the previous step (undefined when none). */
-  truncatedFrom: number | undefined;
+  leaderTailFrom: number;
+  leaderTailTerms: number[];
   committedCheckedUpTo: number;
 }
 
@@ -116,7 +125,7 @@ export class InvariantChecker {
   // ---- hooks from storage -------------------------------------------------------------------
 
   /** A member wrote entries (not yet durable). */
-  onAppend(node: NodeId, entries: readonly Entry[], prevTerm: number, truncatedFrom: number | undefined): void {
+  onAppend(node: NodeId, entries: readonly Entry[], prevTerm: number): void {
     let previous = prevTerm;
     for (const entry of entries) {
       const key = `${entry.index}:${entry.term}`;
@@ -135,8 +144,6 @@ export class InvariantChecker {
       }
       previous = entry.term;
     }
-    const state = this.perNode.get(node);
-    if (state && truncatedFrom !== undefined) state.truncatedFrom = Math.min(state.truncatedFrom ?? Infinity, truncatedFrom);
   }
 
   /** A hard state became durable on a member. */
@@ -219,8 +226,8 @@ export class InvariantChecker {
       lastTerm: status.term,
       lastCommit: status.commitIndex,
       leaderTerm: undefined,
-      leaderLastIndex: 0,
-      truncatedFrom: undefined,
+      leaderTailFrom: 0,
+      leaderTailTerms: [],
       committedCheckedUpTo: 0,
     });
   }
@@ -237,7 +244,6 @@ export class InvariantChecker {
     if (!state || state.incarnation !== member.incarnation) return;
     const status = member.status();
     const log = member.log();
-
     if (status.term < state.lastTerm) this.fail('term-monotonic', member.id, `term went from ${state.lastTerm} back to ${status.term}`);
     if (status.commitIndex < state.lastCommit) this.fail('commit-monotonic', member.id, `commit index went from ${state.lastCommit} back to ${status.commitIndex}`);
     state.lastTerm = Math.max(state.lastTerm, status.term);
@@ -250,28 +256,37 @@ export class InvariantChecker {
       else this.leaderOfTerm.set(status.term, member.id);
     }
 
-    // Leader Append-Only: a member that led term T at the previous step and still does must not
-    // have overwritten anything it held then.
-    if (isLeader && state.leaderTerm === status.term && state.truncatedFrom !== undefined && state.truncatedFrom <= state.leaderLastIndex) {
-      this.fail('leader-append-only', member.id, `as leader of term ${status.term} overwrote its log from index ${state.truncatedFrom} (it ended at ${state.leaderLastIndex})`);
+    // Leader Append-Only: a member that led term T at the previous step and still does must still
+    // hold every entry it held then.
+    if (isLeader && state.leaderTerm === status.term) {
+      for (let i = 0; i < state.leaderTailTerms.length; i++) {
+        const index = state.leaderTailFrom + i;
+        const term = member.entry(index)?.term;
+        if (index > status.snapshotIndex && term !== state.leaderTailTerms[i]) {
+          this.fail('leader-append-only', member.id, `as leader of term ${status.term} replaced or dropped its entry at index ${index} (term ${state.leaderTailTerms[i]} → ${term ?? 'none'})`);
+          break;
+        }
+      }
     }
     state.leaderTerm = isLeader ? status.term : undefined;
-    state.leaderLastIndex = lastIndexOf(log);
-    state.truncatedFrom = undefined;
+    state.leaderTailTerms = [];
+    if (isLeader) {
+      state.leaderTailFrom = Math.max(status.commitIndex, status.snapshotIndex) + 1;
+      for (let index = state.leaderTailFrom; index <= status.lastLogIndex; index++) state.leaderTailTerms.push(member.entry(index)?.term ?? -1);
+    }
 
     this.checkCommitted(member, status, log, state);
-    if (isLeader) this.checkLeaderCompleteness(member, status, log);
+    if (isLeader) this.checkLeaderCompleteness(member, status);
   }
 
   /** Every index a member calls committed must hold the same entry on every member, forever. */
   private checkCommitted(member: MemberView, status: RaftStatus, log: Readonly<StoredLog>, state: PerIncarnation): void {
-    const snapshotIndex = log.snapshot?.lastIncludedIndex ?? 0;
-    if (status.commitIndex > lastIndexOf(log)) {
-      this.fail('commit-within-log', member.id, `commit index ${status.commitIndex} is beyond its last log index ${lastIndexOf(log)}`);
+    if (status.commitIndex > status.lastLogIndex) {
+      this.fail('commit-within-log', member.id, `commit index ${status.commitIndex} is beyond its last log index ${status.lastLogIndex}`);
       return;
     }
-    for (let index = Math.max(state.committedCheckedUpTo + 1, snapshotIndex + 1); index <= status.commitIndex; index++) {
-      const entry = entryAt(log, index);
+    for (let index = Math.max(state.committedCheckedUpTo + 1, status.snapshotIndex + 1); index <= status.commitIndex; index++) {
+      const entry = member.entry(index);
       if (!entry) continue;
       const known = this.committed[index];
       if (!known) {
@@ -281,7 +296,7 @@ export class InvariantChecker {
       }
     }
     state.committedCheckedUpTo = Math.max(state.committedCheckedUpTo, status.commitIndex);
-    // The snapshot's last entry was committed too.
+    // A snapshot on disk covers committed entries only, so its last entry must match them.
     if (log.snapshot && log.snapshot.lastIncludedIndex > 0) {
       const known = this.committed[log.snapshot.lastIncludedIndex];
       if (known && known.term !== log.snapshot.lastIncludedTerm) {
@@ -291,16 +306,15 @@ export class InvariantChecker {
   }
 
   /** A leader of term T holds every entry known committed in a term before T. */
-  private checkLeaderCompleteness(member: MemberView, status: RaftStatus, log: Readonly<StoredLog>): void {
+  private checkLeaderCompleteness(member: MemberView, status: RaftStatus): void {
     const key = `${member.id}@${status.term}`;
     const from = this.leaderCompletenessChecked.get(key) ?? 1;
-    const snapshotIndex = log.snapshot?.lastIncludedIndex ?? 0;
     let index = from;
     for (; index < this.committed.length; index++) {
       const known = this.committed[index];
       if (!known || known.observedInTerm >= status.term) continue;
-      if (index <= snapshotIndex) continue;
-      const term = termAt(log, index);
+      if (index <= status.snapshotIndex) continue;
+      const term = member.entry(index)?.term;
       if (term !== known.term) {
         this.fail('leader-completeness', member.id, `leads term ${status.term} without the entry committed at index ${index} (term ${known.term}); it holds ${term === undefined ? 'nothing' : `term ${term}`} there`);
         break;

@@ -198,6 +198,16 @@ export class SimStorage {
     this.crashes++;
   }
 
+  /**
+   * The disk is replaced by an empty one (a lost volume). Raft does not survive this without a
+   * membership change; the simulator offers it to prove the invariant checks notice amnesia.
+   */
+  wipe(): void {
+    this.crash();
+    this.durable = { hardState: emptyHardState, snapshot: undefined, entries: [] };
+    this.issued = cloneLog(this.durable);
+  }
+
   private write(op: WriteOp): void {
     const prevTerm = op.kind === 'append' ? (termAt(this.issued, op.entries[0]!.index - 1) ?? -1) : 0;
     const truncatedFrom = applyOp(this.issued, op);
