@@ -7,7 +7,7 @@ import type { Random } from '../seams/random.ts';
 import type { RaftStorage } from '../seams/raft-storage.ts';
 import type { Transport } from '../seams/transport.ts';
 import type { RaftMessage } from './messages.ts';
-import type { Entry, Membership, NodeId, Snapshot } from './types.ts';
+import type { Entry, HardState, Membership, NodeId, Snapshot } from './types.ts';
 import type { ConfigChange, Outbox, ProposalOutcome, RaftState } from './raft-state.ts';
 import { raftRoleMachine } from '../machines/raft-role.ts';
 import type { RaftRoleExternalEvent } from '../machines/raft-role.ts';
@@ -146,6 +146,8 @@ class ConsensusNode implements RaftNode {
   private unsubscribeTransport: (() => void) | undefined;
 
   private readonly outboxQueue: Outbox[] = [];
+  /** The hard state last handed to storage (synced or riding along with the next sync). */
+  private writtenHardState: HardState = { term: 0, votedFor: undefined, commitIndex: 0 };
   private flushing = false;
   private flushDone: Promise<void> = Promise.resolve();
 
@@ -180,6 +182,7 @@ class ConsensusNode implements RaftNode {
     if (this.running || this.stopped) throw new RaftError('node_stopped', `raft member ${this.id} can be started once`);
     const { options } = this;
     const persisted = await options.storage.load();
+    this.writtenHardState = persisted.hardState;
     const core = createInitialState({
       id: options.id,
       hardState: persisted.hardState,
@@ -394,16 +397,22 @@ class ConsensusNode implements RaftNode {
         const batch = this.outboxQueue.splice(0);
         if (batch.length === 0) continue;
         const { storage, transport } = this.options;
-        let wrote = false;
+        let mustSync = false;
         for (const outbox of batch) {
           const { snapshot, entries, hardState } = outbox.persist;
           if (snapshot) storage.saveSnapshot(snapshot);
           if (entries && entries.length > 0) storage.append(entries);
-          if (hardState) storage.setHardState(hardState);
-          wrote ||= snapshot !== undefined || (entries !== undefined && entries.length > 0) || hardState !== undefined;
+          if (hardState) {
+            storage.setHardState(hardState);
+            // A new term or vote must be durable before anyone hears of it. A commit index alone need
+            // not: commitment is a fact about the cluster, so it rides along with the next sync.
+            mustSync ||= hardState.term !== this.writtenHardState.term || hardState.votedFor !== this.writtenHardState.votedFor;
+            this.writtenHardState = hardState;
+          }
+          mustSync ||= snapshot !== undefined || (entries !== undefined && entries.length > 0);
         }
         // Persist before speaking: no vote or append reply may leave before what it promises is durable.
-        if (wrote) await storage.sync();
+        if (mustSync) await storage.sync();
         if (!this.running) return;
         for (const outbox of batch) for (const message of outbox.messages) transport.send(message.to, message);
         for (const outbox of batch) this.applyOutbox(outbox);

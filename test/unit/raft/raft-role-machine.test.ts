@@ -107,7 +107,7 @@ describe('raft-role machine', () => {
 
   it('is inspectable: inspect sees the role machine\'s snapshots and events', () => {
     const seen: string[] = [];
-    const { clock } = start(three, { inspect: (event) => event.type === '@xstate.snapshot' && seen.push(JSON.stringify((event.snapshot as { value: unknown }).value)) });
+    const { clock } = start(three, { inspect: (event) => event.type === '@xstate.snapshot' && seen.push(JSON.stringify((event.snapshot as unknown as { value: unknown }).value)) });
     clock.increment(2 * T);
     expect(seen).toContain('"follower"');
     expect(seen).toContain('"preCandidate"');
