@@ -8,7 +8,8 @@ import { drawElectionTimeout } from '../raft/election-timer.ts';
  *
  * Time lives here, as XState delayed transitions driven by the injected clock (a simulated clock in
  * tests): the election timeout (randomized in [T, 2T) from a generator carried in context), the
- * leader's heartbeat interval, and the leader's check-quorum round (every T). Everything else is the
+ * leader's heartbeat interval, the leader's check-quorum round (every T) and the follower's leader
+ * lease (T after the leader was last heard). Everything else is the
  * pure step function: every event and timer becomes one `step(core, input)` call whose new state goes
  * back into context and whose outbox is put in context and emitted as an `outbox` event for the
  * driver, which persists, sends and applies it in that order. The machine does no I/O.
@@ -38,7 +39,7 @@ export interface RaftRoleInput {
 }
 
 /** What the outside world feeds in (timers are the machine's own). */
-export type RaftRoleExternalEvent = Exclude<RaftInput, { type: 'election-timeout' | 'heartbeat-timeout' | 'check-quorum' }>;
+export type RaftRoleExternalEvent = Exclude<RaftInput, { type: 'election-timeout' | 'heartbeat-timeout' | 'check-quorum' | 'lease-expired' }>;
 
 export type RaftRoleEvent = RaftRoleExternalEvent | { readonly type: 'role.sync' };
 
@@ -76,6 +77,7 @@ const machineSetup = setup({
     electionTimeout: ({ context }) => context.electionTimeoutMs,
     heartbeatInterval: ({ context }) => context.heartbeatIntervalMs,
     checkQuorumInterval: ({ context }) => context.baseElectionTimeoutMs,
+    leaseTimeout: ({ context }) => context.baseElectionTimeoutMs,
   },
 });
 
@@ -119,7 +121,11 @@ export const raftRoleMachine = machineSetup.createMachine({
   states: {
     follower: {
       on: { 'role.sync': syncTo('follower') },
-      after: { electionTimeout: { target: 'follower', reenter: true, actions: stepWith({ type: 'election-timeout' }) } },
+      after: {
+        // The lease ends T after the leader was last heard (the randomized wait may run longer).
+        leaseTimeout: { actions: stepWith({ type: 'lease-expired' }) },
+        electionTimeout: { target: 'follower', reenter: true, actions: stepWith({ type: 'election-timeout' }) },
+      },
     },
     preCandidate: {
       on: { 'role.sync': syncTo('preCandidate') },

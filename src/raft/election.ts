@@ -17,6 +17,7 @@ export function onElectionTimeout(d: Draft): void {
   if (!isVoter(s.membership, s.id)) {
     // Learners and removed members never campaign, but they stop believing in a silent leader.
     s.leaderId = undefined;
+    s.leaderContact = false;
     return;
   }
   campaign(d, s.config.preVote ? 'pre-vote' : 'vote', false);

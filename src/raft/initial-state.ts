@@ -32,6 +32,7 @@ export function createInitialState(options: InitialStateOptions): RaftState {
     term: hardState.term,
     votedFor: hardState.votedFor,
     leaderId: undefined,
+    leaderContact: false,
     log,
     commitIndex,
     appliedIndex: commitIndex,

@@ -70,8 +70,15 @@ export interface RaftState {
   role: Role;
   term: number;
   votedFor: NodeId | undefined;
-  /** The leader of `term` once known. Also the lease: a follower that knows a live leader refuses (pre-)votes. */
+  /** The leader of `term` once known (kept as a redirect hint after the lease ends). */
   leaderId: NodeId | undefined;
+  /**
+   * The leader lease: heard from the leader within the last election timeout T (the machine's
+   * fixed-length lease timer clears it). While it holds, pre-votes are refused and, with
+   * check-quorum, vote requests are ignored, so a healthy leader is not disrupted. T rather than the
+   * randomized timeout, so once the leader dies every follower grants votes to whoever times out first.
+   */
+  leaderContact: boolean;
   log: RaftLog;
   commitIndex: number;
   /** Everything up to here has been handed out in an outbox to apply. */
@@ -117,7 +124,8 @@ export type RaftInput =
   | { readonly type: 'snapshot-taken'; readonly index: number; readonly data: string }
   | { readonly type: 'election-timeout' }
   | { readonly type: 'heartbeat-timeout' }
-  | { readonly type: 'check-quorum' };
+  | { readonly type: 'check-quorum' }
+  | { readonly type: 'lease-expired' };
 
 export type ProposalOutcome =
   | { readonly proposalId: number; readonly accepted: true; readonly firstIndex: number; readonly lastIndex: number; readonly term: number }

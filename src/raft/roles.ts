@@ -17,6 +17,7 @@ export function becomeFollower(d: Draft, term: number, leaderId: NodeId | undefi
   const wasLeader = s.role === 'leader';
   s.role = 'follower';
   s.leaderId = leaderId;
+  s.leaderContact = leaderId !== undefined;
   s.votes = {};
   if (wasLeader) abandonLeadership(d);
 }
@@ -41,6 +42,7 @@ export function becomePreCandidate(d: Draft): void {
   // No term bump and no vote: a pre-campaign changes nothing durable.
   s.role = 'preCandidate';
   s.leaderId = undefined;
+  s.leaderContact = false;
   s.votes = { [s.id]: true };
 }
 
@@ -50,6 +52,7 @@ export function becomeCandidate(d: Draft): void {
   s.votedFor = s.id;
   s.role = 'candidate';
   s.leaderId = undefined;
+  s.leaderContact = false;
   s.votes = { [s.id]: true };
 }
 
@@ -58,6 +61,7 @@ export function becomeLeader(d: Draft): void {
   const s = d.s;
   s.role = 'leader';
   s.leaderId = s.id;
+  s.leaderContact = true;
   s.votes = {};
   s.progress = {};
   syncProgress(s);

@@ -48,6 +48,9 @@ export function step(state: RaftState, input: RaftInput): StepResult {
     case 'check-quorum':
       onCheckQuorum(d);
       break;
+    case 'lease-expired':
+      if (d.s.role !== 'leader') d.s.leaderContact = false;
+      break;
   }
   finish(d, state);
   return { state: d.s, outbox: finishOutbox(d.out) };
@@ -62,12 +65,13 @@ function handleMessage(d: Draft, m: RaftMessage): void {
   const s = d.s;
   if (m.to !== s.id || m.from === s.id) return;
   if (m.term > s.term) {
-    if (m.type === 'pre-vote' && s.leaderId !== undefined) {
+    const inLease = s.role === 'leader' || (s.leaderId !== undefined && s.leaderContact);
+    if (m.type === 'pre-vote' && inLease) {
       // Lease: we heard from a live leader within the election timeout, so no pre-vote for anyone.
       send(d, { type: 'pre-vote-response', term: s.term, from: s.id, to: m.from, granted: false });
       return;
     }
-    if (m.type === 'request-vote' && !m.leaderTransfer && s.config.checkQuorum && s.leaderId !== undefined) {
+    if (m.type === 'request-vote' && !m.leaderTransfer && s.config.checkQuorum && inLease) {
       // Same lease for real votes (check-quorum makes it safe): ignore without adopting the term.
       return;
     }
@@ -93,6 +97,7 @@ function handleMessage(d: Draft, m: RaftMessage): void {
       if (s.role === 'leader') return; // another leader in our term cannot exist (Election Safety)
       if (s.role !== 'follower') becomeFollower(d, m.term, m.from);
       s.leaderId = m.from;
+      s.leaderContact = true;
       d.out.resetElectionTimer = true;
       if (m.type === 'append-entries') handleAppendEntries(d, m);
       else if (m.type === 'heartbeat') handleHeartbeat(d, m);

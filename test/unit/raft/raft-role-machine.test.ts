@@ -79,6 +79,23 @@ describe('raft-role machine', () => {
     expect(actor.getSnapshot().context.core.leaderId).toBe('b');
   });
 
+  it('the leader lease lasts T after the last heartbeat: pre-votes are refused within it, granted after', () => {
+    const { clock, actor, outboxes } = start(three, { seed: 11 });
+    const preVote = () => actor.send({ type: 'message', message: { type: 'pre-vote', term: 2, from: 'c', to: 'a', lastLogIndex: 0, lastLogTerm: 0 } });
+    const lastAnswer = () => outboxes.at(-1)?.outbox.messages.find((m) => m.type === 'pre-vote-response');
+    actor.send({ type: 'message', message: { type: 'heartbeat', term: 1, from: 'b', to: 'a', commitIndex: 0 } });
+    // This seed's randomized wait is well past T, so only the lease timer fires in between.
+    expect(actor.getSnapshot().context.electionTimeoutMs).toBeGreaterThan(T + 10);
+    clock.increment(T - 1);
+    preVote();
+    expect(lastAnswer()).toMatchObject({ granted: false });
+    clock.increment(2);
+    preVote();
+    expect(lastAnswer()).toMatchObject({ granted: true, term: 2 });
+    expect(actor.getSnapshot().value).toBe('follower');
+    expect(actor.getSnapshot().context.core.term).toBe(1); // a pre-vote changes no term
+  });
+
   it('a leader that hears from no quorum steps down at the check-quorum round', () => {
     const { clock, actor, role } = start(three);
     clock.increment(2 * T);
