@@ -394,7 +394,7 @@ class ConsensusNode implements RaftNode {
     try {
       while (this.running && (this.outboxQueue.length > 0 || this.proposalQueue.length > 0)) {
         this.submitQueuedProposals();
-        const batch = this.outboxQueue.splice(0);
+        const batch = this.outboxQueue.splice(0, this.batchLength());
         if (batch.length === 0) continue;
         const { storage, transport } = this.options;
         let mustSync = false;
@@ -420,6 +420,23 @@ class ConsensusNode implements RaftNode {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /**
+   * How many queued outboxes go into the next sync. All of them, except that a new term or vote
+   * starts a batch of its own: then every reply leaves while the disk holds exactly the term and
+   * vote it was given under (a vote granted in term t is never sent after term t+1 overwrote it,
+   * an acknowledgement never after a newer leader truncated what it acknowledged).
+   */
+  private batchLength(): number {
+    let { term, votedFor } = this.writtenHardState;
+    for (let position = 0; position < this.outboxQueue.length; position++) {
+      const hardState = (this.outboxQueue[position] as Outbox).persist.hardState;
+      if (!hardState || (hardState.term === term && hardState.votedFor === votedFor)) continue;
+      if (position > 0) return position;
+      ({ term, votedFor } = hardState);
+    }
+    return this.outboxQueue.length;
   }
 
   private submitQueuedProposals(): void {
