@@ -376,9 +376,12 @@ class ConsensusNode implements RaftNode {
   private settleTransfers(core: RaftState): void {
     if (this.transferWaiters.length === 0) return;
     const done = this.transferWaiters.filter((t) => core.leaderId === t.to && (t.to !== this.id || core.role === 'leader'));
-    if (done.length === 0) return;
-    this.transferWaiters = this.transferWaiters.filter((t) => !done.includes(t));
+    // Leadership moved, but to someone else: the transfer did not happen.
+    const failed = this.transferWaiters.filter((t) => core.role !== 'leader' && core.leaderId !== undefined && core.leaderId !== t.to);
+    if (done.length === 0 && failed.length === 0) return;
+    this.transferWaiters = this.transferWaiters.filter((t) => !done.includes(t) && !failed.includes(t));
     for (const { waiter } of done) waiter.resolve();
+    for (const { to, waiter } of failed) waiter.reject(new RaftError('transfer_failed', `leadership went to ${String(core.leaderId)}, not ${to}`));
   }
 
   private scheduleFlush(): void {

@@ -26,8 +26,9 @@ function abandonLeadership(d: Draft): void {
   const s = d.s;
   rejectAllReads(d);
   const transferee = s.leadTransferee;
-  // When the transferee is the new leader the transfer worked; the caller sees that in the leader id.
-  if (transferee !== undefined && s.leaderId !== transferee) {
+  // Stepping down for the transferee's vote request or its first append is the transfer working;
+  // a different known leader means it failed. (With no leader known yet, the caller waits to see.)
+  if (transferee !== undefined && s.leaderId !== undefined && s.leaderId !== transferee) {
     d.out.transfers.push({ to: transferee, status: 'aborted', code: 'transfer_failed', message: `lost leadership before ${transferee} took over`, leaderId: s.leaderId });
   }
   s.leadTransferee = undefined;

@@ -123,3 +123,55 @@ describe('RaftNode (driver + role machine + core) on an in-test network', () => 
     expect(Object.keys(newLeader.state().view().kv)).toHaveLength(6);
   });
 });
+
+describe('RaftNode operations that span the cluster', () => {
+  it('transferLeadership resolves once the target leads; proposals then go to it', async () => {
+    cluster = await NodeCluster.start(['a', 'b', 'c']);
+    const c = cluster;
+    const leader = await c.waitForLeader();
+    await c.run(leader.propose(put('x', 1, 'k', 'v')));
+    const target = ['a', 'b', 'c'].find((id) => id !== leader.id) as NodeId;
+    await c.run(leader.transferLeadership(target));
+    expect(c.node(target).status().role).toBe('leader');
+    expect(leader.status()).toMatchObject({ role: 'follower', leaderId: target });
+    expect(await c.run(c.node(target).propose(put('x', 2, 'k', 'w')))).toEqual({ ok: true, previous: 'v' });
+  });
+
+  it('a member joins as a learner, is promoted, and another is removed; each call resolves when applied', async () => {
+    cluster = await NodeCluster.start(['a', 'b', 'c']);
+    const c = cluster;
+    const leader = await c.waitForLeader();
+    await c.run(leader.propose(put('x', 1, 'k', 'v')));
+    const joiner = await c.add('d', undefined);
+    await c.run(leader.addLearner('d'));
+    expect(leader.status().membership).toEqual({ voters: ['a', 'b', 'c'], learners: ['d'] });
+    await c.clock.until(() => joiner.state().view().kv['k'] === 'v', 1_000, 'the learner to catch up');
+    const promotion = leader.promoteLearner('d');
+    // One change at a time: a second one while the promotion is pending is refused.
+    expect(await leader.removeMember('b').catch((e: unknown) => e)).toMatchObject({ code: 'config_change_pending' });
+    await c.run(promotion);
+    expect(leader.status().membership).toEqual({ voters: ['a', 'b', 'c', 'd'], learners: [] });
+    const victim = ['a', 'b', 'c'].find((id) => id !== leader.id) as NodeId;
+    await c.run(leader.removeMember(victim));
+    expect(leader.status().membership.voters).not.toContain(victim);
+    expect(joiner.status().membership.voters).toContain('d');
+  });
+
+  it('a follower far behind a compacted log catches up from a snapshot and keeps going', async () => {
+    cluster = await NodeCluster.start(['a', 'b', 'c'], { snapshotEveryEntries: 10 });
+    const c = cluster;
+    const leader = await c.waitForLeader();
+    const lagging = ['a', 'b', 'c'].find((id) => id !== leader.id) as NodeId;
+    c.isolate(lagging);
+    for (let seq = 1; seq <= 35; seq++) await c.run(leader.propose(put('w', seq, `k${seq}`, `v${seq}`)));
+    expect(leader.status().snapshotIndex).toBeGreaterThanOrEqual(30);
+    expect(c.storages.get(leader.id)?.durableState().snapshot?.lastIncludedIndex).toBe(leader.status().snapshotIndex);
+    c.heal();
+    const node = c.node(lagging);
+    await c.clock.until(() => node.status().appliedIndex === leader.status().commitIndex, 2_000, 'the lagging member to catch up');
+    expect(c.sent.some((m) => m.type === 'install-snapshot' && m.to === lagging)).toBe(true);
+    expect(node.state().view().kv).toEqual(leader.state().view().kv);
+    expect(await c.run(leader.propose(put('w', 36, 'k36', 'v36')))).toEqual({ ok: true });
+    await c.clock.until(() => node.state().view().kv['k36'] === 'v36', 1_000, 'the next write to reach it');
+  });
+});
