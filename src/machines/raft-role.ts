@@ -117,6 +117,7 @@ export const raftRoleMachine = machineSetup.createMachine({
     'read-index': { actions: stepWithEvent },
     'transfer-leadership': { actions: stepWithEvent },
     'snapshot-taken': { actions: stepWithEvent },
+    'log-synced': { actions: stepWithEvent },
   },
   states: {
     follower: {

@@ -36,6 +36,7 @@ export function createInitialState(options: InitialStateOptions): RaftState {
     log,
     commitIndex,
     appliedIndex: commitIndex,
+    stableIndex: log.lastIndex,
     baseMembership,
     configs: [],
     membership: baseMembership,

@@ -146,6 +146,8 @@ class ConsensusNode implements RaftNode {
   private unsubscribeTransport: (() => void) | undefined;
 
   private readonly outboxQueue: Outbox[] = [];
+  /** Leader requests waiting for the current microtask to end (they do not wait for our own sync). */
+  private readonly earlyMessages: RaftMessage[] = [];
   /** The hard state last handed to storage (synced or riding along with the next sync). */
   private writtenHardState: HardState = { term: 0, votedFor: undefined, commitIndex: 0 };
   private flushing = false;
@@ -342,6 +344,17 @@ class ConsensusNode implements RaftNode {
       this.outboxQueue.push(outbox);
       this.scheduleFlush();
     }
+    const early = outbox.messages.filter(sentBeforePersist);
+    if (early.length > 0) {
+      if (this.earlyMessages.length === 0) queueMicrotask(() => this.sendEarlyMessages());
+      this.earlyMessages.push(...early);
+    }
+  }
+
+  private sendEarlyMessages(): void {
+    const messages = this.earlyMessages.splice(0);
+    if (!this.running) return;
+    for (const message of messages) this.options.transport.send(message.to, message);
   }
 
   private settleProposal(outcome: ProposalOutcome): void {
@@ -417,7 +430,11 @@ class ConsensusNode implements RaftNode {
         // Persist before speaking: no vote or append reply may leave before what it promises is durable.
         if (mustSync) await storage.sync();
         if (!this.running) return;
-        for (const outbox of batch) for (const message of outbox.messages) transport.send(message.to, message);
+        const synced = lastPersistedEntry(batch);
+        if (synced) this.send({ type: 'log-synced', index: synced.index, term: synced.term });
+        for (const outbox of batch) {
+          for (const message of outbox.messages) if (!sentBeforePersist(message)) transport.send(message.to, message);
+        }
         for (const outbox of batch) this.applyOutbox(outbox);
       }
     } finally {
@@ -557,6 +574,27 @@ class ConsensusNode implements RaftNode {
     this.transferWaiters = [];
     for (const waiter of all) waiter.reject(error);
   }
+}
+
+/**
+ * What the leader sends needs nothing of its own disk: followers store entries durably before they
+ * answer, and the leader counts itself only up to `log-synced`. So these leave at once, in parallel
+ * with the leader's fsync (thesis §10.2.1). Replies and vote requests still wait for the sync.
+ */
+function sentBeforePersist(message: RaftMessage): boolean {
+  return message.type === 'append-entries' || message.type === 'heartbeat' || message.type === 'install-snapshot' || message.type === 'timeout-now';
+}
+
+/** The last entry a batch made durable (a later truncation or snapshot in the batch counts, as on disk). */
+function lastPersistedEntry(batch: readonly Outbox[]): { index: number; term: number } | undefined {
+  let last: { index: number; term: number } | undefined;
+  for (const outbox of batch) {
+    const { snapshot, entries } = outbox.persist;
+    if (snapshot) last = { index: snapshot.lastIncludedIndex, term: snapshot.lastIncludedTerm };
+    const lastEntry = entries?.at(-1);
+    if (lastEntry) last = { index: lastEntry.index, term: lastEntry.term };
+  }
+  return last;
 }
 
 function overwritten(index: number): RaftError {

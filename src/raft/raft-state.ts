@@ -83,6 +83,12 @@ export interface RaftState {
   commitIndex: number;
   /** Everything up to here has been handed out in an outbox to apply. */
   appliedIndex: number;
+  /**
+   * Last log index known durable on this member's own disk. The leader counts itself towards a
+   * quorum only up to here, which lets the driver send AppendEntries while its own fsync runs
+   * (Raft thesis §10.2.1) without ever committing an entry that is durable on a minority.
+   */
+  stableIndex: number;
   /** Membership at the snapshot (or the initial membership when there is none). */
   baseMembership: Membership;
   /** Config entries currently in the log after the snapshot, oldest first. */
@@ -125,7 +131,9 @@ export type RaftInput =
   | { readonly type: 'election-timeout' }
   | { readonly type: 'heartbeat-timeout' }
   | { readonly type: 'check-quorum' }
-  | { readonly type: 'lease-expired' };
+  | { readonly type: 'lease-expired' }
+  /** The driver's sync made the log durable up to this entry. */
+  | { readonly type: 'log-synced'; readonly index: number; readonly term: number };
 
 export type ProposalOutcome =
   | { readonly proposalId: number; readonly accepted: true; readonly firstIndex: number; readonly lastIndex: number; readonly term: number }

@@ -132,6 +132,7 @@ export function handleAppendEntries(d: Draft, m: AppendEntries): void {
     if (from <= s.log.lastIndex) {
       if (from <= s.commitIndex) throw new Error(`leader ${m.from} tried to overwrite committed entry ${from} on ${s.id}`);
       noteTruncated(s, from);
+      s.stableIndex = Math.min(s.stableIndex, from - 1);
     }
     s.log = s.log.append(fresh);
     persistEntries(d, fresh);

@@ -58,6 +58,7 @@ export function handleInstallSnapshot(d: Draft, m: InstallSnapshot): void {
   noteRestored(s, snapshot.membership);
   s.commitIndex = snapshot.lastIncludedIndex;
   s.appliedIndex = snapshot.lastIncludedIndex;
+  s.stableIndex = snapshot.lastIncludedIndex;
   if (s.snapshotRequestedAt > 0 && s.snapshotRequestedAt <= snapshot.lastIncludedIndex) s.snapshotRequestedAt = 0;
   d.out.persist.snapshot = snapshot;
   // A snapshot replaces any entries this step was about to persist.

@@ -3,7 +3,7 @@ import type { RaftInput, RaftState, StepResult } from './raft-state.ts';
 import type { Draft } from './draft.ts';
 import { beginStep, finishOutbox, send } from './draft.ts';
 import { campaign, handleVoteRequest, handleVoteResponse, onElectionTimeout } from './election.ts';
-import { handleAppendEntries, handleAppendResponse, handleHeartbeat, handleHeartbeatResponse, broadcastAppends, sendAppends, sendHeartbeats } from './replication.ts';
+import { handleAppendEntries, handleAppendResponse, handleHeartbeat, handleHeartbeatResponse, broadcastAppends, broadcastCommit, sendAppends, sendHeartbeats } from './replication.ts';
 import { maybeCommit } from './commit.ts';
 import { appendAsLeader } from './leader-append.ts';
 import { onProposeConfig } from './config-change.ts';
@@ -47,6 +47,9 @@ export function step(state: RaftState, input: RaftInput): StepResult {
       break;
     case 'check-quorum':
       onCheckQuorum(d);
+      break;
+    case 'log-synced':
+      onLogSynced(d, input.index, input.term);
       break;
     case 'lease-expired':
       if (d.s.role !== 'leader') d.s.leaderContact = false;
@@ -194,6 +197,14 @@ function onCheckQuorum(d: Draft): void {
     }
   }
   expireTransfer(d);
+}
+
+/** Only an entry still in the log (same index and term) proves the prefix up to it durable. */
+function onLogSynced(d: Draft, index: number, term: number): void {
+  const s = d.s;
+  if (index <= s.stableIndex || s.log.term(index) !== term) return;
+  s.stableIndex = index;
+  if (maybeCommit(d)) broadcastCommit(d);
 }
 
 function finish(d: Draft, before: RaftState): void {

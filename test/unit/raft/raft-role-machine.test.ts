@@ -66,6 +66,9 @@ describe('raft-role machine', () => {
     const { clock, role, actor } = start({ voters: ['a'], learners: [] });
     clock.increment(2 * T);
     expect(role()).toEqual({ leader: { heartbeat: 'waiting', quorumCheck: 'waiting' } });
+    // It commits its no-op once the driver reports it durable.
+    expect(actor.getSnapshot().context.core.commitIndex).toBe(0);
+    actor.send({ type: 'log-synced', index: 1, term: 1 });
     expect(actor.getSnapshot().context.core.commitIndex).toBe(1);
   });
 

@@ -59,6 +59,9 @@ export class TestCluster {
     for (const message of outbox.messages) {
       if (!this.cut.has(`${message.from}>${message.to}`)) this.queue.push(message);
     }
+    // Storage here is instantaneous: what the outbox persisted is durable at once.
+    const persisted = outbox.persist.entries?.at(-1);
+    if (persisted) this.input(id, { type: 'log-synced', index: persisted.index, term: persisted.term });
     if (outbox.snapshotRequest !== undefined) {
       this.input(id, { type: 'snapshot-taken', index: outbox.snapshotRequest, data: JSON.stringify(applied) });
     }
