@@ -11,7 +11,8 @@ export type RaftErrorCode =
   | 'outcome_unknown'
   | 'transfer_failed'
   | 'node_stopped'
-  | 'storage_failed';
+  | 'storage_failed'
+  | 'internal_error';
 
 /** Every failure a RaftNode reports carries a code a caller can branch on. */
 export class RaftError extends Error {

@@ -47,7 +47,10 @@ export interface RaftNodeOptions {
    * log from the snapshot, so an index may be reported again (with the same entry).
    */
   readonly onApply?: (index: number, request: ClientRequest, result: CommandResult) => void;
-  /** Storage failed (load, write or sync): the node has stopped itself; everything pending was rejected. */
+  /**
+   * Storage failed (write or sync), or a step broke a Raft invariant: the node has stopped itself and
+   * rejected everything pending (RaftError 'storage_failed' / 'internal_error'). Restart the process.
+   */
   readonly onFatalError?: (error: Error) => void;
   /** Sees the role machine's actor system (XState `inspect`); attach only while someone watches. */
   readonly inspect?: (event: InspectionEvent) => void;
@@ -209,7 +212,8 @@ class ConsensusNode implements RaftNode {
       ...(options.inspect && { inspect: options.inspect }),
     });
     actor.on('outbox', (event) => this.onOutbox(event.outbox, event.state));
-    actor.subscribe({ error: (error) => this.fail(error instanceof Error ? error : new Error(String(error))) });
+    // A step that throws means a broken Raft invariant: stop this member rather than run on.
+    actor.subscribe({ error: (error) => this.fail(error instanceof Error ? error : new Error(String(error)), 'internal_error') });
     this.roleActor = actor;
     this.running = true;
     actor.start();
@@ -545,13 +549,13 @@ class ConsensusNode implements RaftNode {
     for (const read of ready) read.waiter.resolve(read.index);
   }
 
-  private fail(error: Error): void {
+  private fail(error: Error, code: 'storage_failed' | 'internal_error' = 'storage_failed'): void {
     if (this.stopped) return;
     this.stopped = true;
     this.running = false;
     this.unsubscribeTransport?.();
     this.roleActor?.stop();
-    this.rejectEverything(new RaftError('storage_failed', `raft member ${this.id} stopped: ${error.message}`, { cause: error }));
+    this.rejectEverything(new RaftError(code, `raft member ${this.id} stopped: ${error.message}`, { cause: error }));
     this.options.onFatalError?.(error);
   }
 

@@ -66,6 +66,28 @@ describe('RaftNode (driver + role machine + core) on an in-test network', () => 
     expect(await write).toEqual({ ok: true });
   });
 
+  it('the leader\'s AppendEntries leave before its own fsync; the client is answered only after it', async () => {
+    cluster = await NodeCluster.start(['a', 'b', 'c']);
+    const c = cluster;
+    const leader = await c.waitForLeader();
+    await c.clock.advance(50);
+    const storage = c.storages.get(leader.id);
+    storage?.holdSyncs();
+    let answered = false;
+    const write = leader.propose(put('c', 1, 'k', 'v')).then((result) => {
+      answered = true;
+      return result;
+    });
+    await c.clock.advance(20);
+    const followers = [...c.nodes.values()].filter((node) => node !== leader);
+    expect(followers.every((node) => node.status().lastLogIndex === 2)).toBe(true);
+    expect(leader.status().commitIndex).toBe(2); // both followers hold it durably: a quorum
+    expect(answered).toBe(false);
+    expect(leader.state().appliedIndex).toBe(1);
+    storage?.releaseSyncs();
+    expect(await c.run(write)).toEqual({ ok: true });
+  });
+
   it('group commit: a burst of proposals shares syncs and AppendEntries', async () => {
     cluster = await NodeCluster.start(['a', 'b', 'c']);
     const leader = await cluster.waitForLeader();

@@ -150,3 +150,39 @@ describe('Figure 8: a leader never commits an entry of an older term by counting
     expect(c.state('s5').role).not.toBe('leader');
   });
 });
+
+describe('the leader counts itself only as far as its own disk holds the log', () => {
+  it('an entry on the leader (not yet durable) and one follower is not committed until the leader syncs', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    c.isolate('c');
+    c.slowDisks.add('a');
+    c.propose('a', 'x');
+    c.deliverAll();
+    expect(c.state('b').log.lastIndex).toBe(2); // the append left before a's fsync
+    expect(c.state('a').commitIndex).toBe(1);
+    const out = c.syncNow('a');
+    expect(c.state('a').commitIndex).toBe(2);
+    expect(out.apply.map((e) => e.data)).toEqual(['x']);
+  });
+
+  it('two followers are a quorum of three without the leader\'s disk', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    c.slowDisks.add('a');
+    c.propose('a', 'x');
+    c.deliverAll();
+    expect(c.state('a').commitIndex).toBe(2);
+  });
+
+  it('a report for an entry that was since replaced proves nothing', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    c.slowDisks.add('a');
+    c.isolate('c');
+    c.propose('a', 'x');
+    c.deliverAll();
+    c.input('a', { type: 'log-synced', index: 2, term: 7 });
+    expect(c.state('a').commitIndex).toBe(1);
+  });
+});

@@ -15,6 +15,8 @@ export class TestCluster {
   readonly applied = new Map<NodeId, string[]>();
   readonly outboxes = new Map<NodeId, Outbox[]>();
   queue: RaftMessage[] = [];
+  /** Members whose disk is "slow": their writes are not reported durable until `syncNow`. */
+  readonly slowDisks = new Set<NodeId>();
   private readonly cut = new Set<string>();
   private nextProposalId = 1;
 
@@ -61,11 +63,17 @@ export class TestCluster {
     }
     // Storage here is instantaneous: what the outbox persisted is durable at once.
     const persisted = outbox.persist.entries?.at(-1);
-    if (persisted) this.input(id, { type: 'log-synced', index: persisted.index, term: persisted.term });
+    if (persisted && !this.slowDisks.has(id)) this.input(id, { type: 'log-synced', index: persisted.index, term: persisted.term });
     if (outbox.snapshotRequest !== undefined) {
       this.input(id, { type: 'snapshot-taken', index: outbox.snapshotRequest, data: JSON.stringify(applied) });
     }
     return outbox;
+  }
+
+  /** Reports `id`'s log durable up to its last entry. */
+  syncNow(id: NodeId): Outbox {
+    const log = this.state(id).log;
+    return this.input(id, { type: 'log-synced', index: log.lastIndex, term: log.lastTerm });
   }
 
   /** Delivers queued messages (including the ones they cause) until the network is quiet. */
