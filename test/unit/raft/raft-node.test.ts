@@ -197,3 +197,20 @@ describe('RaftNode operations that span the cluster', () => {
     await c.clock.until(() => node.state().view().kv['k36'] === 'v36', 1_000, 'the next write to reach it');
   });
 });
+
+describe('RaftNode when its disk fails', () => {
+  it('stops itself, rejects what is pending with storage_failed and reports the error', async () => {
+    const c = new NodeCluster();
+    cluster = c;
+    const errors: Error[] = [];
+    const leader = await c.add('solo', { voters: ['solo'], learners: [] }, { onFatalError: (error) => errors.push(error) });
+    await c.waitForLeader();
+    const storage = c.storages.get('solo');
+    if (storage) storage.sync = () => Promise.reject(new Error('EIO: disk on fire'));
+    const write = leader.propose(put('c', 1, 'k', 'v')).catch((e: unknown) => e);
+    await c.clock.advance(5);
+    expect(await write).toMatchObject({ code: 'storage_failed' });
+    expect(errors.map((e) => e.message)).toEqual(['EIO: disk on fire']);
+    expect(await leader.propose(put('c', 2, 'k', 'v')).catch((e: unknown) => e)).toMatchObject({ code: 'node_stopped' });
+  });
+});
