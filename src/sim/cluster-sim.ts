@@ -18,6 +18,8 @@ export interface ClusterSimOptions {
   readonly snapshotEveryEntries?: number;
   readonly maxEntriesPerAppend?: number;
   readonly faults?: NetworkFaults;
+  /** Each member's clock runs at 1 ± up to this many per mille of true time (fixed per member). */
+  readonly clockDriftPerMille?: number;
 }
 
 interface Member {
@@ -26,6 +28,8 @@ interface Member {
   node: RaftNode | undefined;
   scope: ClockScope | undefined;
   incarnation: number;
+  /** How fast this member's clock runs relative to true time (drift), same across restarts. */
+  readonly clockRate: number;
   /** True once start() resolved for the current incarnation. */
   started: boolean;
 }
@@ -66,14 +70,18 @@ export class ClusterSim {
     this.network = new SimNetwork<RaftMessage>(this.clock, this.random.fork('network'), options.faults ?? calmNetwork);
     this.invariants = new InvariantChecker(() => this.clock.nowMs());
     this.ids = Array.from({ length: options.nodeCount }, (_, i) => `n${i + 1}`);
+    const driftPerMille = options.clockDriftPerMille ?? 0;
     for (const id of this.ids) {
       const storage = new SimStorage(id, this.clock, this.random.fork(`disk/${id}`));
+      storage.pausedUntilMs = () => this.pausedUntilMs(id);
       storage.observe({
         appended: (entries, prevTerm) => this.invariants.onAppend(id, entries, prevTerm),
         durableHardState: (hardState) => this.invariants.onDurableHardState(id, hardState),
       });
-      this.members.set(id, { id, storage, node: undefined, scope: undefined, incarnation: 0, started: false });
+      const clockRate = 1 + ((this.random.fork(`drift/${id}`).next() * 2 - 1) * driftPerMille) / 1000;
+      this.members.set(id, { id, storage, node: undefined, scope: undefined, incarnation: 0, clockRate, started: false });
     }
+    this.network.setPauseLookup((id) => this.pausedUntilMs(id));
     this.network.observe((event) => {
       if (event.kind !== 'send') return;
       const member = this.members.get(event.from);
@@ -114,6 +122,16 @@ export class ClusterSim {
     const member = this.member(id);
     if (member.node) throw new ClusterSimError('sim_node_up', `${id} is running; crash it first`);
     this.boot(member);
+  }
+
+  /** Freezes a running member's process for `ms` (GC pause, VM stall): no timers, messages or fsync completions. */
+  pause(id: NodeId, ms: number): void {
+    this.member(id).scope?.pause(ms);
+  }
+
+  /** True time at which the member's current pause ends (≤ now when it is not paused). */
+  pausedUntilMs(id: NodeId): number {
+    return this.members.get(id)?.scope?.pausedUntilMs() ?? 0;
   }
 
   isUp(id: NodeId): boolean {
@@ -228,7 +246,7 @@ export class ClusterSim {
   private boot(member: Member): void {
     member.incarnation++;
     const incarnation = member.incarnation;
-    const scope = new ClockScope(this.clock);
+    const scope = new ClockScope(this.clock, member.clockRate);
     const node = createRaftNode({
       id: member.id,
       initialMembership: { voters: [...this.ids], learners: [] },
@@ -354,6 +372,8 @@ export class SimClient {
         continue;
       }
       this.stats.attempts++;
+      await this.untilResumed(node);
+      if (this.sim.node(node.id) !== node) continue;
       const outcome = await this.sim.withTimeout(
         node.readIndex().then(() => node.state().view().kv[key]),
         options.attemptTimeoutMs ?? 300,
@@ -380,6 +400,8 @@ export class SimClient {
         continue;
       }
       this.stats.attempts++;
+      await this.untilResumed(node);
+      if (this.sim.node(node.id) !== node) continue;
       const outcome = await this.sim.withTimeout<CommandResult>(node.propose(request), options.attemptTimeoutMs ?? 300);
       if (outcome.ok) {
         const result = outcome.value;
@@ -391,6 +413,12 @@ export class SimClient {
     }
     this.stats.gaveUp++;
     return false;
+  }
+
+  /** A request to a frozen process is read only when it resumes. */
+  private async untilResumed(node: RaftNode): Promise<void> {
+    const waitMs = this.sim.pausedUntilMs(node.id) - this.sim.clock.nowMs();
+    if (waitMs > 0) await this.sim.sleep(waitMs);
   }
 
   private pickNode(): RaftNode | undefined {

@@ -8,7 +8,11 @@ export type FaultAction =
   | { readonly kind: 'heal' }
   | { readonly kind: 'crash'; readonly node: number; readonly tornWrites: boolean; readonly downMs: number }
   | { readonly kind: 'network'; readonly faults: NetworkFaults }
-  | { readonly kind: 'transfer-leader'; readonly to: number };
+  | { readonly kind: 'transfer-leader'; readonly to: number }
+  | { readonly kind: 'pause'; readonly node: number; readonly ms: number }
+  /** Targeted faults (a "nemesis" that aims at whoever leads when it strikes). */
+  | { readonly kind: 'crash-leader'; readonly tornWrites: boolean; readonly downMs: number }
+  | { readonly kind: 'isolate-leader' };
 
 export interface FaultEvent {
   readonly atMs: number;
@@ -28,6 +32,8 @@ export interface FaultSchedule {
   readonly maxThinkMs: number;
   /** Compact every this many entries (small values exercise snapshots and InstallSnapshot). */
   readonly snapshotEveryEntries: number;
+  /** Members' clocks run at 1 ± up to this many per mille of true time. */
+  readonly clockDriftPerMille: number;
   readonly events: readonly FaultEvent[];
 }
 
@@ -50,5 +56,11 @@ export function describeAction(action: FaultAction, ids: readonly string[]): str
     }
     case 'transfer-leader':
       return `transfer leadership to ${name(action.to)}`;
+    case 'pause':
+      return `pause ${name(action.node)} for ${action.ms} ms`;
+    case 'crash-leader':
+      return `crash the leader${action.tornWrites ? ' (torn writes)' : ''}, restart after ${action.downMs} ms`;
+    case 'isolate-leader':
+      return 'isolate the leader';
   }
 }

@@ -71,6 +71,8 @@ export class SimNetwork<M> {
   private readonly isolated = new Set<NodeId>();
   private faults: NetworkFaults;
   private readonly observers: ((event: NetworkEvent<M>) => void)[] = [];
+  /** When a receiver's process is paused, its deliveries wait until it resumes (true ms). */
+  private pausedUntil: (id: NodeId) => number = () => 0;
   readonly stats: NetworkStats = { sent: 0, delivered: 0, dropped: 0, duplicated: 0, blocked: 0 };
 
   constructor(
@@ -94,6 +96,11 @@ export class SimNetwork<M> {
   disconnect(id: NodeId): void {
     const current = this.endpoints.get(id);
     if (current) void current.close();
+  }
+
+  /** Lets deliveries to a paused process wait for it (the simulator wires member pauses here). */
+  setPauseLookup(lookup: (id: NodeId) => number): void {
+    this.pausedUntil = lookup;
   }
 
   setFaults(faults: NetworkFaults): void {
@@ -171,6 +178,12 @@ export class SimNetwork<M> {
   }
 
   private deliver(from: NodeId, to: NodeId, message: M): void {
+    const resumeAtMs = this.pausedUntil(to);
+    if (resumeAtMs > this.clock.nowMs()) {
+      // The bytes arrived but the process is frozen: it reads them when it resumes.
+      this.clock.setTimeout(() => this.deliver(from, to, message), resumeAtMs - this.clock.nowMs());
+      return;
+    }
     const endpoint = this.endpoints.get(to);
     if (!this.linkUp(from, to) || !endpoint || endpoint.closed || !endpoint.handler) {
       this.stats.blocked++;

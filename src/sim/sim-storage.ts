@@ -145,6 +145,9 @@ export class SimStorage {
     this.maxSyncDelayMs = options.maxSyncDelayMs ?? 2;
   }
 
+  /** A frozen process does not see its fsync complete until it resumes (true ms). */
+  pausedUntilMs: () => number = () => 0;
+
   observe(observer: StorageObserver): void {
     this.observers.push(observer);
   }
@@ -232,6 +235,14 @@ export class SimStorage {
   }
 
   private completeSync(sync: PendingSync): void {
+    const resumeAtMs = this.pausedUntilMs();
+    if (resumeAtMs > this.clock.nowMs()) {
+      const incarnation = this.incarnation;
+      this.clock.setTimeout(() => {
+        if (incarnation === this.incarnation) this.completeSync(sync);
+      }, resumeAtMs - this.clock.nowMs());
+      return;
+    }
     const position = this.syncs.indexOf(sync);
     if (position < 0) return;
     const done = this.syncs.splice(0, position + 1);

@@ -171,39 +171,85 @@ export class VirtualClock implements Clock {
   }
 }
 
+/** A timer handed out by a ClockScope; the underlying clock timer changes when a pause defers it. */
+interface ScopedTimer {
+  inner: unknown;
+  cancelled: boolean;
+}
+
 /**
- * A view of a VirtualClock whose timers can all be killed at once: a crashed node's incarnation
- * gets one, so after a crash none of its timers (election, heartbeat, XState `after` delays) can
- * fire, whether or not its own stop() would have cleared them.
+ * One member's view of a VirtualClock: its own rate (clock drift), process pauses, and a kill switch.
+ *
+ * - Drift: the member's clock runs `rate` times as fast as true time, so its timers fire after
+ *   delay / rate of true time and its nowMs() advances `rate` ms per true ms. Real clocks drift and
+ *   stall; anything that trusts timing across members (leases) must survive it.
+ * - Pause: between now and `pausedUntilMs` the process is frozen (GC pause, VM stall, SIGSTOP):
+ *   timers due meanwhile fire when it resumes. The network and disk consult `pausedUntilMs()` too.
+ * - Kill: a crashed incarnation never fires a timer again, whether or not its stop() cleared them.
  */
 export class ClockScope implements Clock {
-  private readonly live = new Set<unknown>();
+  private readonly live = new Set<ScopedTimer>();
   private dead = false;
+  private pausedUntil = 0;
+  private readonly anchorTrueMs: number;
+  private readonly anchorLocalMs: number;
 
-  constructor(private readonly clock: VirtualClock) {}
+  constructor(
+    private readonly clock: VirtualClock,
+    private readonly rate = 1,
+  ) {
+    if (!(rate > 0)) throw new RangeError(`clock rate must be positive, got ${rate}`);
+    this.anchorTrueMs = clock.nowMs();
+    this.anchorLocalMs = clock.nowMs();
+  }
 
   nowMs(): number {
-    return this.clock.nowMs();
+    return this.anchorLocalMs + (this.clock.nowMs() - this.anchorTrueMs) * this.rate;
   }
 
   setTimeout(callback: () => void, delayMs: number): unknown {
-    if (this.dead) return undefined;
-    const handle: unknown = this.clock.setTimeout(() => {
-      this.live.delete(handle);
-      if (!this.dead) callback();
-    }, delayMs);
-    this.live.add(handle);
-    return handle;
+    const timer: ScopedTimer = { inner: undefined, cancelled: false };
+    if (this.dead) return timer;
+    const fire = (): void => {
+      if (timer.cancelled || this.dead) return;
+      const now = this.clock.nowMs();
+      if (now < this.pausedUntil) {
+        timer.inner = this.clock.setTimeout(fire, this.pausedUntil - now);
+        return;
+      }
+      this.live.delete(timer);
+      callback();
+    };
+    const trueDelayMs = Number.isFinite(delayMs) ? Math.max(0, delayMs) / this.rate : delayMs;
+    timer.inner = this.clock.setTimeout(fire, trueDelayMs);
+    this.live.add(timer);
+    return timer;
   }
 
   clearTimeout(handle: unknown): void {
-    this.live.delete(handle);
-    this.clock.clearTimeout(handle);
+    const timer = handle as ScopedTimer | undefined;
+    if (!timer || typeof timer !== 'object' || !('inner' in timer)) return;
+    timer.cancelled = true;
+    this.live.delete(timer);
+    this.clock.clearTimeout(timer.inner);
+  }
+
+  /** Freezes the process for `ms` of true time from now. */
+  pause(ms: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, this.clock.nowMs() + ms);
+  }
+
+  /** True time at which a pause in progress ends (in the past when running). */
+  pausedUntilMs(): number {
+    return this.pausedUntil;
   }
 
   kill(): void {
     this.dead = true;
-    for (const handle of this.live) this.clock.clearTimeout(handle);
+    for (const timer of this.live) {
+      timer.cancelled = true;
+      this.clock.clearTimeout(timer.inner);
+    }
     this.live.clear();
   }
 }

@@ -35,7 +35,7 @@ export function replayCommand(seed: number, nodeCount: number): string {
 }
 
 export function describeSchedule(schedule: FaultSchedule, ids: readonly string[]): string {
-  const head = `${schedule.nodeCount} members, ${schedule.clients} clients on ${schedule.keys} keys, safety phase ${schedule.safetyMs} ms, snapshot every ${schedule.snapshotEveryEntries}`;
+  const head = `${schedule.nodeCount} members, ${schedule.clients} clients on ${schedule.keys} keys, safety phase ${schedule.safetyMs} ms, snapshot every ${schedule.snapshotEveryEntries}, clock drift ±${schedule.clockDriftPerMille}‰`;
   return [head, ...schedule.events.map((e) => `  t=${e.atMs}ms ${describeAction(e.action, ids)}`)].join('\n');
 }
 
@@ -49,6 +49,7 @@ export async function runSimulation(seed: number, nodeCount: number): Promise<Si
     electionTimeoutMs: ELECTION_TIMEOUT_MS,
     heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
     snapshotEveryEntries: schedule.snapshotEveryEntries,
+    clockDriftPerMille: schedule.clockDriftPerMille,
   });
   let convergedAfterMs: number | undefined;
   let failure: string | undefined;
@@ -121,6 +122,14 @@ async function drive(sim: ClusterSim, schedule: FaultSchedule): Promise<number> 
     );
   }
 
+  const crashAndRestartLater = (id: string, tornWrites: boolean, downMs: number): void => {
+    if (!sim.node(id)) return;
+    sim.crash(id, { tornWrites });
+    sim.clock.setTimeout(() => {
+      if (sim.downMembers().includes(id)) sim.restart(id);
+    }, downMs);
+  };
+
   // Safety phase: apply each fault at its time; invariants are checked at every clock step.
   for (const event of schedule.events) {
     await sim.runFor(t0 + event.atMs - sim.clock.nowMs());
@@ -141,15 +150,22 @@ async function drive(sim: ClusterSim, schedule: FaultSchedule): Promise<number> 
       case 'network':
         sim.network.setFaults(action.faults);
         break;
-      case 'crash': {
-        const id = ids[action.node]!;
-        if (!sim.node(id)) break;
-        sim.crash(id, { tornWrites: action.tornWrites });
-        sim.clock.setTimeout(() => {
-          if (sim.downMembers().includes(id)) sim.restart(id);
-        }, action.downMs);
+      case 'crash':
+        crashAndRestartLater(ids[action.node]!, action.tornWrites, action.downMs);
+        break;
+      case 'crash-leader': {
+        const leader = sim.leader();
+        if (leader) crashAndRestartLater(leader.id, action.tornWrites, action.downMs);
         break;
       }
+      case 'isolate-leader': {
+        const leader = sim.leader();
+        if (leader) sim.network.isolate(leader.id);
+        break;
+      }
+      case 'pause':
+        sim.pause(ids[action.node]!, action.ms);
+        break;
       case 'transfer-leader': {
         const leader = sim.leader();
         const to = ids[action.to]!;

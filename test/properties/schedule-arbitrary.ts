@@ -31,6 +31,17 @@ function actionArbitrary(nodeCount: number): fc.Arbitrary<FaultAction> {
     },
     { weight: 2, arbitrary: networkFaults.map((faults) => ({ kind: 'network', faults }) as const) },
     { weight: 1, arbitrary: node.map((to) => ({ kind: 'transfer-leader', to }) as const) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .record({ tornWrites: fc.boolean(), downMs: fc.integer({ min: 0, max: 600 }) })
+        .map((crash) => ({ kind: 'crash-leader', ...crash }) as const),
+    },
+    { weight: 2, arbitrary: fc.constant({ kind: 'isolate-leader' } as const) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ node, ms: fc.integer({ min: 20, max: 800 }) }).map((pause) => ({ kind: 'pause', ...pause }) as const),
+    },
   );
 }
 
@@ -46,7 +57,8 @@ export function scheduleArbitrary(nodeCount: number): fc.Arbitrary<FaultSchedule
       keys: fc.integer({ min: 1, max: 3 }),
       maxThinkMs: fc.integer({ min: 0, max: 30 }),
       snapshotEveryEntries: fc.constantFrom(8, 25, 10_000),
-      events: fc.array(fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), action: actionArbitrary(nodeCount) }), { maxLength: 12 }),
+      clockDriftPerMille: fc.constantFrom(0, 20, 100, 300),
+      events: fc.array(fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), action: actionArbitrary(nodeCount) }), { maxLength: 24 }),
     })
     .map(({ events, ...rest }) => ({
       nodeCount,

@@ -126,4 +126,16 @@ describe('SimNetwork', () => {
     expect(() => network.setFaults({ ...calmNetwork, dropRate: 1.5 })).toThrow(/dropRate/);
     expect(() => network.setFaults({ ...calmNetwork, minDelayMs: 9, maxDelayMs: 1 })).toThrow(/minDelayMs/);
   });
+
+  it('holds deliveries to a paused process until it resumes', async () => {
+    const { clock, network, inbox, a } = setup(1, { ...calmNetwork, minDelayMs: 2, maxDelayMs: 2 });
+    network.setPauseLookup((id) => (id === 'b' ? 100 : 0));
+    a.send('b', { n: 1 });
+    a.send('c', { n: 2 });
+    await clock.advance(99);
+    expect(inbox.get('b')).toEqual([]);
+    expect(inbox.get('c')).toHaveLength(1);
+    await clock.advance(1);
+    expect(inbox.get('b')!.map((m) => m.atMs)).toEqual([100]);
+  });
 });

@@ -92,4 +92,29 @@ describe('VirtualClock', () => {
     await expect(clock.advance(1)).rejects.toThrow(/already running/);
     await first;
   });
+
+  it('a scope with drift runs its timers and its nowMs at its own rate', async () => {
+    const clock = new VirtualClock();
+    const fast = new ClockScope(clock, 1.25);
+    const fired: number[] = [];
+    fast.setTimeout(() => fired.push(clock.nowMs()), 100);
+    await clock.advance(100);
+    expect(fired).toEqual([80]);
+    expect(fast.nowMs()).toBe(125);
+  });
+
+  it('a paused scope fires the timers due during the pause when it resumes, in order', async () => {
+    const clock = new VirtualClock();
+    const scope = new ClockScope(clock);
+    const fired: string[] = [];
+    scope.setTimeout(() => fired.push(`a@${clock.nowMs()}`), 10);
+    scope.setTimeout(() => fired.push(`b@${clock.nowMs()}`), 20);
+    const cancelled = scope.setTimeout(() => fired.push('cancelled'), 30);
+    scope.pause(50);
+    await clock.advance(40);
+    expect(fired).toEqual([]);
+    scope.clearTimeout(cancelled);
+    await clock.advance(20);
+    expect(fired).toEqual(['a@50', 'b@50']);
+  });
 });
