@@ -13,6 +13,11 @@ import { ClockScope, VirtualClock } from './virtual-clock.ts';
 export interface ClusterSimOptions {
   readonly seed: number | string;
   readonly nodeCount: number;
+  /**
+   * Extra members that are not part of the founding membership: they boot on demand (`join`)
+   * without an initial membership and wait for a leader to add them.
+   */
+  readonly spareCount?: number;
   readonly electionTimeoutMs?: number;
   readonly heartbeatIntervalMs?: number;
   readonly snapshotEveryEntries?: number;
@@ -57,7 +62,9 @@ export class ClusterSim {
   readonly network: SimNetwork<RaftMessage>;
   readonly invariants: InvariantChecker;
   readonly history = new HistoryRecorder();
+  /** Every member the simulation knows: founders first, then spares. */
   readonly ids: readonly NodeId[];
+  readonly founders: readonly NodeId[];
   private readonly members = new Map<NodeId, Member>();
   readonly electionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
@@ -69,7 +76,8 @@ export class ClusterSim {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10;
     this.network = new SimNetwork<RaftMessage>(this.clock, this.random.fork('network'), options.faults ?? calmNetwork);
     this.invariants = new InvariantChecker(() => this.clock.nowMs());
-    this.ids = Array.from({ length: options.nodeCount }, (_, i) => `n${i + 1}`);
+    this.ids = Array.from({ length: options.nodeCount + (options.spareCount ?? 0) }, (_, i) => `n${i + 1}`);
+    this.founders = this.ids.slice(0, options.nodeCount);
     const driftPerMille = options.clockDriftPerMille ?? 0;
     for (const id of this.ids) {
       const storage = new SimStorage(id, this.clock, this.random.fork(`disk/${id}`));
@@ -94,11 +102,11 @@ export class ClusterSim {
     });
   }
 
-  /** Starts every member. */
+  /** Starts every founding member. */
   async start(): Promise<void> {
-    for (const id of this.ids) this.boot(this.member(id));
-    await this.clock.runUntil(() => this.ids.every((id) => this.member(id).started), 10_000);
-    if (!this.ids.every((id) => this.member(id).started)) throw new ClusterSimError('sim_start_failed', 'members did not finish starting within 10 s of virtual time');
+    for (const id of this.founders) this.boot(this.member(id));
+    await this.clock.runUntil(() => this.founders.every((id) => this.member(id).started), 10_000);
+    if (!this.founders.every((id) => this.member(id).started)) throw new ClusterSimError('sim_start_failed', 'members did not finish starting within 10 s of virtual time');
   }
 
   /** Power loss on one member: timers die, the network endpoint closes, unsynced writes are lost. */
@@ -157,8 +165,24 @@ export class ClusterSim {
     return best ? this.node(best.id) : undefined;
   }
 
+  /** Members that have been booted at least once and are down now (crashed). */
   downMembers(): NodeId[] {
-    return this.ids.filter((id) => !this.member(id).node);
+    return this.ids.filter((id) => {
+      const member = this.member(id);
+      return !member.node && member.incarnation > 0;
+    });
+  }
+
+  /** Spares never booted yet. */
+  unbootedSpares(): NodeId[] {
+    return this.ids.filter((id) => !this.founders.includes(id) && this.member(id).incarnation === 0);
+  }
+
+  /** Boots a spare member with no membership: it waits until a leader adds it. */
+  join(id: NodeId): void {
+    const member = this.member(id);
+    if (member.node || member.incarnation > 0) throw new ClusterSimError('sim_node_up', `${id} has already been started`);
+    this.boot(member);
   }
 
   async runFor(ms: number): Promise<void> {
@@ -170,24 +194,30 @@ export class ClusterSim {
   }
 
   /**
-   * Every member up, one leader for the highest term that all agree on, and all logs identical
-   * and fully committed and applied (checked by last index/term, commit and applied index).
+   * One leader for the highest term; every member of its membership (voters and learners) up,
+   * following it in that term, with a log identical to its own (same last index and term) that is
+   * fully committed and applied. Members outside the membership (removed, or spares never added)
+   * are ignored.
    */
   converged(): boolean {
     const statuses = this.statuses();
-    if (statuses.length !== this.ids.length) return false;
-    const leaders = statuses.filter((s) => s.role === 'leader');
-    if (leaders.length !== 1) return false;
-    const leader = leaders[0]!;
-    return statuses.every(
-      (s) =>
+    let leader: RaftStatus | undefined;
+    for (const status of statuses) if (status.role === 'leader' && (!leader || status.term > leader.term)) leader = status;
+    if (!leader) return false;
+    const byId = new Map(statuses.map((s) => [s.id, s]));
+    const members = [...leader.membership.voters, ...leader.membership.learners];
+    return members.every((id) => {
+      const s = byId.get(id);
+      return (
+        s !== undefined &&
         s.term === leader.term &&
-        s.leaderId === leader.id &&
+        (s.id === leader.id ? s.role === 'leader' : s.role === 'follower' && s.leaderId === leader.id) &&
         s.lastLogIndex === leader.lastLogIndex &&
         s.lastLogTerm === leader.lastLogTerm &&
         s.commitIndex === leader.lastLogIndex &&
-        s.appliedIndex === leader.lastLogIndex,
-    );
+        s.appliedIndex === leader.lastLogIndex
+      );
+    });
   }
 
   /**
@@ -249,7 +279,7 @@ export class ClusterSim {
     const scope = new ClockScope(this.clock, member.clockRate);
     const node = createRaftNode({
       id: member.id,
-      initialMembership: { voters: [...this.ids], learners: [] },
+      ...(this.founders.includes(member.id) ? { initialMembership: { voters: [...this.founders], learners: [] } } : {}),
       storage: member.storage.open(),
       transport: this.network.endpoint(member.id),
       clock: scope,

@@ -12,7 +12,10 @@ export type FaultAction =
   | { readonly kind: 'pause'; readonly node: number; readonly ms: number }
   /** Targeted faults (a "nemesis" that aims at whoever leads when it strikes). */
   | { readonly kind: 'crash-leader'; readonly tornWrites: boolean; readonly downMs: number }
-  | { readonly kind: 'isolate-leader' };
+  | { readonly kind: 'isolate-leader' }
+  /** Single-server membership changes through the leader: boot a spare, add it as learner, promote it; or remove a member. */
+  | { readonly kind: 'add-member' }
+  | { readonly kind: 'remove-member'; readonly node: number };
 
 export interface FaultEvent {
   readonly atMs: number;
@@ -25,6 +28,8 @@ export interface FaultEvent {
  */
 export interface FaultSchedule {
   readonly nodeCount: number;
+  /** Members outside the founding membership, available to `add-member`. */
+  readonly spareMembers: number;
   readonly safetyMs: number;
   readonly clients: number;
   readonly keys: number;
@@ -62,5 +67,9 @@ export function describeAction(action: FaultAction, ids: readonly string[]): str
       return `crash the leader${action.tornWrites ? ' (torn writes)' : ''}, restart after ${action.downMs} ms`;
     case 'isolate-leader':
       return 'isolate the leader';
+    case 'add-member':
+      return 'add a spare member (learner, then voter)';
+    case 'remove-member':
+      return `remove ${name(action.node)} from the membership`;
   }
 }

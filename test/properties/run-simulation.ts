@@ -1,3 +1,4 @@
+import type { RaftNode } from '../../src/raft/raft-node.ts';
 import { ClusterSim, type SimClient } from '../../src/sim/cluster-sim.ts';
 import { describeAction, type FaultSchedule } from '../../src/sim/fault-schedule.ts';
 import { checkLinearizable } from '../../src/sim/linearizability.ts';
@@ -35,7 +36,7 @@ export function replayCommand(seed: number, nodeCount: number): string {
 }
 
 export function describeSchedule(schedule: FaultSchedule, ids: readonly string[]): string {
-  const head = `${schedule.nodeCount} members, ${schedule.clients} clients on ${schedule.keys} keys, safety phase ${schedule.safetyMs} ms, snapshot every ${schedule.snapshotEveryEntries}, clock drift ±${schedule.clockDriftPerMille}‰`;
+  const head = `${schedule.nodeCount} members (+${schedule.spareMembers} spare), ${schedule.clients} clients on ${schedule.keys} keys, safety phase ${schedule.safetyMs} ms, snapshot every ${schedule.snapshotEveryEntries}, clock drift ±${schedule.clockDriftPerMille}‰`;
   return [head, ...schedule.events.map((e) => `  t=${e.atMs}ms ${describeAction(e.action, ids)}`)].join('\n');
 }
 
@@ -46,6 +47,7 @@ export async function runSimulation(seed: number, nodeCount: number): Promise<Si
   const sim = new ClusterSim({
     seed,
     nodeCount,
+    spareCount: schedule.spareMembers,
     electionTimeoutMs: ELECTION_TIMEOUT_MS,
     heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
     snapshotEveryEntries: schedule.snapshotEveryEntries,
@@ -130,6 +132,23 @@ async function drive(sim: ClusterSim, schedule: FaultSchedule): Promise<number> 
     }, downMs);
   };
 
+  // Learner first, then promotion once it has caught up (the leader refuses before that).
+  const addMember = async (leader: RaftNode, id: string): Promise<void> => {
+    try {
+      await leader.addLearner(id);
+    } catch {
+      return;
+    }
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        await leader.promoteLearner(id);
+        return;
+      } catch {
+        await sim.sleep(50);
+      }
+    }
+  };
+
   // Safety phase: apply each fault at its time; invariants are checked at every clock step.
   for (const event of schedule.events) {
     await sim.runFor(t0 + event.atMs - sim.clock.nowMs());
@@ -156,6 +175,20 @@ async function drive(sim: ClusterSim, schedule: FaultSchedule): Promise<number> 
       case 'crash-leader': {
         const leader = sim.leader();
         if (leader) crashAndRestartLater(leader.id, action.tornWrites, action.downMs);
+        break;
+      }
+      case 'add-member': {
+        const spare = sim.unbootedSpares()[0];
+        const leader = sim.leader();
+        if (!spare || !leader) break;
+        sim.join(spare);
+        void addMember(leader, spare);
+        break;
+      }
+      case 'remove-member': {
+        const leader = sim.leader();
+        const id = ids[action.node];
+        if (leader && id !== undefined) void leader.removeMember(id).catch(() => undefined);
         break;
       }
       case 'isolate-leader': {

@@ -38,6 +38,9 @@ function actionArbitrary(nodeCount: number): fc.Arbitrary<FaultAction> {
         .map((crash) => ({ kind: 'crash-leader', ...crash }) as const),
     },
     { weight: 2, arbitrary: fc.constant({ kind: 'isolate-leader' } as const) },
+    { weight: 1, arbitrary: fc.constant({ kind: 'add-member' } as const) },
+    // One past the founders so a spare that joined can be removed again.
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: nodeCount }).map((n) => ({ kind: 'remove-member', node: n }) as const) },
     {
       weight: 2,
       arbitrary: fc.record({ node, ms: fc.integer({ min: 20, max: 800 }) }).map((pause) => ({ kind: 'pause', ...pause }) as const),
@@ -53,6 +56,7 @@ export function scheduleArbitrary(nodeCount: number): fc.Arbitrary<FaultSchedule
   return fc
     .record({
       safetyMs: fc.integer({ min: 800, max: 3_000 }),
+      spareMembers: fc.constantFrom(0, 1),
       clients: fc.integer({ min: 1, max: 4 }),
       keys: fc.integer({ min: 1, max: 3 }),
       maxThinkMs: fc.integer({ min: 0, max: 30 }),

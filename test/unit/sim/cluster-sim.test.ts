@@ -92,4 +92,28 @@ describe('ClusterSim on real RaftNodes', () => {
     expect(result.ok).toBe(false);
     await sim.shutdown();
   });
+
+  it('adds a spare member (learner, then voter) and removes a founder, converging each time', async () => {
+    const sim = new ClusterSim({ seed: 5, nodeCount: 3, spareCount: 1 });
+    await sim.start();
+    await sim.runUntil(() => sim.leader() !== undefined, 2_000);
+    const client = sim.client('c');
+    expect(await settle(sim, client.put('k', '1'))).toBe(true);
+    const spare = sim.unbootedSpares()[0]!;
+    sim.join(spare);
+    const leader = sim.leader()!;
+    await settle(sim, leader.addLearner(spare));
+    expect(await sim.runUntil(() => sim.converged(), 2_000)).toBe(true);
+    await settle(sim, leader.promoteLearner(spare));
+    expect(await sim.runUntil(() => sim.converged() && sim.leader()!.status().membership.voters.includes(spare), 2_000)).toBe(true);
+    expect(sim.node(spare)!.state().view().kv['k']).toBe('1');
+    const victim = sim.founders.find((id) => id !== sim.leader()!.id)!;
+    await settle(sim, sim.leader()!.removeMember(victim));
+    expect(await sim.runUntil(() => sim.converged(), 2_000)).toBe(true);
+    expect(sim.leader()!.status().membership.voters).not.toContain(victim);
+    expect(await settle(sim, client.put('k', '2'))).toBe(true);
+    expect(await sim.runUntil(() => sim.converged(), 2_000)).toBe(true);
+    expect(sim.node(spare)!.state().view().kv['k']).toBe('2');
+    await sim.shutdown();
+  });
 });
