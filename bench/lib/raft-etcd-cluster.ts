@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { join } from 'node:path';
-import { freeLoopbackPort } from './free-port.ts';
+import { freeLoopbackPort } from '../../test/support/free-port.ts';
 import { httpRequest } from './raft-http.ts';
 import { WatchedProcess } from './raft-process.ts';
 

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Agent } from 'node:http';
-import { freeLoopbackPort } from './free-port.ts';
+import { freeLoopbackPort } from '../../test/support/free-port.ts';
 import { httpRequest } from './raft-http.ts';
 import { WatchedProcess } from './raft-process.ts';
 

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { startDaemon, type RunningDaemon } from '../../src/daemon/start-daemon.ts';
 import { createLogger } from '../../src/log/create-logger.ts';
 import { eventually } from '../support/eventually.ts';
-import { freePort } from './support/free-port.ts';
+import { freeLoopbackPort as freePort } from '../support/free-port.ts';
 import { removeStackContainers, stackContainers } from './support/engine-inspect.ts';
 
 // The composition root in-process, on the private engine: what the daemon process wires, plus the

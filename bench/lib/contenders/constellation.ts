@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Contender } from '../contender.ts';
 import { startDaemonProcess } from '../daemon-process.ts';
-import { freeLoopbackPort } from '../free-port.ts';
+import { freeLoopbackPort } from '../../../test/support/free-port.ts';
 import { benchComposeFile } from '../stack-file.ts';
 import { waitUntilRunning } from '../wait-running.ts';
 

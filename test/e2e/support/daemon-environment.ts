@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonProcess } from './daemon-process.ts';
-import { freePort } from './free-port.ts';
+import { freeLoopbackPort as freePort } from '../../support/free-port.ts';
 
 /**
  * Everything one daemon needs on disk (config file, data dir, a directory for compose files),

@@ -2,11 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApiServer } from '../../../src/api/build-api-server.ts';
 import { runCli } from '../../../src/cli/program.ts';
 import { testDeps, type TestDeps } from '../api/fake-deps.ts';
+import { freeLoopbackPort } from '../../support/free-port.ts';
 
 export interface CliRun {
   code: number;
@@ -41,14 +41,6 @@ export async function tempProject(files: Record<string, string>): Promise<{ dir:
 }
 
 /** The URL of a loopback port nothing listens on (bound, then released). */
-export function closedPortUrl(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(`http://127.0.0.1:${port}`));
-    });
-  });
+export async function closedPortUrl(): Promise<string> {
+  return `http://127.0.0.1:${await freeLoopbackPort()}`;
 }
