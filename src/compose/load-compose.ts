@@ -31,6 +31,7 @@ import { parseYamlSource, type KeyPath, type YamlSource } from './yaml-source.ts
 
 export { formatDiagnostic } from './diagnostics.ts';
 export { composeCodes } from './compose-codes.ts';
+export { warmComposeSchema } from './compose-schema.ts';
 
 export interface LoadComposeOptions {
   readonly content: string;

@@ -7,7 +7,7 @@ import { createDockerRuntime } from '../adapters/docker/index.ts';
 import { FileStateStore } from '../adapters/file-state-store.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { buildApiServer } from '../api/build-api-server.ts';
-import { loadCompose } from '../compose/load-compose.ts';
+import { loadCompose, warmComposeSchema } from '../compose/load-compose.ts';
 import type { Config } from '../config/load-config.ts';
 import { isLoopbackHost } from '../config/loopback.ts';
 import { componentLogger } from '../log/create-logger.ts';
@@ -50,6 +50,8 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     () => logger.info({ dockerHost }, 'docker engine reachable'),
     (error: unknown) => logger.warn({ dockerHost, err: error }, 'docker engine not reachable yet; the agent keeps retrying'),
   );
+  // Before the API listens: the first deploy must not pay the schema compile (~0.3 s).
+  warmComposeSchema();
   const dataDir = resolve(config.node.dataDir);
   const store = new FileStateStore(dataDir);
   await store.open();
