@@ -56,12 +56,23 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
     return heavy('create', () => runtime.create(request));
   };
 
+  // Checks in flight: a deploy of N replicas starts N creates at once, and they share one check
+  // instead of sending N image inspects (or N pulls) to the engine together.
+  const ensuring = new Map<string, Promise<void>>();
+
   const ensureImageBestEffort = async (image: string) => {
     // A missing image surfaces as image_not_found from create, which the machine treats as
     // permanent; pulling first turns that into a pull error only when the image really is absent.
     if (ensuredImages.has(image)) return;
-    const ensured = await engineCall(deps, 'ensureImage', () => runtime.ensureImage(image));
-    if (ensured.ok) ensuredImages.add(image);
+    let pending = ensuring.get(image);
+    if (pending === undefined) {
+      pending = engineCall(deps, 'ensureImage', () => runtime.ensureImage(image)).then((ensured) => {
+        if (ensured.ok) ensuredImages.add(image);
+        ensuring.delete(image);
+      });
+      ensuring.set(image, pending);
+    }
+    await pending;
   };
 
   const start = async (containerId: string): Promise<EffectResult<StartObservation>> => {
