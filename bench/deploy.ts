@@ -3,6 +3,9 @@
 // Usage: npm run bench:deploy -- [--replicas 20,100] [--contenders engine,swarm,compose,constellation]
 //                                [--timeout-ms 600000] [--out FILE] [--no-write]
 // Needs root (private dockerd per contender, network namespaces); installs Debian packages it lacks.
+// Diagnosis knobs (environment): BENCH_DAEMON_LOG=FILE (the daemon's log lines), BENCH_TIMELINE_FILE=FILE
+// (every engine container event, ms since the deploy began), BENCH_CONSTELLATION_ROOT=DIR (run the daemon
+// from another checkout, to compare two versions in one time window), BENCH_ENGINE_PARALLELISM.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -69,8 +72,9 @@ async function measure(contender: Contender, replicas: number, timeoutMs: number
       const outcome = await prepared.deploy();
       const seconds = round((performance.now() - startedAt) / 1000, 3);
       log(`${contender.id}: ${replicas} running after ${seconds} s`);
+      const verified = (await prepared.verify?.()) ?? {};
       const timeline = await recorder.finish(replicas);
-      const extra: Record<string, number> = { ...(outcome?.extraSeconds ?? {}) };
+      const extra: Record<string, number> = { ...(outcome?.extraSeconds ?? {}), ...verified };
       if (timeline.firstCreate !== undefined) extra.engineFirstCreate = timeline.firstCreate;
       if (timeline.lastStart !== undefined) extra.engineLastStart = timeline.lastStart;
       const extraSeconds = Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, round(v, 3)]));
@@ -138,8 +142,9 @@ async function main(): Promise<void> {
     machine,
     method:
       'Each contender gets a fresh private dockerd (own netns, data-root) with the busybox test image imported; ' +
-      'untimed set-up (swarm init, daemon start) first; timed from the deploy command until the engine ' +
-      '(Constellation: GET /v1/containers) shows N running. Engine limit: create+start via the engine API, 8 in parallel. ' +
+      'untimed set-up (swarm init, daemon start) first; timed from the deploy command until the engine shows N running ' +
+      '(the same poller, 50 ms, for every contender, started once the deploy command returned; Constellation afterwards, ' +
+      'untimed, must also show N running in GET /v1/containers: apiSawAllRunning). Engine limit: create+start via the engine API, 8 in parallel. ' +
       `Contenders run one after another on a machine shared with other work (loadAverage1m: the 1-minute load when the timed deploy began); ` +
       `with --repeat the median is reported (repeat=${options.repeat}).`,
     runs,

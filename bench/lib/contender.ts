@@ -19,6 +19,11 @@ export interface PreparedContender {
    * since the deploy started) worth reporting beside the main one.
    */
   deploy(): Promise<void | { readonly extraSeconds: Readonly<Record<string, number>> }>;
+  /**
+   * Untimed check after deploy() resolved, e.g. that the orchestrator's own view agrees with the
+   * engine's. Returns more extra timings (seconds since the deploy started); throws if it fails.
+   */
+  verify?(): Promise<Readonly<Record<string, number>>>;
   /** Stops whatever prepare started (processes, temp files); the engine itself is stopped by the caller. */
   dispose(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import Dockerode from 'dockerode';
+import { appendFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { parseEngineEvent } from '../../src/adapters/docker/event-stream.ts';
 import { JsonLineSplitter } from '../../src/adapters/docker/json-lines.ts';
@@ -28,10 +29,12 @@ export async function recordEngineTimeline(socketPath: string, fromMs: number): 
   const stream = (await docker.getEvents({ since: Math.floor(fromMs) / 1000, filters: { type: ['container'] } })) as unknown as Readable;
   const creates: number[] = [];
   const starts: number[] = [];
+  const raw: { action: string; id: string; timeMs: number }[] = [];
   let onStart: (() => void) | undefined;
   const splitter = new JsonLineSplitter(
     (value) => {
       const event = parseEngineEvent(value);
+      if (event !== undefined) raw.push({ action: event.action, id: event.containerId.slice(0, 12), timeMs: event.timeMs });
       if (event?.action === 'create') creates.push(event.timeMs);
       if (event?.action === 'start') {
         starts.push(event.timeMs);
@@ -57,6 +60,10 @@ export async function recordEngineTimeline(socketPath: string, fromMs: number): 
         });
       }
       stream.destroy();
+      // BENCH_TIMELINE_FILE=FILE appends every container event (ms since the deploy began), for diagnosis.
+      if (process.env.BENCH_TIMELINE_FILE) {
+        appendFileSync(process.env.BENCH_TIMELINE_FILE, raw.map((e) => `${e.timeMs - fromMs} ${e.action} ${e.id}`).join('\n') + '\n---\n');
+      }
       const seconds = (ms: number | undefined) => (ms === undefined ? undefined : (ms - fromMs) / 1000);
       const firstCreate = seconds(creates.length > 0 ? Math.min(...creates) : undefined);
       const lastStart = seconds(starts.length > 0 ? Math.max(...starts) : undefined);
