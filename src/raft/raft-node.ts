@@ -434,11 +434,14 @@ class ConsensusNode implements RaftNode {
         // Persist before speaking: no vote or append reply may leave before what it promises is durable.
         if (mustSync) await storage.sync();
         if (!this.running) return;
-        const synced = lastPersistedEntry(batch);
-        if (synced) this.send({ type: 'log-synced', index: synced.index, term: synced.term });
+        // Replies first: a follower's acknowledgement is what the leader waits for, and feeding
+        // `log-synced` to the role machine (a full step) before it only delayed that. The order
+        // does not matter for safety: both were decided before the sync.
         for (const outbox of batch) {
           for (const message of outbox.messages) if (!sentBeforePersist(message)) transport.send(message.to, message);
         }
+        const synced = lastPersistedEntry(batch);
+        if (synced) this.send({ type: 'log-synced', index: synced.index, term: synced.term });
         for (const outbox of batch) this.applyOutbox(outbox);
       }
     } finally {
