@@ -28,15 +28,15 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
   const limiter = new EngineLimiter(deps.maxConcurrentEngineCalls ?? 8);
   const heavy = <T>(operation: string, call: () => Promise<T>) =>
     limiter.run(() => engineCall(deps, operation, call), operation === 'create' ? 'normal' : 'urgent');
-  // Images this agent already made sure of: one inspect per image, not one per replica.
-  const ensuredImages = new Set<string>();
 
   const create = async (request: CreateContainerRequest | undefined): Promise<EffectResult<string>> => {
     if (!request) return { ok: false, code: 'invalid_request', message: 'no container spec', atMs: deps.clock.nowMs() };
-    await ensureImageBestEffort(request.image);
+    // Create first, as `docker run` does: the image is almost always there, and checking it
+    // before every first create costs an engine round trip on the deploy's critical path.
     let first = await heavy('create', () => runtime.create(request));
-    if (!first.ok && first.code === 'image_not_found' && ensuredImages.delete(request.image)) {
-      // The image went away since we checked: fetch it again before calling it permanent.
+    if (!first.ok && first.code === 'image_not_found') {
+      // Missing: pull it (or find it pulled meanwhile), then try once more. create's own
+      // image_not_found stays the verdict when the pull cannot help; the machine treats it as permanent.
       await ensureImageBestEffort(request.image);
       first = await heavy('create', () => runtime.create(request));
     }
@@ -56,18 +56,13 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
     return heavy('create', () => runtime.create(request));
   };
 
-  // Checks in flight: a deploy of N replicas starts N creates at once, and they share one check
-  // instead of sending N image inspects (or N pulls) to the engine together.
+  // Pulls in flight: N replicas of a missing image share one pull instead of sending N.
   const ensuring = new Map<string, Promise<void>>();
 
   const ensureImageBestEffort = async (image: string) => {
-    // A missing image surfaces as image_not_found from create, which the machine treats as
-    // permanent; pulling first turns that into a pull error only when the image really is absent.
-    if (ensuredImages.has(image)) return;
     let pending = ensuring.get(image);
     if (pending === undefined) {
-      pending = engineCall(deps, 'ensureImage', () => runtime.ensureImage(image)).then((ensured) => {
-        if (ensured.ok) ensuredImages.add(image);
+      pending = engineCall(deps, 'ensureImage', () => runtime.ensureImage(image)).then(() => {
         ensuring.delete(image);
       });
       ensuring.set(image, pending);
