@@ -26,6 +26,8 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
   const child = spawn(
     process.execPath,
     [
+      // BENCH_DAEMON_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the daemon: a diagnosis knob.
+      ...(process.env.BENCH_DAEMON_NODE_ARGS ? process.env.BENCH_DAEMON_NODE_ARGS.split(' ').filter(Boolean) : []),
       '--import', 'tsx', 'src/cli/main.ts',
       '--config', options.configFile,
       '--docker-host', options.dockerHost,

@@ -9,6 +9,9 @@ export interface WaitRunningOptions {
   readonly what: string;
 }
 
+// BENCH_POLL_MS changes the interval, to see what the polling itself costs the engine (a knob).
+const pollIntervalMs = Number(process.env.BENCH_POLL_MS ?? 50) || 50;
+
 /**
  * Resolves when at least `count` containers with the label are running, as the engine sees it.
  * Polls every 50 ms: the measurement resolution, small against the seconds measured.
@@ -24,6 +27,6 @@ export async function waitUntilRunning(options: WaitRunningOptions): Promise<voi
     if (Date.now() > deadline) {
       throw new Error(`${options.what}: only ${running} of ${options.count} containers running after ${options.timeoutMs} ms`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
   }
 }
