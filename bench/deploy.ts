@@ -5,7 +5,8 @@
 // Needs root (private dockerd per contender, network namespaces); installs Debian packages it lacks.
 // Diagnosis knobs (environment): BENCH_DAEMON_LOG=FILE (the daemon's log lines), BENCH_TIMELINE_FILE=FILE
 // (every engine container event, ms since the deploy began), BENCH_CONSTELLATION_ROOT=DIR (run the daemon
-// from another checkout, to compare two versions in one time window), BENCH_ENGINE_PARALLELISM.
+// from another checkout, to compare two versions in one time window), BENCH_ENGINE_PARALLELISM,
+// BENCH_DAEMON_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR"), BENCH_POLL_MS (the running-poller interval, default 50).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
