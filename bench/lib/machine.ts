@@ -1,43 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { cpus, release, totalmem, hostname } from 'node:os';
 import Dockerode from 'dockerode';
+import { describeHost, type HostDescription } from './host.ts';
 
-export interface MachineDescription {
-  readonly hostname: string;
-  readonly cpuModel: string;
-  readonly cores: number;
-  readonly memoryGiB: number;
-  readonly kernel: string;
-  readonly os: string;
-  readonly node: string;
+export interface MachineDescription extends HostDescription {
   readonly dockerd: string;
   readonly dockerApi: string;
   readonly storageDriver: string;
 }
 
-function osName(): string {
-  try {
-    const line = readFileSync('/etc/os-release', 'utf8').split('\n').find((l) => l.startsWith('PRETTY_NAME='));
-    return line?.slice('PRETTY_NAME='.length).replace(/^"|"$/g, '') ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** What the numbers were measured on, so results from different machines are not compared blindly. */
+/** The host plus the engine the deploy benchmark ran on. */
 export async function describeMachine(socketPath: string): Promise<MachineDescription> {
   const docker = new Dockerode({ socketPath });
   const [version, info] = await Promise.all([docker.version(), docker.info() as Promise<{ Driver?: string }>]);
-  return {
-    hostname: hostname(),
-    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-    cores: cpus().length,
-    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    kernel: release(),
-    os: osName(),
-    node: process.version,
-    dockerd: version.Version,
-    dockerApi: version.ApiVersion,
-    storageDriver: info.Driver ?? 'unknown',
-  };
+  return { ...describeHost(), dockerd: version.Version, dockerApi: version.ApiVersion, storageDriver: info.Driver ?? 'unknown' };
 }

@@ -1,36 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { cpus, hostname, release, totalmem } from 'node:os';
+import { describeHost, type HostDescription } from './host.ts';
 
-export interface RaftBenchMachine {
-  readonly hostname: string;
-  readonly cpuModel: string;
-  readonly cores: number;
-  readonly memoryGiB: number;
-  readonly kernel: string;
-  readonly os: string;
-  readonly node: string;
+export interface RaftBenchMachine extends HostDescription {
   readonly etcd: string;
 }
 
-function osName(): string {
-  try {
-    const line = readFileSync('/etc/os-release', 'utf8').split('\n').find((l) => l.startsWith('PRETTY_NAME='));
-    return line?.slice('PRETTY_NAME='.length).replace(/^"|"$/g, '') ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** What the numbers were measured on, so results from different machines are not compared blindly. */
+/** The host plus the etcd version the Raft benchmark compared against. */
 export function describeRaftBenchMachine(etcdVersion: string): RaftBenchMachine {
-  return {
-    hostname: hostname(),
-    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
-    cores: cpus().length,
-    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    kernel: release(),
-    os: osName(),
-    node: process.version,
-    etcd: etcdVersion,
-  };
+  return { ...describeHost(), etcd: etcdVersion };
 }
