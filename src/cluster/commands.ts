@@ -10,8 +10,22 @@ export type ClusterCommand =
   | { readonly type: 'remove-stack'; readonly name: string; readonly atMs: number }
   | { readonly type: 'register-node'; readonly node: NodeRecord }
   | { readonly type: 'remove-node'; readonly nodeId: string }
+  | PlaceServiceCommand
   | { readonly type: 'put'; readonly key: string; readonly value: string }
   | { readonly type: 'delete'; readonly key: string };
+
+/**
+ * The leader's decision of where a service's replicas run: replica slot (1-based, as in container
+ * names) → node id. `stackVersion` is the stack version the decision was made for, so a decision
+ * computed from an older spec (a deposed leader's, a delayed retry) is refused rather than applied.
+ */
+export interface PlaceServiceCommand {
+  readonly type: 'place-service';
+  readonly stack: string;
+  readonly service: string;
+  readonly stackVersion: number;
+  readonly slots: Readonly<Record<string, string>>;
+}
 
 /** A client's request: (clientId, seq) makes a retried write apply once. */
 export interface ClientRequest {

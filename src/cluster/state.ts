@@ -1,5 +1,6 @@
 import type { StackSpec } from '../compose/types.ts';
 import type { ClientRequest, ClusterCommand, CommandResult, NodeRecord } from './commands.ts';
+import { nextPlacement, placementProblem, trimPlacements, type PlacementTable } from './placements.ts';
 
 export interface StackRecord {
   readonly name: string;
@@ -14,14 +15,22 @@ export interface ClusterStateData {
   /** Index of the last applied request (log index, or a local sequence for the single-node store). */
   appliedIndex: number;
   stacks: Record<string, StackRecord>;
+  /**
+   * The last version of each removed stack, so that a stack deployed again under the same name
+   * goes on counting: a version never repeats, and a decision made for the old stack (a placement
+   * still in flight from a deposed leader) can never pass for one about the new.
+   */
+  removedStackVersions: Record<string, number>;
   nodes: Record<string, NodeRecord>;
+  /** Desired placements, written only by the leader's scheduler through the log. */
+  placements: PlacementTable;
   kv: Record<string, string>;
   /** Last applied seq and its result per client, for exactly-once retries. */
   sessions: Record<string, { seq: number; result: CommandResult }>;
 }
 
 export function emptyClusterState(): ClusterStateData {
-  return { appliedIndex: 0, stacks: {}, nodes: {}, kv: {}, sessions: {} };
+  return { appliedIndex: 0, stacks: {}, removedStackVersions: {}, nodes: {}, placements: {}, kv: {}, sessions: {} };
 }
 
 /**
@@ -33,7 +42,8 @@ export class ClusterState {
   private data: ClusterStateData;
 
   constructor(data: ClusterStateData = emptyClusterState()) {
-    this.data = data;
+    // State written before these fields existed restores with them empty.
+    this.data = { ...data, removedStackVersions: data.removedStackVersions ?? {}, placements: data.placements ?? {} };
   }
 
   get appliedIndex(): number {
@@ -77,21 +87,42 @@ export class ClusterState {
       case 'deploy-stack': {
         const previous = this.data.stacks[command.stack.name];
         if (previous && previous.specHash === command.specHash) return { ok: true, version: previous.version };
-        const version = (previous?.version ?? 0) + 1;
+        const version = (previous?.version ?? this.data.removedStackVersions[command.stack.name] ?? 0) + 1;
+        delete this.data.removedStackVersions[command.stack.name];
         this.data.stacks[command.stack.name] = { name: command.stack.name, version, specHash: command.specHash, spec: command.stack, updatedAtMs: command.atMs };
+        const kept = trimPlacements(this.data.placements[command.stack.name], command.stack.services);
+        if (kept) this.data.placements[command.stack.name] = kept;
+        else delete this.data.placements[command.stack.name];
         return { ok: true, version };
       }
       case 'remove-stack': {
-        if (!this.data.stacks[command.name]) return { ok: false, code: 'stack_not_found', message: `no stack named "${command.name}"` };
+        const removed = this.data.stacks[command.name];
+        if (!removed) return { ok: false, code: 'stack_not_found', message: `no stack named "${command.name}"` };
+        this.data.removedStackVersions[command.name] = removed.version;
         delete this.data.stacks[command.name];
+        delete this.data.placements[command.name];
         return { ok: true };
       }
       case 'register-node':
         this.data.nodes[command.node.id] = command.node;
         return { ok: true };
       case 'remove-node':
+        // Placements on the node stay: moving its replicas is the failover reconciler's decision.
         delete this.data.nodes[command.nodeId];
         return { ok: true };
+      case 'place-service': {
+        const stack = this.data.stacks[command.stack];
+        const previous = this.data.placements[command.stack]?.[command.service];
+        const problem = placementProblem(command, {
+          stackVersion: stack?.version,
+          service: stack?.spec.services.find((spec) => spec.name === command.service),
+          nodes: this.data.nodes,
+        });
+        if (problem) return problem;
+        const next = nextPlacement(command, previous);
+        (this.data.placements[command.stack] ??= {})[command.service] = next;
+        return { ok: true, version: next.version };
+      }
       case 'put': {
         const previous = this.data.kv[command.key];
         this.data.kv[command.key] = command.value;

@@ -1,0 +1,84 @@
+import type { ServiceSpec } from '../compose/types.ts';
+import type { CommandResult, NodeRecord, PlaceServiceCommand } from './commands.ts';
+
+/** Where one service's replicas run, as the leader decided it through the log. */
+export interface PlacementRecord {
+  readonly stack: string;
+  readonly service: string;
+  /** The stack version the decision was made for. */
+  readonly stackVersion: number;
+  /** Replica slot (1-based, decimal) → node id. */
+  readonly slots: Readonly<Record<string, string>>;
+  /** Bumped on every change of this service's placement while its stack exists. */
+  readonly version: number;
+}
+
+/** stack name → service name → placement. */
+export type PlacementTable = Record<string, Record<string, PlacementRecord>>;
+
+interface PlacementContext {
+  readonly stackVersion: number | undefined;
+  readonly service: ServiceSpec | undefined;
+  readonly nodes: Readonly<Record<string, NodeRecord>>;
+}
+
+const refuse = (code: string, message: string): CommandResult => ({ ok: false, code, message });
+
+/**
+ * Checks a placement against the state it would apply to. Every refusal is deterministic, so all
+ * members refuse the same entry alike and the state stays identical everywhere.
+ */
+export function placementProblem(command: PlaceServiceCommand, context: PlacementContext): CommandResult | undefined {
+  const where = `${command.stack}/${command.service}`;
+  if (context.stackVersion === undefined) return refuse('stack_not_found', `no stack named "${command.stack}"`);
+  if (!context.service) return refuse('service_not_found', `stack "${command.stack}" has no service "${command.service}"`);
+  if (command.stackVersion !== context.stackVersion) {
+    return refuse('stale_placement', `placement of ${where} was decided for stack version ${command.stackVersion}, the stack is at version ${context.stackVersion}`);
+  }
+  const slots = command.slots as unknown;
+  if (typeof slots !== 'object' || slots === null || Array.isArray(slots)) return refuse('invalid_placement', `placement of ${where}: slots must be an object of slot → node id`);
+  const deploy = context.service.deploy;
+  const seenNodes = new Set<string>();
+  for (const [slotText, nodeId] of Object.entries(slots)) {
+    const slot = Number(slotText);
+    if (!/^[1-9][0-9]*$/.test(slotText) || !Number.isSafeInteger(slot)) return refuse('invalid_placement', `placement of ${where}: slot "${slotText}" is not a positive integer`);
+    if (deploy.mode === 'replicated' && slot > deploy.replicas) {
+      return refuse('invalid_placement', `placement of ${where}: slot ${slot} is beyond the service's ${deploy.replicas} replica(s)`);
+    }
+    if (typeof nodeId !== 'string' || !Object.hasOwn(context.nodes, nodeId)) return refuse('node_not_found', `placement of ${where}: slot ${slot} names unknown node "${String(nodeId)}"`);
+    if (deploy.mode === 'global' && seenNodes.has(nodeId)) return refuse('invalid_placement', `placement of ${where}: a global service runs once per node, node "${nodeId}" is named twice`);
+    seenNodes.add(nodeId);
+  }
+  return undefined;
+}
+
+/** The record after `command`, or the previous one itself when nothing changes (an idempotent retry). */
+export function nextPlacement(command: PlaceServiceCommand, previous: PlacementRecord | undefined): PlacementRecord {
+  // Slot keys are integer-like, so every member serializes them in the same (ascending) order.
+  const slots = { ...command.slots };
+  if (previous && previous.stackVersion === command.stackVersion && sameSlots(previous.slots, slots)) return previous;
+  return { stack: command.stack, service: command.service, stackVersion: command.stackVersion, slots, version: (previous?.version ?? 0) + 1 };
+}
+
+/**
+ * After a redeploy, keeps only what still fits the new spec: services that still exist and slots
+ * within their replica count. The scheduler re-places from there; nothing points at a replica
+ * that no longer exists.
+ */
+export function trimPlacements(placements: Record<string, PlacementRecord> | undefined, services: readonly ServiceSpec[]): Record<string, PlacementRecord> | undefined {
+  if (!placements) return undefined;
+  const kept: Record<string, PlacementRecord> = {};
+  for (const spec of services) {
+    const record = placements[spec.name];
+    if (!record) continue;
+    const deploy = spec.deploy;
+    const slots = deploy.mode === 'replicated' ? Object.fromEntries(Object.entries(record.slots).filter(([slot]) => Number(slot) <= deploy.replicas)) : record.slots;
+    kept[spec.name] = sameSlots(slots, record.slots) ? record : { ...record, slots, version: record.version + 1 };
+  }
+  return Object.keys(kept).length > 0 ? kept : undefined;
+}
+
+function sameSlots(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const aKeys = Object.keys(a);
+  return aKeys.length === Object.keys(b).length && aKeys.every((slot) => b[slot] === a[slot]);
+}
