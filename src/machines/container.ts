@@ -13,7 +13,7 @@ import type { ContainerEvent, ContainerMachineInput, ContainerPhase, EffectResul
  * so the injected clock drives them.
  *
  *   pending ─START─► creating ─► starting ─► running{none|starting|healthy|unhealthy}
- *      │ADOPT                                   │EXITED
+ *      │ADOPT                                   │EXITED, or unhealthy → stopped
  *      ▼                                        ▼
  *   (running | exited | starting)             exited ──restart allowed──► backoff ─► starting
  *                                               └──policy exhausted──► failed
@@ -223,7 +223,33 @@ export const containerMachine = setup({
         none: { entry: [assign({ health: 'none' as HealthState }), { type: 'report', params: { phase: 'running' } }] },
         starting: { entry: [assign({ health: 'starting' as HealthState }), { type: 'report', params: { phase: 'running' } }] },
         healthy: { entry: [assign({ health: 'healthy' as HealthState }), { type: 'report', params: { phase: 'running' } }] },
-        unhealthy: { entry: [assign({ health: 'unhealthy' as HealthState }), { type: 'report', params: { phase: 'running' } }] },
+        unhealthy: {
+          // An unhealthy replica is replaced, as Swarm does: the engine has already retried the check
+          // `retries` times, so stop it and let the restart policy decide as for a crash. Once here we
+          // are committed: a late "healthy" does not cancel a stop that is already under way.
+          entry: [assign({ health: 'unhealthy' as HealthState }), { type: 'report', params: { phase: 'running' } }],
+          invoke: {
+            id: 'stop-unhealthy',
+            src: 'stopContainer',
+            input: ({ context }) => ({ containerId: context.containerId ?? '', gracePeriodMs: context.stopGracePeriodMs }),
+            onDone: [
+              {
+                guard: ({ event }) => event.output.ok,
+                target: '#container.exited',
+                actions: assign(({ event }) => ({ exitCode: undefined, lastExitAtMs: event.output.atMs, health: 'none' as HealthState, message: 'stopped because its healthcheck reported unhealthy' })),
+              },
+              {
+                target: '#container.engine-backoff',
+                actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: (event.output as Failure).message })),
+              },
+            ],
+            onError: {
+              target: '#container.engine-backoff',
+              actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: String(event.error) })),
+            },
+          },
+          on: { HEALTH: { actions: [] } },
+        },
       },
       on: {
         HEALTH: [

@@ -30,6 +30,24 @@ describe('node agent on a real engine: restart policy', () => {
     await a.waitFor((agent) => agent.containers().length === 0, 'pol removed');
   });
 
+  it('replaces a replica whose healthcheck turns unhealthy: stopped, then started again per the policy', async () => {
+    // Healthy at first; one second after every start the process makes itself sick, so each life
+    // ends the same way, and a start clears the mark again.
+    const sickAfterASecond = ['sh', '-c', 'rm -f /tmp/sick; sleep 1; touch /tmp/sick; exec sleep 600'];
+    const healthcheck = { test: ['CMD-SHELL', 'test ! -e /tmp/sick'], intervalMs: 200, timeoutMs: 1000, retries: 2, startPeriodMs: 0, disable: false };
+    await a.deploy({ name: 'sick', services: [realService('web', image, { command: sickAfterASecond, healthcheck, restartPolicy: { condition: 'on-failure', delayMs: 200, windowMs: 0 } })] });
+    await a.waitFor((agent) => agent.containers()[0]?.health === 'healthy', 'healthy first');
+    const id = a.agent.containers()[0]!.containerId!;
+    const startedBefore = (await a.runtime.inspect(id))!.startedAtMs!;
+    await a.waitFor((agent) => agent.containers()[0]?.health === 'unhealthy', 'unhealthy');
+    await a.waitFor((agent) => agent.containers()[0]!.restarts >= 1 && agent.containers()[0]?.health === 'healthy', 'replaced and healthy again');
+    const after = (await a.runtime.inspect(id))!;
+    expect(after.state).toBe('running');
+    expect(after.startedAtMs!).toBeGreaterThan(startedBefore);
+    await a.removeStack('sick');
+    await a.waitFor((agent) => agent.containers().length === 0, 'sick removed');
+  });
+
   it('does not restart when the condition is none', async () => {
     await a.deploy({ name: 'once', services: [realService('job', image, { restartPolicy: { condition: 'none', delayMs: 0, windowMs: 0 } })] });
     await a.waitFor((agent) => converged(agent, 'once'), 'running');

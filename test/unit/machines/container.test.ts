@@ -76,8 +76,38 @@ describe('container machine lifecycle', () => {
     t.actor.send({ type: 'HEALTH', health: 'healthy' });
     expect(t.state()).toEqual({ running: 'healthy' });
     expect(t.actor.getSnapshot().context.health).toBe('healthy');
+  });
+
+  it('stops an unhealthy replica and restarts it per its policy, counting it as a failure', async () => {
+    const t = run({ condition: 'on-failure', delayMs: 1000, windowMs: 0 }, {}, true);
+    t.actor.send({ type: 'START' });
+    await settle();
     t.actor.send({ type: 'HEALTH', health: 'unhealthy' });
     expect(t.state()).toEqual({ running: 'unhealthy' });
+    // A late "healthy" does not cancel the replacement under way.
+    t.actor.send({ type: 'HEALTH', health: 'healthy' });
+    expect(t.state()).toEqual({ running: 'unhealthy' });
+    await settle();
+    expect(t.state()).toBe('backoff');
+    expect(t.actor.getSnapshot().context.message).toMatch(/unhealthy/);
+    expect(t.actor.getSnapshot().context.restartTimesMs).toHaveLength(1);
+    t.clock.increment(1000);
+    await settle();
+    expect(t.state()).toEqual({ running: 'starting' });
+    expect(t.calls).toEqual(['create', 'start c1', 'stop c1', 'start c1']);
+    expect(t.phases).toEqual(['pending', 'creating', 'starting', 'running', 'running', 'exited', 'backoff', 'starting', 'running']);
+  });
+
+  it('stops an unhealthy replica and leaves it down under condition none', async () => {
+    const t = run({ condition: 'none', delayMs: 0, windowMs: 0 }, {}, true);
+    t.actor.send({ type: 'START' });
+    await settle();
+    t.actor.send({ type: 'HEALTH', health: 'unhealthy' });
+    await settle();
+    expect(t.state()).toBe('exited');
+    t.clock.increment(60_000);
+    await settle();
+    expect(t.calls).toEqual(['create', 'start c1', 'stop c1']);
   });
 
   it('restarts after an exit with the policy delay, driven by the clock', async () => {
