@@ -74,13 +74,11 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
     // Starting a running container succeeds (the runtime contract), so a repeated start is harmless.
     const started = await heavy('start', () => runtime.start(containerId));
     if (!started.ok) return started;
-    // Look right after: a process that exits at once must be judged by its exit code, and its
-    // `die` event may have been routed before this actor was listening for it.
-    const after = await engineCall(deps, 'inspect', () => runtime.inspect(containerId));
-    if (!after.ok) return after;
-    if (!after.value) return { ok: false, code: 'not_found', message: `container ${containerId} vanished after start`, atMs: after.atMs };
-    const { state, health, exitCode } = after.value;
-    return { ok: true, value: { state, health, ...(exitCode !== undefined ? { exitCode } : {}) }, atMs: after.atMs };
+    // No inspect after the start: the parent knows this container's id before the start is sent
+    // (the `starting` report carries it), so the engine's `die` (with its exit code) and
+    // `health_status` events reach this actor whenever they come, and the periodic resync corrects
+    // one the stream missed. An inspect per start made a 20-replica deploy ~15% slower (bench:deploy).
+    return { ok: true, value: { state: 'running', health: 'none' }, atMs: started.atMs };
   };
 
   return containerMachine.provide({

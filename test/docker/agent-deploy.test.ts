@@ -59,7 +59,9 @@ describe('node agent on a real engine: deploy, scale, replace, remove', () => {
   it('starts a service_healthy dependant only after its dependency is healthy', async () => {
     const db = realService('db', image, {
       command: ['sh', '-c', 'trap "exit 0" TERM; sleep 2; touch /tmp/ready; sleep 3600 & wait'],
-      healthcheck: { test: ['CMD-SHELL', 'test -f /tmp/ready'], intervalMs: 500, timeoutMs: 1000, retries: 3, startPeriodMs: 0, disable: false },
+      // Ready after 2 s: the start period keeps the early failed checks from counting, else the
+      // engine would call it unhealthy at 1.5 s and the agent would replace it (as Swarm does).
+      healthcheck: { test: ['CMD-SHELL', 'test -f /tmp/ready'], intervalMs: 500, timeoutMs: 1000, retries: 3, startPeriodMs: 10_000, disable: false },
     });
     const api = realService('api', image, { dependsOn: { db: { condition: 'service_healthy', required: true, restart: false } } });
     const from = a.events.length;
