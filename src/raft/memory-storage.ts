@@ -5,7 +5,8 @@ import type { Entry, HardState, Snapshot } from './types.ts';
  * RaftStorage in memory, for tests and single-process experiments. Writes are buffered and become
  * "durable" (visible to the next `load()`) only at `sync()`, like the real thing. `syncCount` lets a
  * test check group commit; `holdSyncs()` keeps syncs pending until released, to check that nothing
- * is sent before its sync completes.
+ * is sent before its sync completes. `crash()` loses every write no completed sync covered, those
+ * of held syncs included.
  */
 export class MemoryRaftStorage implements RaftStorage {
   private durable: { hardState: HardState; snapshot: Snapshot | undefined; entries: Entry[] } = {
@@ -14,7 +15,8 @@ export class MemoryRaftStorage implements RaftStorage {
     entries: [],
   };
   private pending: (() => void)[] = [];
-  private held: (() => void)[] | undefined;
+  /** Syncs waiting for `releaseSyncs()`; their writes apply only when released. */
+  private held: { resolve: () => void; reject: (error: Error) => void }[] | undefined;
   syncCount = 0;
 
   async load(): Promise<RaftPersistedState> {
@@ -52,7 +54,8 @@ export class MemoryRaftStorage implements RaftStorage {
   async sync(): Promise<void> {
     const writes = this.pending;
     this.pending = [];
-    if (this.held) await new Promise<void>((resolve) => (this.held as (() => void)[]).push(resolve));
+    const held = this.held;
+    if (held) await new Promise<void>((resolve, reject) => held.push({ resolve, reject }));
     for (const write of writes) write();
     this.syncCount++;
   }
@@ -65,13 +68,18 @@ export class MemoryRaftStorage implements RaftStorage {
   releaseSyncs(): void {
     const held = this.held ?? [];
     this.held = undefined;
-    for (const resolve of held) resolve();
+    for (const sync of held) sync.resolve();
   }
 
-  /** Simulates a crash: writes not yet synced are lost. */
+  /**
+   * Simulates a crash: writes not yet synced are lost, including those a held sync was waiting to
+   * make durable. Such a sync rejects (it never completed) instead of applying them; holding ends.
+   */
   crash(): void {
     this.pending = [];
-    this.releaseSyncs();
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const sync of held) sync.reject(new Error('the storage crashed before this sync completed'));
   }
 
   /** What survives a crash right now (only synced writes). */

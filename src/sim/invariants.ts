@@ -90,8 +90,9 @@ interface CommittedEntry {
  * - Votes: the durable vote for a term never changes to another candidate across the member's life
  *   (crashes included), and no member sends two grants for different candidates in one term.
  * - Persist before reply: a vote grant leaves only when the vote is durable; a successful append
- *   reply only when the acknowledged entries are durable (otherwise a crash could un-replicate an
- *   entry the leader already counted toward a commit). A reply stamped with an older term than the
+ *   reply, or an InstallSnapshot reply acknowledging a match index, only when what it acknowledges
+ *   (entries, or the snapshot) is durable (otherwise a crash could un-replicate an entry the leader
+ *   already counted toward a commit). A reply stamped with an older term than the
  *   durable one is exempt: one fsync covered both, and the durable later term already rules out
  *   voting or being counted in the older term (etcd sends a Ready's messages the same way).
  */
@@ -107,6 +108,12 @@ export class InvariantChecker {
   private readonly durableCommit = new Map<NodeId, number>();
   private readonly durableVotes = new Map<string, NodeId>();
   private readonly grants = new Map<string, NodeId>();
+  /**
+   * Indexes in the order they entered `committed`. Not ascending: a member whose snapshot covers an
+   * index never reports it, so a gap below known committed indexes may be filled later.
+   */
+  private readonly committedOrder: number[] = [];
+  /** Per (leader, term): how many of `committedOrder` it has been checked against (Leader Completeness). */
   private readonly leaderCompletenessChecked = new Map<string, number>();
   steps = 0;
 
@@ -187,8 +194,11 @@ export class InvariantChecker {
         }
         return;
       }
-      case 'append-entries-response': {
-        if (!message.success) return;
+      case 'append-entries-response':
+      case 'install-snapshot-response': {
+        // An InstallSnapshot reply always carries a match index; 0 (a refusal from a later term) promises nothing.
+        if (message.type === 'append-entries-response' ? !message.success : message.matchIndex === 0) return;
+        const acknowledged = message.type === 'append-entries-response' ? 'entries' : 'a snapshot (match index)';
         const durableTerm = durable.hardState.term;
         if (durableTerm < message.term) {
           this.fail('persist-before-reply', from, `replied in term ${message.term} while its durable term is ${durableTerm}`);
@@ -198,7 +208,7 @@ export class InvariantChecker {
         if (durableTerm > message.term) return;
         const durableLast = lastIndexOf(durable);
         if (durableLast < message.matchIndex) {
-          this.fail('persist-before-reply', from, `acknowledged entries up to ${message.matchIndex} (term ${message.term}) but only ${durableLast} are durable`);
+          this.fail('persist-before-reply', from, `acknowledged ${acknowledged} up to ${message.matchIndex} (term ${message.term}) but only ${durableLast} are durable`);
         }
         return;
       }
@@ -300,6 +310,7 @@ export class InvariantChecker {
       const known = this.committed[index];
       if (!known) {
         this.committed[index] = { term: entry.term, data: `${entry.type}:${entry.data}`, observedInTerm: status.term };
+        this.committedOrder.push(index);
       } else if (known.term !== entry.term || known.data !== `${entry.type}:${entry.data}`) {
         this.fail('state-machine-safety', member.id, `holds term ${entry.term} at committed index ${index}, but term ${known.term} was committed there`);
       }
@@ -314,12 +325,16 @@ export class InvariantChecker {
     }
   }
 
-  /** A leader of term T holds every entry known committed in a term before T. */
+  /**
+   * A leader of term T holds every entry known committed in a term before T. Each (leader, term)
+   * is checked once against every committed entry, in the order the entries became known, so an
+   * index filled in below ones already checked (a gap left by compaction) is still checked.
+   */
   private checkLeaderCompleteness(member: MemberView, status: RaftStatus): void {
     const key = `${member.id}@${status.term}`;
-    const from = this.leaderCompletenessChecked.get(key) ?? 1;
-    let index = from;
-    for (; index < this.committed.length; index++) {
+    let position = this.leaderCompletenessChecked.get(key) ?? 0;
+    for (; position < this.committedOrder.length; position++) {
+      const index = this.committedOrder[position] as number;
       const known = this.committed[index];
       if (!known || known.observedInTerm >= status.term) continue;
       if (index <= status.snapshotIndex) continue;
@@ -329,7 +344,7 @@ export class InvariantChecker {
         break;
       }
     }
-    this.leaderCompletenessChecked.set(key, index);
+    this.leaderCompletenessChecked.set(key, position);
   }
 
   /** Numbers for the run summary. */

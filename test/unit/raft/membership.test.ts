@@ -58,9 +58,11 @@ describe('single-server membership changes', () => {
     c.heartbeat('a');
     expect(c.state('a').membership).toEqual({ voters: ['a', 'c', 'd'], learners: [] });
     expect(Object.keys(c.state('a').progress).sort()).toEqual(['c', 'd']);
-    const sentToB = c.queue.length;
-    c.heartbeat('a');
-    expect(sentToB).toBe(0);
+    // b is out: a's heartbeats (and whatever they cause) reach c and d only.
+    const heartbeatsTo: string[] = [];
+    c.input('a', { type: 'heartbeat-timeout' });
+    c.deliverAll({ observe: (m) => m.from === 'a' && heartbeatsTo.push(`${m.type}>${m.to}`) });
+    expect(heartbeatsTo.sort()).toEqual(['heartbeat>c', 'heartbeat>d']);
   });
 
   it('a new leader accepts no change before an entry of its own term commits', () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { TestCluster } from './support/test-cluster.ts';
 import { createInitialState } from '../../../src/raft/initial-state.ts';
 import { step } from '../../../src/raft/step.ts';
-import type { AppendEntries, AppendEntriesResponse, RaftMessage } from '../../../src/raft/messages.ts';
+import type { AppendEntries, AppendEntriesResponse, RaftMessage, RequestVoteResponse } from '../../../src/raft/messages.ts';
+import type { RaftConfig } from '../../../src/raft/raft-state.ts';
 import type { Entry } from '../../../src/raft/types.ts';
 
 const members = { voters: ['leader', 'f'], learners: [] };
@@ -99,8 +100,8 @@ describe('Figure 7: every follower log converges to the leader\'s', () => {
 
 describe('Figure 8: a leader never commits an entry of an older term by counting replicas', () => {
   /** (c) of Figure 8: s1 leads term 4; the term-2 entry at index 2 is on s1, s2, s3 (a majority). */
-  function figure8c(): TestCluster {
-    const c = new TestCluster(['s1', 's2', 's3', 's4', 's5'], { preVote: false });
+  function figure8c(config: Partial<RaftConfig> = {}): TestCluster {
+    const c = new TestCluster(['s1', 's2', 's3', 's4', 's5'], { preVote: false, ...config });
     c.setLog('s1', [1, 2], 3);
     c.setLog('s2', [1, 2], 3);
     c.setLog('s3', [1, 2], 3, 's5');
@@ -136,18 +137,36 @@ describe('Figure 8: a leader never commits an entry of an older term by counting
     for (const id of ['s1', 's2', 's3', 's4', 's5']) expect(c.applied.get(id)).not.toContain('2@2');
   });
 
-  it('(e) once an entry of term 4 is on a majority, both commit and s5 can no longer win', () => {
-    const c = figure8c();
-    for (const from of ['s2', 's3']) c.input('s1', { type: 'message', message: { type: 'append-entries-response', term: 4, from, to: 's1', success: true, matchIndex: 3, lastLogIndex: 3 } });
+  it('(e) once s1 has really replicated an entry of term 4 to a majority, both commit and s5 can no longer win', () => {
+    // No lease in this scenario (check-quorum off): s2 and s3 judge s5's vote requests by the
+    // up-to-date check alone (§5.4.1), which is what Figure 8(e) is about.
+    const c = figure8c({ checkQuorum: false });
+    c.isolate('s4', ['s1']); // as in the figure, the majority holding index 3 is s1, s2, s3
+    // s2 and s3 answer the heartbeat with their last index (2); s1 then sends them index 3, and
+    // their real acknowledgements commit it.
+    c.heartbeat('s1');
+    for (const id of ['s1', 's2', 's3']) expect(c.logOf(id), `log of ${id}`).toEqual([[1, 1], [2, 2], [3, 4]]);
+    expect(c.logOf('s4')).toEqual([[1, 1]]);
+    expect(c.logOf('s5')).toEqual([[1, 1], [2, 3]]);
     expect(c.state('s1').commitIndex).toBe(3);
     expect(c.applied.get('s1')).toEqual(['1@1', '2@2']);
-    // Make s2 and s3 actually hold index 3 as reported, then cut s1 off and let s5 try.
-    c.dropWhere(() => true);
-    c.heartbeat('s1');
+
     c.heal(); // s5 is back…
     c.isolate('s1'); // …and s1 is gone
-    for (let attempt = 0; attempt < 3; attempt++) c.elect('s5');
+    const answers: RequestVoteResponse[] = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      c.input('s5', { type: 'election-timeout' });
+      c.deliverAll({ observe: (m) => m.type === 'request-vote-response' && m.to === 's5' && answers.push(m) });
+    }
     expect(c.state('s5').role).not.toBe('leader');
+    expect(c.state('s5').term).toBe(6);
+    // In terms 5 and 6 s2 and s3 had voted for nobody and no lease held them back: they answered,
+    // and refused because s5's log (last term 3) is behind theirs (last term 4).
+    const fresh = answers.filter((m) => m.term > 4 && (m.from === 's2' || m.from === 's3'));
+    expect(fresh.map((m) => [m.from, m.term, m.granted]).sort()).toEqual([['s2', 5, false], ['s2', 6, false], ['s3', 5, false], ['s3', 6, false]]);
+    // s4 (log [1]) grants, so s5 gets 2 of 5: it needs s2 or s3.
+    expect(answers.filter((m) => m.from === 's4' && m.term > 4).every((m) => m.granted)).toBe(true);
+    for (const id of ['s2', 's3']) expect(c.logOf(id), `log of ${id}`).toEqual([[1, 1], [2, 2], [3, 4]]);
   });
 });
 
@@ -184,5 +203,41 @@ describe('the leader counts itself only as far as its own disk holds the log', (
     c.deliverAll();
     c.input('a', { type: 'log-synced', index: 2, term: 7 });
     expect(c.state('a').commitIndex).toBe(1);
+  });
+});
+
+describe('pipelining: at most maxInflightAppends AppendEntries in flight per follower', () => {
+  it('a replicating follower gets a window of appends; each acknowledgement frees exactly one slot', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { maxInflightAppends: 3, maxEntriesPerAppend: 1 });
+    c.elect('a');
+    c.heartbeat('a');
+    expect(c.state('a').progress['b']).toMatchObject({ state: 'replicate', match: 1, inflight: [] });
+    const queuedTo = (id: string): number[][] =>
+      c.queue.filter((m): m is AppendEntries => m.type === 'append-entries' && m.to === id).map((m) => m.entries.map((e) => e.index));
+
+    c.propose('a', 'x2', 'x3', 'x4', 'x5', 'x6');
+    // Five entries to send, one per append, but only three may be outstanding.
+    for (const id of ['b', 'c']) {
+      expect(queuedTo(id), `appends to ${id}`).toEqual([[2], [3], [4]]);
+      expect(c.state('a').progress[id]?.inflight, `in flight to ${id}`).toEqual([2, 3, 4]);
+    }
+
+    // b acknowledges index 2: one slot frees and exactly one more append (index 5) leaves for b.
+    c.deliverWhere((m) => m.type === 'append-entries' && m.to === 'b' && m.entries[0]?.index === 2);
+    c.deliverWhere((m) => m.type === 'append-entries-response' && m.from === 'b');
+    expect(queuedTo('b')).toEqual([[3], [4], [5]]);
+    expect(c.state('a').progress['b']?.inflight).toEqual([3, 4, 5]);
+    expect(queuedTo('c')).toEqual([[2], [3], [4]]);
+
+    // Draining the network never exceeds the window, and everything still gets through.
+    let most = 0;
+    const look = (): void => {
+      for (const id of ['b', 'c']) most = Math.max(most, queuedTo(id).length, c.state('a').progress[id]?.inflight.length ?? 0);
+    };
+    c.deliverAll({ observe: look });
+    look();
+    expect(most).toBe(3);
+    for (const id of ['b', 'c']) expect(c.logOf(id)).toEqual(c.logOf('a'));
+    expect(c.state('a').commitIndex).toBe(6);
   });
 });

@@ -13,6 +13,8 @@ class FakeMember implements MemberView {
   role: RaftStatus['role'] = 'follower';
   term = 1;
   commitIndex = 0;
+  /** Entries up to here are compacted away (the test leaves them out of `stored.entries`). */
+  snapshotIndex = 0;
   stored: StoredLog = { hardState: hs(0), snapshot: undefined, entries: [] };
   durable: StoredLog = { hardState: hs(0), snapshot: undefined, entries: [] };
   constructor(readonly id: string) {}
@@ -20,7 +22,7 @@ class FakeMember implements MemberView {
     const last = this.stored.entries[this.stored.entries.length - 1];
     return {
       id: this.id, role: this.role, term: this.term, votedFor: undefined, leaderId: undefined, commitIndex: this.commitIndex,
-      appliedIndex: this.commitIndex, lastLogIndex: last?.index ?? 0, lastLogTerm: last?.term ?? 0, snapshotIndex: 0, membership: { voters: [], learners: [] },
+      appliedIndex: this.commitIndex, lastLogIndex: last?.index ?? this.snapshotIndex, lastLogTerm: last?.term ?? 0, snapshotIndex: this.snapshotIndex, membership: { voters: [], learners: [] },
     };
   }
   entry(index: number): Entry | undefined {
@@ -196,5 +198,47 @@ describe('InvariantChecker', () => {
     const message = { type: 'append-entries-response', term: 1, from: 'n1', to: 'n2', success: true, matchIndex: 2, lastLogIndex: 2 } as const;
     append.checker.onSend('n1', message, { hardState: hs(1), snapshot: undefined, entries: [entry(1, 1)] });
     expect(violated(append.checker)).toMatch(/acknowledged entries up to 2.*only 1 are durable/);
+  });
+
+  it('catches an InstallSnapshot reply sent before the snapshot (or the term) is durable', () => {
+    const reply = { type: 'install-snapshot-response', term: 2, from: 'n1', to: 'n2', matchIndex: 5, snapshotIndex: 5 } as const;
+    const snapshot = { lastIncludedIndex: 5, lastIncludedTerm: 1, membership: { voters: ['n1', 'n2', 'n3'], learners: [] }, data: '{}' };
+
+    const notYet = setup();
+    notYet.checker.onSend('n1', reply, { hardState: hs(2), snapshot: undefined, entries: [entry(1, 1)] });
+    expect(violated(notYet.checker)).toMatch(/persist-before-reply.*n1: acknowledged a snapshot \(match index\) up to 5 \(term 2\) but only 1 are durable/);
+
+    const oldTerm = setup();
+    oldTerm.checker.onSend('n1', reply, { hardState: hs(1), snapshot, entries: [] });
+    expect(violated(oldTerm.checker)).toMatch(/persist-before-reply.*replied in term 2 while its durable term is 1/);
+
+    // The same reply once snapshot and term are on disk, and a refusal (match 0) that promises nothing.
+    const fine = setup();
+    fine.checker.onSend('n1', reply, { hardState: hs(2), snapshot, entries: [] });
+    fine.checker.onSend('n1', { ...reply, term: 3, matchIndex: 0 }, { hardState: hs(2), snapshot: undefined, entries: [] });
+    expect(violated(fine.checker)).toBe('');
+  });
+
+  it('catches a leader missing a committed entry that became known only after the leader was checked (a gap left by compaction)', () => {
+    const { checker, members, step } = setup();
+    const [compacted, leader, lagging] = members;
+    // n1 committed 1..3 but compacted 1..2 away, so only index 3 enters the registry.
+    compacted!.term = 2;
+    compacted!.snapshotIndex = 2;
+    compacted!.stored.entries = [entry(3, 2)];
+    compacted!.commitIndex = 3;
+    // n2 leads term 3 with index 3 right but index 2 wrong.
+    leader!.term = 3;
+    leader!.role = 'leader';
+    leader!.stored.entries = [entry(1, 1), entry(2, 1), entry(3, 2)];
+    lagging!.term = 2;
+    lagging!.stored.entries = [entry(1, 1), entry(2, 2), entry(3, 2)];
+    step();
+    expect(violated(checker)).toBe(''); // index 2 is not known committed yet
+    // n3 (still in term 2) now reports 1..3 committed: index 2, term 2, fills the gap.
+    lagging!.commitIndex = 3;
+    step();
+    step();
+    expect(violated(checker)).toMatch(/leader-completeness.*n2: leads term 3 without the entry committed at index 2 \(term 2\); it holds term 1 there/);
   });
 });
