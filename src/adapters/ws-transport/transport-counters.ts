@@ -9,6 +9,10 @@ export interface TransportCounters {
   droppedOversized: number;
   /** Frames that arrived before the sender proved it holds the cluster secret. */
   droppedUnauthenticated: number;
+  /** Bytes read from peers (either direction) before they authenticated; see unauthenticated-input.ts. */
+  unauthenticatedBytesRead: number;
+  /** Connections cut because the peer sent more than MAX_UNAUTHENTICATED_BYTES before authenticating. */
+  unauthenticatedOverLimit: number;
   /** A valid message whose `from`/`to` does not match the authenticated peer / this member. */
   droppedMisaddressed: number;
   /** Handshakes that failed: bad proof, wrong member id, malformed handshake frame. */
@@ -30,7 +34,8 @@ export interface TransportCounters {
 
 export function zeroCounters(): TransportCounters {
   return {
-    delivered: 0, sent: 0, droppedMalformed: 0, droppedOversized: 0, droppedUnauthenticated: 0, droppedMisaddressed: 0,
+    delivered: 0, sent: 0, droppedMalformed: 0, droppedOversized: 0, droppedUnauthenticated: 0, unauthenticatedBytesRead: 0,
+    unauthenticatedOverLimit: 0, droppedMisaddressed: 0,
     authFailures: 0, authTimeouts: 0, handshakesRefused: 0, sendDroppedNotConnected: 0, sendDroppedBackpressure: 0, inboundAuthenticated: 0,
     outboundAuthenticated: 0, dialAttempts: 0, socketErrors: 0,
   };

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { cryptoRandom } from '../crypto-random.ts';
 import type { Random } from '../../seams/random.ts';
@@ -10,6 +11,7 @@ import {
 } from './handshake.ts';
 import type { FrameValidation } from './raft-message-schema.ts';
 import { zeroCounters, type TransportCounters } from './transport-counters.ts';
+import { limitUnauthenticatedInput, MAX_UNAUTHENTICATED_BYTES } from './unauthenticated-input.ts';
 
 /** The subset of a pino logger the transport uses. */
 export interface TransportLogger {
@@ -31,7 +33,10 @@ export interface WsTransportOptions<M> {
   readonly validate: (value: unknown) => FrameValidation<M>;
   /** Sender and recipient named inside a message; checked against the authenticated peer. */
   readonly addressOf?: (message: M) => { readonly from: NodeId; readonly to: NodeId };
-  /** Largest accepted frame; a bigger one closes the connection (ws answers 1009). */
+  /**
+   * Largest frame accepted from an authenticated peer; a bigger one closes the connection (ws
+   * answers 1009). Before authenticating, a peer may send MAX_UNAUTHENTICATED_BYTES in all.
+   */
   readonly maxPayloadBytes?: number;
   /** An unauthenticated connection is closed after this long. */
   readonly authTimeoutMs?: number;
@@ -47,6 +52,8 @@ export interface WsTransportOptions<M> {
 const PATH = '/raft';
 const DEFAULTS = {
   listenHost: '127.0.0.1',
+  // Large because an InstallSnapshot carries the whole snapshot in one frame (src/raft/messages.ts);
+  // only authenticated peers get this far (see unauthenticated-input.ts).
   maxPayloadBytes: 64 * 1024 * 1024,
   authTimeoutMs: 2000,
   maxPendingHandshakes: 32,
@@ -266,11 +273,24 @@ export class WsTransport<M> implements Transport<M> {
     peer.redialTimer = undefined;
     this.counters.dialAttempts++;
     const url = `ws://${peer.address}${PATH}`;
+    // The accepting side only ever sends handshake frames (messages come back on the connection
+    // it dials), so the handshake frame limit holds for the life of this socket; before the server
+    // has proven itself, its total input is capped too (pings and fragments slip under maxPayload).
     const socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: MAX_HANDSHAKE_FRAME_BYTES, handshakeTimeout: this.authTimeoutMs });
     peer.socket = socket;
     peer.authenticated = false;
     let challenge: Challenge | undefined;
     let clientNonce = '';
+    let releaseInput = (): void => undefined;
+    let raw: Socket | undefined;
+    socket.once('upgrade', (response) => {
+      raw = response.socket;
+    });
+    // Not on 'upgrade': a 'data' listener there would start the flow before ws listens and take the
+    // first frames from it. 'open' comes once ws listens, but before it has been handed any bytes.
+    socket.once('open', () => {
+      if (raw) releaseInput = this.limitUnauthenticated(raw, { peer: peer.id, url });
+    });
     const authTimer = setTimeout(() => {
       this.counters.authTimeouts++;
       this.logger.warn({ peer: peer.id, url }, 'raft peer did not complete the handshake in time; redialing');
@@ -298,17 +318,16 @@ export class WsTransport<M> implements Transport<M> {
       const welcome = parseWelcome(text);
       if (!welcome || !proofsMatch(serverProof(this.options.secret, challenge.serverNonce, clientNonce, peer.id, this.self), welcome.proof)) return fail('server proof does not match the cluster secret');
       clearTimeout(authTimer);
+      releaseInput();
       peer.authenticated = true;
       peer.attempt = 0;
       this.counters.outboundAuthenticated++;
       this.logger.info({ peer: peer.id, url }, 'raft peer connected');
     });
-    socket.on('error', (error) => {
-      this.counters.socketErrors++;
-      this.logger.debug({ peer: peer.id, url, err: error.message }, 'raft peer connection error');
-    });
+    socket.on('error', (error) => this.countSocketError(error, { peer: peer.id, url, maxPayloadBytes: MAX_HANDSHAKE_FRAME_BYTES }));
     socket.on('close', () => {
       clearTimeout(authTimer);
+      releaseInput();
       if (peer.socket !== socket) return;
       if (peer.authenticated) this.logger.info({ peer: peer.id }, 'raft peer disconnected');
       peer.socket = undefined;
@@ -345,6 +364,8 @@ export class WsTransport<M> implements Transport<M> {
     };
     this.accepted.add(socket);
     const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+    // ws emits 'connection' in the same tick it starts reading frames, so nothing escapes the count.
+    const releaseInput = this.limitUnauthenticated(request.socket, { remote });
     const serverNonce = newNonce();
     let peerId: NodeId | undefined;
     const authTimer = setTimeout(() => {
@@ -372,6 +393,7 @@ export class WsTransport<M> implements Transport<M> {
           return;
         }
         clearTimeout(authTimer);
+        releaseInput();
         handshakeOver();
         peerId = hello.clientId;
         const welcome: Welcome = { kind: 'welcome', proof: serverProof(this.options.secret, serverNonce, hello.clientNonce, this.self, hello.clientId) };
@@ -384,21 +406,37 @@ export class WsTransport<M> implements Transport<M> {
       }
       this.receive(peerId, remote, data, isBinary);
     });
-    socket.on('error', (error: Error & { code?: string }) => {
-      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-        this.counters.droppedOversized++;
-        this.logger.warn({ remote, peer: peerId, maxPayloadBytes: this.maxPayloadBytes }, 'dropping oversized raft frame and closing the connection');
-      } else {
-        this.counters.socketErrors++;
-        this.logger.debug({ remote, peer: peerId, err: error.message }, 'raft connection error');
-      }
-    });
+    socket.on('error', (error) => this.countSocketError(error, { remote, peer: peerId, maxPayloadBytes: this.maxPayloadBytes }));
     socket.on('close', () => {
       clearTimeout(authTimer);
+      releaseInput();
       handshakeOver();
       this.accepted.delete(socket);
       if (peerId !== undefined && this.inbound.get(peerId) === socket) this.inbound.delete(peerId);
     });
+  }
+
+  /** Caps what a not-yet-authenticated peer can make us read (see unauthenticated-input.ts); returns the release. */
+  private limitUnauthenticated(raw: Socket, context: object): () => void {
+    return limitUnauthenticatedInput(raw, MAX_UNAUTHENTICATED_BYTES, {
+      read: (bytes) => {
+        this.counters.unauthenticatedBytesRead += bytes;
+      },
+      exceeded: (totalBytes) => {
+        this.counters.unauthenticatedOverLimit++;
+        this.logger.warn({ ...context, totalBytes, limit: MAX_UNAUTHENTICATED_BYTES }, 'raft connection sent too much before authenticating; cut it');
+      },
+    });
+  }
+
+  private countSocketError(error: Error & { code?: string }, context: object): void {
+    if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.counters.droppedOversized++;
+      this.logger.warn({ ...context, err: error.message }, 'dropping oversized raft frame and closing the connection');
+    } else {
+      this.counters.socketErrors++;
+      this.logger.debug({ ...context, err: error.message }, 'raft connection error');
+    }
   }
 
   private receive(peerId: NodeId, remote: string, data: RawData, isBinary: boolean): void {

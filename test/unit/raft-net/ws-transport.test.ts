@@ -1,19 +1,27 @@
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { createServer, type Server } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
 import { startRaftWsTransport } from '../../../src/adapters/ws-transport/raft-ws-transport.ts';
 import { clientProof, newNonce, parseChallenge, parseWelcome } from '../../../src/adapters/ws-transport/handshake.ts';
 import { validateRaftFrame } from '../../../src/adapters/ws-transport/raft-message-schema.ts';
+import { MAX_UNAUTHENTICATED_BYTES } from '../../../src/adapters/ws-transport/unauthenticated-input.ts';
 import type { WsTransport } from '../../../src/adapters/ws-transport/ws-transport.ts';
 import type { RaftMessage } from '../../../src/raft/messages.ts';
 import { validateRaftMessage } from '../../../src/raft/messages.ts';
+import type { Random } from '../../../src/seams/random.ts';
 import { eventually } from '../../support/eventually.ts';
 
 const SECRET = 'correct horse battery staple';
 const open: WsTransport<RaftMessage>[] = [];
 const rawSockets: WebSocket[] = [];
+const fakeServers: (WebSocketServer | Server)[] = [];
 afterEach(async () => {
   for (const socket of rawSockets.splice(0)) socket.terminate();
+  await Promise.all(fakeServers.splice(0).map((server) => new Promise((resolve) => {
+    if (server instanceof WebSocketServer) for (const client of server.clients) client.terminate();
+    server.close(resolve);
+  })));
   await Promise.all(open.splice(0).map((transport) => transport.close()));
 });
 
@@ -217,7 +225,8 @@ describe('ws transport', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('drops an oversized frame, closes that connection, and stays alive', async () => {
+  it('drops an oversized frame from an authenticated peer, closes that connection, and stays alive', async () => {
+    // A small limit so the test need not send 64 MiB; what strangers may send is tested with the defaults below.
     const b = await transport('b', {}, { maxPayloadBytes: 4096 });
     const delivered: RaftMessage[] = [];
     b.onMessage((_from, message) => delivered.push(message));
@@ -226,11 +235,6 @@ describe('ws transport', () => {
     expect(await closed(socket)).toBe(1009); // ws: message too big
     await eventually(() => b.counters.droppedOversized === 1, { timeoutMs: 5000, what: 'oversized frame counted' });
     expect(delivered).toEqual([]);
-    // Oversized before authenticating is refused too.
-    const unauthenticated = await rawClient(b.port());
-    unauthenticated.send('y'.repeat(8192));
-    await closed(unauthenticated);
-    expect(b.counters.droppedOversized).toBe(2);
     // And the transport still accepts a well-behaved peer.
     const good = await rawClient(b.port(), { id: 'a', serverId: 'b', secret: SECRET });
     good.send(JSON.stringify(heartbeat('a', 'b', 4)));
@@ -255,5 +259,136 @@ describe('ws transport', () => {
     a.send('b', heartbeat('a', 'b', 5));
     await eventually(() => received.length === 1, { timeoutMs: 5000, what: 'message after reconnect' });
     expect(a.counters.dialAttempts).toBeGreaterThan(2);
+  });
+});
+
+/** libuv hands a socket's input over at most this much per 'data' event. */
+const ONE_SOCKET_READ = 64 * 1024;
+const MIB = 1024 * 1024;
+
+/** A WebSocket server at a member's address that is not a member: it does whatever `onConnection` says. */
+async function fakeMember(onConnection: (socket: WebSocket) => void): Promise<number> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/raft' });
+  fakeServers.push(server);
+  server.on('connection', onConnection);
+  await once(server, 'listening');
+  return (server.address() as { port: number }).port;
+}
+
+const snapshotOf = (from: string, to: string, bytes: number): RaftMessage => ({
+  type: 'install-snapshot', term: 3, from, to,
+  snapshot: { lastIncludedIndex: 40, lastIncludedTerm: 3, membership: { voters: ['a', 'b'], learners: [] }, data: 'x'.repeat(bytes) },
+});
+
+describe('ws transport: what a peer may send before it authenticates (default limits)', () => {
+  it('cuts a stranger that sends a 1 MiB frame, having read no more than the limit and one socket read of it', async () => {
+    const b = await transport('b', {});
+    const stranger = await rawClient(b.port());
+    expect(b.counters.unauthenticatedBytesRead).toBe(0);
+    stranger.send('y'.repeat(MIB));
+    expect(await closed(stranger)).toBe(1006); // cut at the TCP level: no close frame for a stranger
+    expect(b.counters.unauthenticatedOverLimit).toBe(1);
+    expect(b.counters.unauthenticatedBytesRead).toBeGreaterThan(MAX_UNAUTHENTICATED_BYTES);
+    expect(b.counters.unauthenticatedBytesRead).toBeLessThanOrEqual(MAX_UNAUTHENTICATED_BYTES + ONE_SOCKET_READ);
+    expect(b.counters).toMatchObject({ delivered: 0, droppedUnauthenticated: 0, authFailures: 0 });
+    // Its handshake slot is free again: with a limit of one, an honest peer still gets in.
+    const c = await transport('c', {}, { maxPendingHandshakes: 1 });
+    const cutFirst = await rawClient(c.port());
+    cutFirst.send('y'.repeat(MIB));
+    await closed(cutFirst);
+    await eventually(async () => {
+      rawSockets.push(await rawClient(c.port(), { id: 'a', serverId: 'c', secret: SECRET }));
+      return true;
+    }, { timeoutMs: 5000, what: 'an honest peer authenticates after the stranger is cut' });
+  });
+
+  it('cuts a stranger that floods frames too small for any frame limit (pings)', async () => {
+    const b = await transport('b', {});
+    const stranger = await rawClient(b.port());
+    for (let i = 0; i < 100; i++) stranger.ping(Buffer.alloc(100));
+    expect(await closed(stranger)).toBe(1006);
+    expect(b.counters.unauthenticatedOverLimit).toBe(1);
+    expect(b.counters.unauthenticatedBytesRead).toBeLessThanOrEqual(MAX_UNAUTHENTICATED_BYTES + ONE_SOCKET_READ);
+  });
+
+  it.each([
+    ['a 1 MiB frame', (socket: WebSocket): void => socket.send('z'.repeat(MIB))],
+    ['a flood of pings', (socket: WebSocket): void => {
+      for (let i = 0; i < 100; i++) socket.ping(Buffer.alloc(100));
+    }],
+  ])('cuts a dialed address that sends %s before proving it is the member', async (_what, flood) => {
+    const connections: WebSocket[] = [];
+    const port = await fakeMember((socket) => {
+      connections.push(socket);
+      if (connections.length === 1) flood(socket);
+    });
+    const a = await transport('a', { b: `127.0.0.1:${port}` });
+    await eventually(() => connections.length >= 1, { timeoutMs: 5000, what: 'a dials the fake member' });
+    await closed(connections[0]!);
+    // Either limit may notice first (the frame limit reads the 1 MiB header); each closes the socket.
+    expect(a.counters.unauthenticatedOverLimit + a.counters.droppedOversized).toBeGreaterThanOrEqual(1);
+    expect(a.counters.unauthenticatedBytesRead).toBeLessThanOrEqual(MAX_UNAUTHENTICATED_BYTES + ONE_SOCKET_READ);
+    expect(a.connectedPeers()).toEqual([]);
+  });
+
+  it('still lets authenticated members exchange a 1 MiB message both ways', async () => {
+    const a = await transport('a', {});
+    const b = await transport('b', { a: `127.0.0.1:${a.port()}` });
+    a.setPeer('b', `127.0.0.1:${b.port()}`);
+    const atA: RaftMessage[] = [];
+    const atB: RaftMessage[] = [];
+    a.onMessage((_from, message) => atA.push(message));
+    b.onMessage((_from, message) => atB.push(message));
+    await eventually(() => a.connectedPeers().includes('b') && b.connectedPeers().includes('a'), { timeoutMs: 5000, what: 'a and b connected' });
+    a.send('b', snapshotOf('a', 'b', MIB));
+    b.send('a', snapshotOf('b', 'a', MIB));
+    await eventually(() => atA.length === 1 && atB.length === 1, { timeoutMs: 5000, what: 'both snapshots delivered' });
+    expect(atB).toEqual([snapshotOf('a', 'b', MIB)]);
+    expect(atA).toEqual([snapshotOf('b', 'a', MIB)]);
+    for (const member of [a, b]) expect(member.counters).toMatchObject({ unauthenticatedOverLimit: 0, droppedOversized: 0, socketErrors: 0 });
+  });
+});
+
+/** Polls on the check phase, which fake setTimeout leaves alone, until `check` holds. */
+async function untilImmediate(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('ws transport reconnect', () => {
+  it('redials on the back-off schedule, its jitter drawn from the injected Random', async () => {
+    // A port that accepts and hangs up at once, so every dial fails fast and for real.
+    const refusing = createServer((socket) => socket.destroy());
+    fakeServers.push(refusing);
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const port = (refusing.address() as { port: number }).port;
+    let draws = 0;
+    const random: Random = {
+      next: () => {
+        draws++;
+        return 0.5; // three quarters of the ceiling
+      },
+      int: () => 0,
+    };
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const a = await startRaftWsTransport({ self: 'a', listenPort: 0, peers: { b: `127.0.0.1:${port}` }, secret: SECRET, backoff: { initialDelayMs: 100, maxDelayMs: 400 }, random });
+      open.push(a);
+      // Ceilings 100, 200, 400, then capped at 400.
+      for (const delayMs of [75, 150, 300, 300]) {
+        const dials = a.counters.dialAttempts;
+        await untilImmediate(() => draws === dials, `dial ${dials} fails and schedules its redial`);
+        vi.advanceTimersByTime(delayMs - 1);
+        expect(a.counters.dialAttempts).toBe(dials);
+        vi.advanceTimersByTime(1);
+        expect(a.counters.dialAttempts).toBe(dials + 1);
+      }
+      await a.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
