@@ -1,14 +1,15 @@
-import { fdatasync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Entry, HardState, Snapshot } from '../../raft/types.ts';
 import type { RaftPersistedState, RaftStorage } from '../../seams/raft-storage.ts';
 import { lockDirectory } from './dir-lock.ts';
-import { fsyncDirectory } from './fsync-directory.ts';
 import { GroupCommit } from './group-commit.ts';
 import { entriesAfterSnapshot, initialHardState, ReplayedLog } from './log-replay.ts';
-import { scanSegment } from './segment-scan.ts';
+import { scanSegment, type SegmentScan } from './segment-scan.ts';
 import { readSnapshotFile, writeSnapshotAtomically } from './snapshot-file.ts';
+import { realSyncHooks, type WalSyncHooks } from './sync-hooks.ts';
+import { encodeBatch, SEGMENT_MAGIC } from './wal-batch.ts';
 import { WalError } from './wal-errors.ts';
 import { encodeEntries, encodeRecord } from './wal-record.ts';
 
@@ -17,6 +18,8 @@ export interface FileRaftStorageOptions {
   readonly dir: string;
   /** A new segment starts once the current one reaches this size. */
   readonly segmentBytes?: number;
+  /** Replaces some of the real fsync calls (tests observe their order); the rest stay real. */
+  readonly syncHooks?: Partial<WalSyncHooks>;
 }
 
 /** What `load()` found and repaired; a member logs it. */
@@ -39,15 +42,21 @@ const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 const segmentName = (seq: number): string => `${String(seq).padStart(16, '0')}${SEGMENT_SUFFIX}`;
 
 /**
- * RaftStorage on files: a write-ahead log of checksummed records in segment files, plus one
- * snapshot file. Writes are buffered in memory until `sync()`, which writes them and fsyncs once
+ * RaftStorage on files: a write-ahead log in segment files, plus one snapshot file. Writes are
+ * buffered in memory until `sync()`, which writes them as one checksummed batch and fsyncs once
  * for every caller waiting (group commit). Each segment begins with the current hard state, so a
  * prefix of old segments can be deleted once a snapshot covers their entries.
+ *
+ * Invariant the loader relies on (segment-scan.ts): a batch is written only after the previous
+ * batch's fdatasync completed, so at most one unsynced batch exists and it is the last one. The
+ * GroupCommit runs one flush at a time and a flush returns only after its fdatasync; do not
+ * pipeline writes without changing how the scanner tells a torn write from corruption.
  */
 export class FileRaftStorage implements RaftStorage {
   readonly dir: string;
   private readonly segmentBytes: number;
   private readonly snapshotPath: string;
+  private readonly hooks: WalSyncHooks;
 
   private state: 'new' | 'loaded' | 'closed' = 'new';
   private segments: Segment[] = [];
@@ -77,6 +86,7 @@ export class FileRaftStorage implements RaftStorage {
     this.dir = options.dir;
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     this.snapshotPath = join(this.dir, SNAPSHOT_FILE);
+    this.hooks = { ...realSyncHooks, ...options.syncHooks };
   }
 
   async load(): Promise<RaftPersistedState> {
@@ -86,6 +96,8 @@ export class FileRaftStorage implements RaftStorage {
     try {
       return await this.loadLocked();
     } catch (error) {
+      await this.current?.close();
+      this.current = undefined;
       await this.unlock();
       this.unlock = undefined;
       throw error;
@@ -98,29 +110,19 @@ export class FileRaftStorage implements RaftStorage {
 
     const names = (await readdir(this.dir)).filter((name) => /^\d{16}\.wal$/.test(name)).sort();
     const log = new ReplayedLog();
-    let tornTail: WalLoadReport['tornTail'];
+    let last: { readonly path: string; readonly scan: SegmentScan; readonly size: number } | undefined;
     for (const [i, name] of names.entries()) {
       const path = join(this.dir, name);
-      const isLast = i === names.length - 1;
       const buffer = await readFile(path);
-      const scan = scanSegment(buffer, path, isLast);
+      // Only the last segment can come back with a torn tail; damage elsewhere throws.
+      const scan = scanSegment(buffer, path, i === names.length - 1);
       let maxIndex = 0;
       for (const record of scan.records) {
         log.apply(record);
         if (record.type === 'entries') maxIndex = Math.max(maxIndex, record.entries[record.entries.length - 1]!.index);
       }
       this.segments.push({ seq: Number(name.slice(0, 16)), path, maxIndex });
-      if (scan.validBytes < buffer.length) {
-        tornTail = { file: path, offset: scan.validBytes, bytesDropped: buffer.length - scan.validBytes, reason: scan.tornReason ?? 'torn write' };
-        const handle = await open(path, 'r+');
-        try {
-          await handle.truncate(scan.validBytes);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      }
-      if (isLast) this.currentBytes = scan.validBytes;
+      last = { path, scan, size: buffer.length };
     }
     log.finish(snapshot, this.dir);
 
@@ -130,9 +132,14 @@ export class FileRaftStorage implements RaftStorage {
     this.hardState = log.hardState;
     this.writtenHardState = log.hardState;
 
-    const last = this.segments[this.segments.length - 1];
-    if (last) this.current = await open(last.path, 'a');
-    else await this.startSegment(1);
+    let tornTail: WalLoadReport['tornTail'];
+    if (last) {
+      const { path, scan, size } = last;
+      if (scan.validBytes < size) tornTail = { file: path, offset: scan.validBytes, bytesDropped: size - scan.validBytes, reason: scan.tornReason ?? 'torn write' };
+      await this.reopenLastSegment(path, scan.validBytes, size);
+    } else {
+      await this.startSegment(1);
+    }
     this.loadReport = { segments: this.segments.length, ...(tornTail ? { tornTail } : {}) };
     this.state = 'loaded';
     return { hardState: log.hardState, snapshot, entries: log.entries };
@@ -227,29 +234,21 @@ export class FileRaftStorage implements RaftStorage {
     this.pendingSnapshot = undefined;
 
     // The snapshot is durable before the marker that drops entries it covers.
-    if (snapshot) await writeSnapshotAtomically(this.dir, this.snapshotPath, snapshot);
+    if (snapshot) await writeSnapshotAtomically(this.dir, this.snapshotPath, snapshot, this.hooks);
     if (hardState) records.push(encodeRecord({ type: 'hard-state', hardState }));
-    const batch = records.length === 1 ? records[0]! : Buffer.concat(records);
+    // Everything this flush writes is one batch: the loader judges it whole (torn or intact).
+    const batch = encodeBatch(records);
     if (this.currentBytes > 0 && this.currentBytes + batch.length > this.segmentBytes) await this.startSegment(this.segments[this.segments.length - 1]!.seq + 1);
     // The write goes to the page cache synchronously (microseconds for a batch); only the fdatasync
     // runs on the thread pool. Two thread-pool round trips (write, then sync) per flush cost more
     // than the write itself and sat on every commit's critical path.
     this.writeAllNow(batch);
-    await datasync(this.current!.fd);
+    const segment = this.segments[this.segments.length - 1]!;
+    await this.hooks.datasync(this.current!.fd, segment.path);
     this.fsyncCount++;
     if (hardState) this.writtenHardState = hardState;
-    const segment = this.segments[this.segments.length - 1]!;
     segment.maxIndex = Math.max(segment.maxIndex, maxIndex);
     if (snapshot) await this.compact(snapshot.lastIncludedIndex);
-  }
-
-  private async writeAll(batch: Buffer): Promise<void> {
-    let written = 0;
-    while (written < batch.length) {
-      const { bytesWritten } = await this.current!.write(batch, written, batch.length - written);
-      written += bytesWritten;
-    }
-    this.currentBytes += batch.length;
   }
 
   private writeAllNow(batch: Buffer): void {
@@ -267,9 +266,34 @@ export class FileRaftStorage implements RaftStorage {
     this.currentBytes = 0;
     this.segments.push({ seq, path, maxIndex: 0 });
     await previous?.close();
-    await this.writeAll(encodeRecord({ type: 'hard-state', hardState: this.writtenHardState }));
-    await this.current.datasync();
-    await fsyncDirectory(this.dir);
+    await this.writeSegmentHead(path);
+  }
+
+  /**
+   * Magic and hard-state batch in one write (the scanner cuts a segment whose first batch is torn
+   * back to nothing). The directory fsync makes the new name durable before anything written into
+   * the segment is acknowledged: without it a power cut could drop the whole file.
+   */
+  private async writeSegmentHead(path: string): Promise<void> {
+    this.writeAllNow(Buffer.concat([SEGMENT_MAGIC, encodeBatch([encodeRecord({ type: 'hard-state', hardState: this.writtenHardState })])]));
+    await this.hooks.datasync(this.current!.fd, path);
+    await this.hooks.fsyncDirectory(this.dir);
+  }
+
+  /**
+   * Cuts a torn tail, then makes what load() returns durable before anything builds on it. After a
+   * process crash the tail just read may exist only in the page cache, and the member may answer
+   * peers from it (a vote, a match index) without writing anything new; the segment may also have
+   * been created just before the crash, its name not yet durable.
+   */
+  private async reopenLastSegment(path: string, validBytes: number, size: number): Promise<void> {
+    this.current = await open(path, 'a');
+    if (validBytes < size) await this.current.truncate(validBytes);
+    this.currentBytes = validBytes;
+    // A segment cut back to nothing lost its hard-state head, which compaction relies on.
+    if (validBytes === 0) return this.writeSegmentHead(path);
+    await this.hooks.datasync(this.current.fd, path);
+    await this.hooks.fsyncDirectory(this.dir);
   }
 
   /**
@@ -285,10 +309,6 @@ export class FileRaftStorage implements RaftStorage {
     const doomed = this.segments.slice(0, removable);
     this.segments = this.segments.slice(removable);
     for (const segment of doomed) await unlink(segment.path);
-    await fsyncDirectory(this.dir);
+    await this.hooks.fsyncDirectory(this.dir);
   }
-}
-
-function datasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
 }

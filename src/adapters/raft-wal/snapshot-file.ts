@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 import { open, readFile, rename } from 'node:fs/promises';
 import type { Snapshot } from '../../raft/types.ts';
 import { WalError } from './wal-errors.ts';
-import { fsyncDirectory } from './fsync-directory.ts';
+import type { WalSyncHooks } from './sync-hooks.ts';
 
 /** First line: "CSNAP1 <crc32 hex> <byte length>", then the JSON body. */
 const MAGIC = 'CSNAP1';
@@ -29,18 +29,22 @@ export function decodeSnapshot(buffer: Buffer, file: string): Snapshot {
   return snapshot;
 }
 
-/** tmp + fsync + rename + fsync dir: a crash leaves either the old or the new snapshot, whole. */
-export async function writeSnapshotAtomically(dir: string, file: string, snapshot: Snapshot): Promise<void> {
+/**
+ * tmp + fsync + rename + fsync dir: a crash leaves either the old or the new snapshot, whole. The
+ * file fsync comes before the rename, or a power cut could keep the new name with no data in it;
+ * the directory fsync makes the rename itself durable before the caller drops covered entries.
+ */
+export async function writeSnapshotAtomically(dir: string, file: string, snapshot: Snapshot, hooks: WalSyncHooks): Promise<void> {
   const tmp = `${file}.tmp`;
   const handle = await open(tmp, 'w');
   try {
     await handle.writeFile(encodeSnapshot(snapshot));
-    await handle.sync();
+    await hooks.fsyncFile(handle, tmp);
   } finally {
     await handle.close();
   }
   await rename(tmp, file);
-  await fsyncDirectory(dir);
+  await hooks.fsyncDirectory(dir);
 }
 
 export async function readSnapshotFile(file: string): Promise<Snapshot | undefined> {

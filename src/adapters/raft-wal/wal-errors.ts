@@ -1,6 +1,7 @@
 /** Codes a caller can branch on; the message always names the file and byte offset. */
 export type WalErrorCode =
   | 'WAL_CORRUPT_RECORD'
+  | 'WAL_FORMAT_UNSUPPORTED'
   | 'WAL_LOG_GAP'
   | 'WAL_SNAPSHOT_CORRUPT'
   | 'WAL_NOT_LOADED'

@@ -3,9 +3,8 @@ import type { Entry, HardState } from '../../raft/types.ts';
 
 /**
  * On-disk record: [u32 LE payload length][u32 LE crc32 of type byte + payload][u8 type][payload].
- * The payload is UTF-8 JSON. JSON.stringify escapes every control character, so the binary
- * header of a record (its length has zero high bytes) can never appear inside a payload: a scan
- * that finds a valid header after a damaged record really found a later record.
+ * The payload is UTF-8 JSON. Records travel inside batches (wal-batch.ts), which decide what is
+ * torn and what is corrupt; the record's own checksum still catches a writer bug inside a batch.
  */
 export const RECORD_HEADER_BYTES = 9;
 /** Larger than any record we write (entry batches are split well below this). */

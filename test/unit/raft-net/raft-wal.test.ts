@@ -6,7 +6,9 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileRaftStorage } from '../../../src/adapters/raft-wal/file-raft-storage.ts';
 import { WalError } from '../../../src/adapters/raft-wal/wal-errors.ts';
+import { BATCH_HEADER_BYTES } from '../../../src/adapters/raft-wal/wal-batch.ts';
 import type { Entry, Snapshot } from '../../../src/raft/types.ts';
+import { batchExtents } from './fixtures/wal-files.ts';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -145,6 +147,7 @@ describe('FileRaftStorage', () => {
     // Find the record that carries entry 5 and flip one byte of its payload.
     const at = bytes.indexOf('cmd-5');
     expect(at).toBeGreaterThan(0);
+    const batch = batchExtents(bytes).find((extent) => extent.start < at && at < extent.end)!;
     bytes[at] = bytes[at]! ^ 0x01;
     await writeFile(segment, bytes);
 
@@ -153,9 +156,10 @@ describe('FileRaftStorage', () => {
     expect(error).toBeInstanceOf(WalError);
     expect((error as WalError).code).toBe('WAL_CORRUPT_RECORD');
     expect((error as WalError).file).toBe(segment);
-    expect((error as WalError).offset).toBeLessThan(at);
+    // The offset is where the damaged flush (batch) starts: the unit that was synced as a whole.
+    expect((error as WalError).offset).toBe(batch.start);
     expect((error as WalError).message).toContain(segment);
-    expect((error as WalError).message).toMatch(/byte offset \d+ \(checksum mismatch\) followed by valid records/);
+    expect((error as WalError).message).toContain(`byte offset ${batch.start} (batch checksum mismatch, followed by valid records`);
     // Nothing was "repaired": the damaged file is untouched.
     expect((await readFile(segment)).equals(bytes)).toBe(true);
   });
@@ -173,7 +177,8 @@ describe('FileRaftStorage', () => {
     const payloadAt = bytes.indexOf('[{"term":1,"index":3');
     bytes[payloadAt - 9 + 2] = 0x7f; // length field of entry 3's record becomes huge
     await writeFile(segment, bytes);
-    await expect(new FileRaftStorage({ dir }).load()).rejects.toMatchObject({ code: 'WAL_CORRUPT_RECORD', offset: payloadAt - 9 });
+    // Each sync wrote one batch holding one record: the batch header sits right before it.
+    await expect(new FileRaftStorage({ dir }).load()).rejects.toMatchObject({ code: 'WAL_CORRUPT_RECORD', offset: payloadAt - 9 - BATCH_HEADER_BYTES });
   });
 
   it('treats a damaged last record as a torn tail', async () => {
@@ -186,11 +191,12 @@ describe('FileRaftStorage', () => {
     await storage.close();
     const segment = await onlySegment(dir);
     const bytes = await readFile(segment);
+    const lastBatch = batchExtents(bytes).at(-1)!;
     bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0xff;
     await writeFile(segment, bytes);
     const { storage: reopened, state } = await open(dir);
     expect(state.entries).toEqual(range(1, 4));
-    expect(reopened.loadReport?.tornTail?.reason).toBe('checksum mismatch');
+    expect(reopened.loadReport?.tornTail).toMatchObject({ offset: lastBatch.start, reason: 'batch checksum mismatch' });
     await reopened.close();
   });
 
