@@ -41,6 +41,7 @@ export function toCreateContainerRequest(
     ...(service.user ? { user: service.user } : {}),
     ...(service.workingDir ? { workingDir: service.workingDir } : {}),
     stopGracePeriodMs: service.stopGracePeriodMs,
+    ...(service.stopSignal ? { stopSignal: service.stopSignal } : {}),
     ...(limits.cpus !== undefined ? { nanoCpus: Math.round(limits.cpus * 1e9) } : {}),
     ...(limits.memoryBytes !== undefined ? { memoryBytes: limits.memoryBytes } : {}),
     ...(limits.pids !== undefined ? { pidsLimit: limits.pids } : {}),
@@ -58,6 +59,7 @@ function healthcheckField(service: ServiceSpec): { healthcheck?: HealthcheckRequ
       timeoutMs: hc.timeoutMs,
       retries: hc.retries,
       startPeriodMs: hc.startPeriodMs,
+      ...(hc.startIntervalMs !== undefined ? { startIntervalMs: hc.startIntervalMs } : {}),
     },
   };
 }

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { parseDotenv } from '../compose/dotenv.ts';
+import { resolveStackName } from '../compose/stack-name.ts';
 import { CliError } from './cli-error.ts';
 import { ExitCode } from './exit-codes.ts';
 
@@ -15,21 +16,26 @@ export interface ComposeInput {
 
 const referencePattern = /\$\{?([A-Za-z_][A-Za-z0-9_]*)/g;
 
-/** Compose's rule for project names, minus `_` (our name separator). */
-export function sanitizeStackName(raw: string): string {
-  return raw.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
-}
-
-/** The stack name: --stack, else the file's top-level `name:`, else its directory's name (as compose does). */
+/**
+ * The stack name: --stack, else the file's top-level `name:`, else its directory's name — resolved
+ * by the rule the loader and the API share (src/compose/stack-name.ts), so --dry-run and a real
+ * deploy agree on the name, and a bad one is refused here, before the daemon is contacted.
+ */
 function stackNameFor(content: string, path: string, explicit: string | undefined): string {
-  if (explicit) return explicit;
+  let nameInFile: unknown;
   try {
-    const document = parse(content) as { name?: unknown } | null;
-    if (document && typeof document.name === 'string' && document.name) return document.name;
+    nameInFile = (parse(content) as { name?: unknown } | null)?.name;
   } catch {
-    // The daemon reports the syntax error with its line; here we only look for a name.
+    // The loader reports the syntax error with its line; here we only look for a name.
   }
-  return sanitizeStackName(basename(dirname(path))) || 'default';
+  const resolved = resolveStackName({
+    ...(explicit === undefined ? {} : { stackName: explicit }),
+    nameInFile,
+    file: path,
+  });
+  if (resolved.ok) return resolved.name;
+  const source = explicit !== undefined ? '--stack' : resolved.fromFile ? `"name:" in ${path}` : `the directory of ${path}`;
+  throw new CliError(ExitCode.invalid, `${resolved.message} (from ${source})`);
 }
 
 async function readOptional(path: string): Promise<string | undefined> {

@@ -10,7 +10,8 @@
  *   provider            — the service is run by a Compose provider plugin, not as a container.
  *   container_name with more than one replica or global mode — names must be unique per engine.
  *   top-level include   — the included services would be missing.
- * Warned about (the key is ignored and the service is deployed without it): see below.
+ * Warned about (the key is ignored and the service is deployed without it): see below, and
+ * checkUnappliedKeys for keys nested in deploy and depends_on.
  */
 import { composeCodes } from './compose-codes.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
@@ -109,6 +110,9 @@ export const ignoredTopLevelKeys: Readonly<Record<string, string>> = {
 /** Keys of a top-level volume that are ignored: volumes are local to the node that runs the replica. */
 export const ignoredVolumeKeys: readonly string[] = ['driver', 'driver_opts', 'labels'];
 
+const noScheduler = 'there is no scheduler yet: every replica runs on the node that takes the deploy';
+const noReservations = 'resources are not reserved; only limits (deploy.resources.limits, cpus, mem_limit, pids_limit) are applied';
+
 export function checkServiceKeys(service: Record<string, unknown>, servicePath: readonly (string | number)[], sink: DiagnosticSink): void {
   for (const key of Object.keys(service)) {
     const refused = refusedServiceKeys[key];
@@ -119,6 +123,53 @@ export function checkServiceKeys(service: Record<string, unknown>, servicePath: 
     const ignored = ignoredServiceKeys[key];
     if (ignored !== undefined) sink.warning([...servicePath, key], composeCodes.ignoredKey, `"${key}" is not honoured: ${ignored}`);
   }
+  checkUnappliedKeys(service, servicePath, sink);
+}
+
+/**
+ * Keys the loader reads into the spec (so GET /v1/services shows them and a later scheduler can
+ * use them) but that nothing applies yet: warned about only when they ask for something, since
+ * an empty list or `restart: false` loses nothing.
+ */
+export function checkUnappliedKeys(service: Record<string, unknown>, servicePath: readonly (string | number)[], sink: DiagnosticSink): void {
+  const deploy = asRecord(service.deploy);
+  const placement = asRecord(deploy?.placement);
+  for (const key of ['constraints', 'preferences']) {
+    if (Array.isArray(placement?.[key]) && placement[key].length > 0) {
+      sink.warning([...servicePath, 'deploy', 'placement', key], composeCodes.ignoredKey, `deploy.placement.${key} is not honoured: ${noScheduler}`);
+    }
+  }
+  const reservations = asRecord(asRecord(deploy?.resources)?.reservations);
+  for (const key of ['cpus', 'memory', 'pids']) {
+    if (reservations?.[key] !== undefined) {
+      sink.warning([...servicePath, 'deploy', 'resources', 'reservations', key], composeCodes.ignoredKey, `deploy.resources.reservations.${key} is not honoured: ${noReservations}`);
+    }
+  }
+  for (const key of ['update_config', 'rollback_config']) {
+    if (deploy?.[key] !== undefined && deploy[key] !== null) {
+      sink.warning([...servicePath, 'deploy', key], composeCodes.ignoredKey,
+        `deploy.${key} is not honoured: rolling updates are not implemented yet, so a changed service replaces all its replicas at once`);
+    }
+  }
+  const labels = deploy?.labels;
+  if (Array.isArray(labels) ? labels.length > 0 : Object.keys(asRecord(labels) ?? {}).length > 0) {
+    sink.warning([...servicePath, 'deploy', 'labels'], composeCodes.ignoredKey,
+      'deploy.labels is not honoured: these label the Swarm service object, which has no counterpart here; use "labels" to label the containers');
+  }
+  if (service.mem_reservation !== undefined) {
+    sink.warning([...servicePath, 'mem_reservation'], composeCodes.ignoredKey, `"mem_reservation" is not honoured: ${noReservations}`);
+  }
+  for (const [dependency, how] of Object.entries(asRecord(service.depends_on) ?? {})) {
+    const restart = asRecord(how)?.restart;
+    if (restart === true || restart === 'true') {
+      sink.warning([...servicePath, 'depends_on', dependency, 'restart'], composeCodes.ignoredKey,
+        `depends_on.${dependency}.restart is not honoured: this service is not restarted when "${dependency}" is restarted or updated`);
+    }
+  }
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
 }
 
 export function checkTopLevelKeys(root: Record<string, unknown>, sink: DiagnosticSink): void {

@@ -3,6 +3,9 @@
  * `#` comments, single quotes (literal), double quotes (escapes \n \t \\ \" and interpolation),
  * unquoted values (trimmed, ` #` starts a comment, interpolation). Quoted values may span lines.
  * Values may refer to variables defined earlier in the same file or to the given lookup.
+ *
+ * Issue messages never quote the file's text, only its line number and what is wrong: the file
+ * may be a secret (or not an env file at all), and the daemon returns these messages over its API.
  */
 import { interpolateString, type VariableLookup } from './interpolate.ts';
 
@@ -18,6 +21,15 @@ export interface DotenvResult {
 
 const keyPattern = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
+/** What can be wrong with a line, said without any of its text. */
+const issueMessages = {
+  notAnAssignment: 'not a KEY=VALUE assignment',
+  invalidName: 'the variable name before "=" is not valid (letters, digits, "_", "." and "-", not starting with a digit)',
+  unclosedQuote: 'a quoted value has no closing quote',
+  badReference: 'the value has a "$" that starts no valid ${...} reference (write "$$" for a literal "$")',
+  requiredUnset: 'the value requires a variable (${VAR:?...} or ${VAR?...}) that is unset or empty',
+} as const;
+
 export function parseDotenv(content: string, lookup: VariableLookup = () => undefined): DotenvResult {
   const values: Record<string, string> = {};
   const errors: DotenvIssue[] = [];
@@ -32,7 +44,7 @@ export function parseDotenv(content: string, lookup: VariableLookup = () => unde
     const equals = line.indexOf('=');
     const key = (equals === -1 ? line : line.slice(0, equals)).trim();
     if (!keyPattern.test(key)) {
-      errors.push({ line: lineNumber, message: `invalid variable name ${JSON.stringify(key)}` });
+      errors.push({ line: lineNumber, message: equals === -1 ? issueMessages.notAnAssignment : issueMessages.invalidName });
       continue;
     }
     // A bare KEY carries no value: Compose ignores it in env files.
@@ -48,7 +60,7 @@ export function parseDotenv(content: string, lookup: VariableLookup = () => unde
         closing = findClosingQuote(raw, quote);
       }
       if (closing === -1) {
-        errors.push({ line: lineNumber, message: `value of ${key} has an opening ${quote} without a closing one` });
+        errors.push({ line: lineNumber, message: issueMessages.unclosedQuote });
         continue;
       }
       const inner = raw.slice(1, closing);
@@ -87,6 +99,7 @@ function unescapeDoubleQuoted(text: string): string {
 
 function interpolated(text: string, lookup: VariableLookup, line: number, errors: DotenvIssue[]): string {
   const result = interpolateString(text, lookup);
-  for (const issue of result.errors) errors.push({ line, message: issue.message });
+  // The interpolation messages quote the value; report only the kind of problem.
+  for (const issue of result.errors) errors.push({ line, message: issue.kind === 'required' ? issueMessages.requiredUnset : issueMessages.badReference });
   return result.value;
 }

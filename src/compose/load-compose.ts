@@ -4,26 +4,32 @@
  *   1. parse YAML keeping positions;            4. validate against the compose-spec schema;
  *   2. read `.env` beside the file;              5. normalize each service (short → long forms,
  *   3. interpolate ${VAR} in every value;           units, cluster support policy);
- *                                                6. check depends_on and order the services.
- * It never throws for bad input and has no side effects besides reading `.env` and env_files.
+ *                                                6. check limits across services (replicas per
+ *                                                   stack, host-port conflicts);
+ *                                                7. check depends_on and order the services.
+ * It never throws for bad input and has no side effects besides reading `.env` and env_files,
+ * which it reads only from inside the working directory (env-file-path.ts says why).
  *
  * Environment: variables come from `env` (the caller passes process.env when it wants it; the
  * daemon passes only what the deploy request carries, so its own environment never leaks into a
  * stack) and from `.env` next to the file; `env` wins, as the process environment does in Compose.
  */
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { checkPortConflicts } from './check-port-conflicts.ts';
 import { checkTopLevelKeys, ignoredVolumeKeys } from './cluster-support.ts';
 import { composeCodes } from './compose-codes.ts';
 import { composeSchemaValidator } from './compose-schema.ts';
 import { dependencyOrder } from './dependency-order.ts';
 import { DiagnosticSink } from './diagnostics.ts';
 import { parseDotenv } from './dotenv.ts';
+import { confineToWorkingDir } from './env-file-path.ts';
 import { interpolateDocument } from './interpolate-document.ts';
 import type { VariableLookup } from './interpolate.ts';
 import type { NormalizeContext } from './normalize-context.ts';
 import { normalizeService } from './normalize-service.ts';
+import { readRegularTextFile, realPathOf } from './read-host-file.ts';
+import { checkStackReplicas } from './replica-limits.ts';
 import { schemaDiagnostics } from './schema-diagnostics.ts';
 import { resolveStackName } from './stack-name.ts';
 import type { ComposeDiagnostic, ServiceSpec, StackSpec } from './types.ts';
@@ -37,7 +43,10 @@ export interface LoadComposeOptions {
   readonly content: string;
   /** Used in messages, to find `.env`, and as the default working directory (its folder). */
   readonly file?: string;
-  /** Relative bind mounts and env_files resolve against this; defaults to the file's folder. */
+  /**
+   * Relative bind mounts and env_files resolve against this; defaults to the file's folder.
+   * `.env` and env_files are read only from inside it; without it (and without `file`) none are.
+   */
   readonly workingDir?: string;
   readonly stackName?: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -112,11 +121,16 @@ function load(options: LoadComposeOptions): LoadComposeResult {
       lookup,
       declaredVolumes,
       sink,
-      readTextFile,
+      readTextFile: readRegularTextFile,
+      realPath: realPathOf,
     };
     const spec = normalizeService(serviceRaw ?? {}, ctx);
     if (spec) services.push(spec);
   }
+
+  // Checks across services, on what normalized (a broken service already has its own errors).
+  checkStackReplicas(services, servicesRaw, sink);
+  checkPortConflicts(services, servicesRaw, sink, source.lineOf);
 
   const ordered = orderServices(services, new Set(Object.keys(servicesRaw)), sink);
   if (sink.errors.length > 0 || !stackName.ok) return fail();
@@ -127,23 +141,21 @@ function serviceOfPath(path: KeyPath): string | undefined {
   return path[0] === 'services' && path.length >= 2 ? String(path[1]) : undefined;
 }
 
-function readTextFile(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 /** The given env wins over `.env` beside the file, as the process environment does in Compose. */
 function environmentLookup(env: Readonly<Record<string, string | undefined>>, workingDir: string | undefined, sink: DiagnosticSink): VariableLookup {
   const given: VariableLookup = (name) => (Object.hasOwn(env, name) ? env[name] : undefined);
   if (workingDir === undefined) return given;
-  const dotenvPath = join(workingDir, '.env');
-  const content = readTextFile(dotenvPath);
+  // A .env that is a symlink out of the working directory is refused like such an env_file.
+  const dotenv = confineToWorkingDir(workingDir, '.env', realPathOf);
+  if (!dotenv.ok) {
+    sink.error([], composeCodes.envFileOutsideWorkingDir, `.env in ${workingDir} ${dotenv.why}: it is not read; replace the link with the file itself`);
+    return given;
+  }
+  const content = readRegularTextFile(dotenv.path);
   if (content === undefined) return given;
   const parsed = parseDotenv(content, given);
-  for (const issue of parsed.errors) sink.error([], composeCodes.dotenvInvalid, `${dotenvPath}:${issue.line}: ${issue.message}`);
+  // Line number and what is wrong, never the line itself (dotenv.ts says why).
+  for (const issue of parsed.errors) sink.error([], composeCodes.dotenvInvalid, `${join(workingDir, '.env')}:${issue.line}: ${issue.message}`);
   return (name) => given(name) ?? (Object.hasOwn(parsed.values, name) ? parsed.values[name] : undefined);
 }
 

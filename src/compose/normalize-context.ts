@@ -15,5 +15,8 @@ export interface NormalizeContext {
   /** Volume names declared under the top-level `volumes:` → the engine volume name to use. */
   readonly declaredVolumes: ReadonlyMap<string, string>;
   readonly sink: DiagnosticSink;
+  /** Undefined when the file is missing, unreadable, not a regular file or too large. */
   readonly readTextFile: (absolutePath: string) => string | undefined;
+  /** The path with symlinks followed, or undefined when it does not exist. */
+  readonly realPath: (absolutePath: string) => string | undefined;
 }

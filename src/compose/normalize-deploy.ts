@@ -21,6 +21,7 @@ import { composeCodes } from './compose-codes.ts';
 import type { NormalizeContext } from './normalize-context.ts';
 import { normalizeLabels } from './normalize-environment.ts';
 import { durationField, integerField, numberField, sizeField } from './normalize-values.ts';
+import { checkServiceReplicas } from './replica-limits.ts';
 import type { DeploySpec, ResourceSpec, RestartPolicySpec, ServiceSpec, UpdateConfigSpec } from './types.ts';
 import type { KeyPath } from './yaml-source.ts';
 
@@ -73,8 +74,11 @@ export function normalizeDeploy(service: Record<string, unknown>, restart: Parse
   if (mode !== 'replicated' && mode !== 'global') {
     ctx.sink.error([...path, 'mode'], composeCodes.invalidDeploy, `deploy mode "${mode}" is not supported (use replicated or global)`);
   }
-  let replicas = integerField(deploy.replicas, [...path, 'replicas'], ctx, { min: 0 });
-  const scale = integerField(service.scale, [...ctx.servicePath, 'scale'], ctx, { min: 0 });
+  // Capped here, before anything is saved: see replica-limits.ts for why and why 1000.
+  const replicasPath = [...path, 'replicas'];
+  const scalePath = [...ctx.servicePath, 'scale'];
+  let replicas = checkServiceReplicas(integerField(deploy.replicas, replicasPath, ctx, { min: 0 }), replicasPath, ctx.sink);
+  const scale = checkServiceReplicas(integerField(service.scale, scalePath, ctx, { min: 0 }), scalePath, ctx.sink);
   if (scale !== undefined && replicas !== undefined && scale !== replicas) {
     ctx.sink.error([...ctx.servicePath, 'scale'], composeCodes.invalidDeploy, `scale (${scale}) and deploy.replicas (${replicas}) disagree; keep one of them`);
   }
@@ -118,7 +122,7 @@ function normalizeResources(service: Record<string, unknown>, raw: Record<string
   const reservationsRaw = (resources.reservations ?? {}) as Record<string, unknown>;
   for (const key of ['generic_resources', 'devices']) {
     if (reservationsRaw[key] !== undefined) {
-      ctx.sink.warning([...path, 'reservations', key], composeCodes.ignoredKey, `deploy.resources.reservations.${key} is not honoured: the scheduler places by cpus and memory only`);
+      ctx.sink.warning([...path, 'reservations', key], composeCodes.ignoredKey, `deploy.resources.reservations.${key} is not honoured: nothing is reserved yet (there is no scheduler); only limits are applied`);
     }
   }
   const limits = resourceSpec(limitsRaw, [...path, 'limits'], ctx);

@@ -3,12 +3,14 @@
  * environment: list ["K=V", "K"] or map {K: V}; a K without a value takes its value from the
  * interpolation environment and is left out when unset there (as Compose does).
  * env_file: a path, a list of paths, or a list of { path, required (default true) }; files are
- * read in order (later wins), relative to the working directory, and `environment:` wins over them.
+ * read in order (later wins), relative to the working directory and only from inside it (see
+ * env-file-path.ts), and `environment:` wins over them.
  */
 import { composeCodes } from './compose-codes.ts';
 import { parseDotenv } from './dotenv.ts';
+import { resolveEnvFilePath } from './env-file-path.ts';
 import type { NormalizeContext } from './normalize-context.ts';
-import { resolveHostPath } from './normalize-volumes.ts';
+import { maxEnvFileBytes } from './read-host-file.ts';
 
 export function normalizeEnvironment(environment: unknown, envFile: unknown, ctx: NormalizeContext): Record<string, string> {
   const fromFiles = readEnvFiles(envFile, ctx);
@@ -54,14 +56,18 @@ function readEnvFiles(raw: unknown, ctx: NormalizeContext): Record<string, strin
   });
   const values: Record<string, string> = {};
   for (const { file, required, path } of entries) {
-    const absolute = resolveHostPath(file, path, ctx);
+    const absolute = resolveEnvFilePath(file, path, ctx);
     if (absolute === undefined) continue;
     const content = ctx.readTextFile(absolute);
     if (content === undefined) {
-      if (required) ctx.sink.error(path, composeCodes.envFileMissing, `env_file ${absolute} cannot be read (set "required: false" to make it optional)`);
+      if (required) {
+        ctx.sink.error(path, composeCodes.envFileMissing,
+          `env_file ${absolute} cannot be read: it is missing, unreadable, not a regular file or over ${maxEnvFileBytes / 1024 / 1024} MiB (set "required: false" to make it optional)`);
+      }
       continue;
     }
     const parsed = parseDotenv(content, ctx.lookup);
+    // Line number and what is wrong, never the line itself (dotenv.ts says why).
     for (const issue of parsed.errors) {
       ctx.sink.error(path, composeCodes.dotenvInvalid, `${absolute}:${issue.line}: ${issue.message}`);
     }

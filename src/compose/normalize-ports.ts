@@ -16,24 +16,32 @@ export function normalizePorts(raw: unknown, ctx: NormalizeContext): PortSpec[] 
   const ports: PortSpec[] = [];
   raw.forEach((item, index) => {
     const path = [...ctx.servicePath, 'ports', index];
-    const fail = (message: string): void => ctx.sink.error(path, composeCodes.invalidPort, message);
-    if (typeof item === 'number') {
-      if (!isPort(item)) return fail(`port ${item} is out of range 1-65535`);
-      ports.push({ target: item, protocol: 'tcp', mode: 'ingress' });
-    } else if (typeof item === 'string') {
-      const parsed = parseShortPort(item);
-      if (typeof parsed === 'string') return fail(`invalid port ${JSON.stringify(item)}: ${parsed}`);
-      ports.push(...parsed);
-    } else if (item !== null && typeof item === 'object') {
-      const parsed = parseLongPort(item as Record<string, unknown>);
-      if (typeof parsed === 'string') return fail(parsed);
-      ports.push(...parsed);
-      if ('name' in item || 'app_protocol' in item) {
-        ctx.sink.warning(path, composeCodes.ignoredKey, 'port "name" and "app_protocol" are informational and not used by Constellation');
-      }
+    const parsed = parsePortEntry(item);
+    if (typeof parsed === 'string') return ctx.sink.error(path, composeCodes.invalidPort, parsed);
+    ports.push(...parsed);
+    if (item !== null && typeof item === 'object' && ('name' in item || 'app_protocol' in item)) {
+      ctx.sink.warning(path, composeCodes.ignoredKey, 'port "name" and "app_protocol" are informational and not used by Constellation');
     }
   });
   return ports;
+}
+
+/**
+ * One entry of `ports:` → its ports (several for a range), or why it is invalid. Exported so
+ * checks that must name the entry (e.g. host-port conflicts) can map ports back to their index.
+ */
+export function parsePortEntry(item: unknown): PortSpec[] | string {
+  if (typeof item === 'number') {
+    if (!isPort(item)) return `port ${item} is out of range 1-65535`;
+    return [{ target: item, protocol: 'tcp', mode: 'ingress' }];
+  }
+  if (typeof item === 'string') {
+    const parsed = parseShortPort(item);
+    return typeof parsed === 'string' ? `invalid port ${JSON.stringify(item)}: ${parsed}` : parsed;
+  }
+  if (item !== null && typeof item === 'object') return parseLongPort(item as Record<string, unknown>);
+  // Other types are reported by the schema.
+  return [];
 }
 
 function parseShortPort(text: string): PortSpec[] | string {

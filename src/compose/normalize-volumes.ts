@@ -112,7 +112,7 @@ function namedVolume(name: string, path: KeyPath, ctx: NormalizeContext): string
   return engineName;
 }
 
-/** Absolute host path for a bind source or env_file; reports and returns undefined if it cannot. */
+/** Absolute host path for a bind source; reports and returns undefined if it cannot. (env_file has its own, stricter rule: env-file-path.ts.) */
 export function resolveHostPath(source: string, path: KeyPath, ctx: NormalizeContext): string | undefined {
   if (source === '~' || source.startsWith('~/')) return resolve(ctx.homeDir ?? homedir(), `.${source.slice(1)}`);
   if (isAbsolute(source)) return source;

@@ -41,6 +41,8 @@ export interface HealthcheckRequest {
   readonly timeoutMs?: number;
   readonly retries?: number;
   readonly startPeriodMs?: number;
+  /** Interval between checks during the start period; engines before API 1.44 ignore it. */
+  readonly startIntervalMs?: number;
 }
 
 export interface CreateContainerRequest {
@@ -60,6 +62,8 @@ export interface CreateContainerRequest {
   readonly user?: string;
   readonly workingDir?: string;
   readonly stopGracePeriodMs?: number;
+  /** Signal that stops the container (e.g. "SIGINT"); absent = the image's, else SIGTERM. */
+  readonly stopSignal?: string;
   readonly nanoCpus?: number;
   readonly memoryBytes?: number;
   readonly pidsLimit?: number;

@@ -105,7 +105,7 @@ describe('dockerode runtime: container lifecycle', () => {
         { type: 'tmpfs', target: '/scratch', readOnly: false },
         { type: 'volume', target: '/data', readOnly: false },
       ],
-      healthcheck: { test: ['CMD', 'true'], intervalMs: 1500, timeoutMs: 700, retries: 4, startPeriodMs: 2000 },
+      healthcheck: { test: ['CMD', 'true'], intervalMs: 1500, timeoutMs: 700, retries: 4, startPeriodMs: 2000, startIntervalMs: 500 },
       networkMode: 'bridge',
       capAdd: ['NET_ADMIN'],
       capDrop: ['MKNOD'],
@@ -113,6 +113,7 @@ describe('dockerode runtime: container lifecycle', () => {
       user: '65534:65534',
       workingDir: '/www',
       stopGracePeriodMs: 2500,
+      stopSignal: 'SIGINT',
       nanoCpus: 500_000_000,
       memoryBytes: 64 * 1024 * 1024,
       pidsLimit: 50,
@@ -131,7 +132,12 @@ describe('dockerode runtime: container lifecycle', () => {
       expect.objectContaining({ Type: 'tmpfs', Target: '/scratch' }),
       expect.objectContaining({ Type: 'volume', Target: '/data' }),
     ]);
-    expect(raw.Config.Healthcheck).toEqual({ Test: ['CMD', 'true'], Interval: 1.5e9, Timeout: 7e8, Retries: 4, StartPeriod: 2e9 });
+    // StartInterval exists from engine API 1.44 (Docker 25); older engines drop it (Debian 12 ships 20.10).
+    const [apiMajor = 0, apiMinor = 0] = (await engine.version()).ApiVersion.split('.').map(Number);
+    const knowsStartInterval = apiMajor > 1 || (apiMajor === 1 && apiMinor >= 44);
+    expect(raw.Config.Healthcheck).toEqual({
+      Test: ['CMD', 'true'], Interval: 1.5e9, Timeout: 7e8, Retries: 4, StartPeriod: 2e9, ...(knowsStartInterval ? { StartInterval: 5e8 } : {}),
+    });
     expect(raw.HostConfig.NetworkMode).toBe('bridge');
     expect(raw.HostConfig.CapAdd).toEqual(['NET_ADMIN']);
     expect(raw.HostConfig.CapDrop).toEqual(['MKNOD']);
@@ -139,6 +145,7 @@ describe('dockerode runtime: container lifecycle', () => {
     expect(raw.Config.User).toBe('65534:65534');
     expect(raw.Config.WorkingDir).toBe('/www');
     expect((raw.Config as { StopTimeout?: number }).StopTimeout).toBe(3);
+    expect((raw.Config as { StopSignal?: string }).StopSignal).toBe('SIGINT');
     expect(raw.HostConfig.NanoCpus).toBe(500_000_000);
     expect(raw.HostConfig.Memory).toBe(64 * 1024 * 1024);
     expect(raw.HostConfig.PidsLimit).toBe(50);

@@ -15,6 +15,7 @@ function healthcheckOptions(healthcheck: HealthcheckRequest): NonNullable<Contai
     ...(healthcheck.timeoutMs !== undefined ? { Timeout: healthcheck.timeoutMs * nanosecondsPerMs } : {}),
     ...(healthcheck.retries !== undefined ? { Retries: healthcheck.retries } : {}),
     ...(healthcheck.startPeriodMs !== undefined ? { StartPeriod: healthcheck.startPeriodMs * nanosecondsPerMs } : {}),
+    ...(healthcheck.startIntervalMs !== undefined ? { StartInterval: healthcheck.startIntervalMs * nanosecondsPerMs } : {}),
   };
 }
 
@@ -48,6 +49,7 @@ export function toCreateOptions(request: CreateContainerRequest): ContainerCreat
     ...(request.workingDir !== undefined ? { WorkingDir: request.workingDir } : {}),
     // The engine counts the stop timeout in whole seconds; round up so the grace period is never cut short.
     ...(request.stopGracePeriodMs !== undefined ? { StopTimeout: Math.ceil(request.stopGracePeriodMs / 1000) } : {}),
+    ...(request.stopSignal !== undefined ? { StopSignal: request.stopSignal } : {}),
     HostConfig: {
       ...(request.ports.length > 0 ? { PortBindings: portBindings } : {}),
       Mounts: request.mounts.map((mount) => ({

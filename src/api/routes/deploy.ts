@@ -7,6 +7,7 @@ import { stableHash } from '../../cluster/stable-hash.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { ApiError } from '../api-error.ts';
 import { commonErrorResponses, diagnosticSchema, errorBodySchema } from '../schemas.ts';
+import { assertNoHostPortConflicts } from '../port-conflicts.ts';
 import { assertValidStackName } from '../stack-name.ts';
 import type { CommandSubmitter } from '../command-submitter.ts';
 
@@ -81,6 +82,14 @@ function withFileName(result: LoadComposeResult, file: string): LoadComposeResul
 }
 
 export function registerDeployRoute(app: FastifyInstance, deps: ApiDeps, submitter: CommandSubmitter): void {
+  // The cross-stack port check reads the store, then writes it: two deploys interleaving between
+  // those steps could both pass against a state that holds neither, so deploys take turns.
+  let turn: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = turn.then(work, work);
+    turn = run.catch(() => undefined);
+    return run;
+  };
   app.post<{ Body: DeployJsonBody | string; Querystring: DeployQuery; Reply: DeployReply }>('/v1/deploy', {
     schema: {
       summary: 'Deploy (create or update) a stack from a compose file',
@@ -128,7 +137,10 @@ export function registerDeployRoute(app: FastifyInstance, deps: ApiDeps, submitt
     }
     const stack = loaded.stack.name === input.stack ? loaded.stack : { ...loaded.stack, name: input.stack };
     const specHash = stableHash(stack);
-    const result = await submitter.submit({ type: 'deploy-stack', stack, specHash, atMs: deps.wallClockMs() });
+    const result = await oneAtATime(() => {
+      assertNoHostPortConflicts(stack, deps.store.current().stacks);
+      return submitter.submit({ type: 'deploy-stack', stack, specHash, atMs: deps.wallClockMs() });
+    });
     request.log.info({ stack: stack.name, version: result.version, specHash }, 'deploy accepted');
     return reply.status(202).send({
       stack: stack.name,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hasHealthcheck, toCreateContainerRequest } from '../../../src/agent/container-request.ts';
 import { containerName, parseLabels } from '../../../src/agent/labels.ts';
+import { serviceSpecHash } from '../../../src/agent/spec-hash.ts';
 import { service } from './fixtures.ts';
 
 describe('container request mapping', () => {
@@ -27,6 +28,18 @@ describe('container request mapping', () => {
     expect(request.healthcheck).toEqual({ test: ['CMD', 'true'], intervalMs: 1000, timeoutMs: 500, retries: 2, startPeriodMs: 0 });
     expect(request).toMatchObject({ nanoCpus: 500_000_000, memoryBytes: 1 << 20, pidsLimit: 50, env: { A: '1' }, command: ['sleep', '3600'] });
     expect(hasHealthcheck(withDeploy)).toBe(true);
+  });
+
+  it('passes stop_signal and healthcheck start_interval on, and leaves them out when unset', () => {
+    const tuned = { ...withDeploy, stopSignal: 'SIGINT', healthcheck: { ...withDeploy.healthcheck!, startIntervalMs: 250 } };
+    const tunedRequest = toCreateContainerRequest({ stack: 'app', service: 'web', slot: 1 }, tuned, 'h', 'n');
+    expect(tunedRequest.stopSignal).toBe('SIGINT');
+    expect(tunedRequest.healthcheck).toEqual({ test: ['CMD', 'true'], intervalMs: 1000, timeoutMs: 500, retries: 2, startPeriodMs: 0, startIntervalMs: 250 });
+    expect(request).not.toHaveProperty('stopSignal');
+    expect(request.healthcheck).not.toHaveProperty('startIntervalMs');
+    // They shape the container, so changing them must replace the replicas.
+    expect(serviceSpecHash(tuned)).not.toBe(serviceSpecHash(withDeploy));
+    expect(serviceSpecHash({ ...withDeploy, stopSignal: 'SIGQUIT' })).not.toBe(serviceSpecHash({ ...withDeploy, stopSignal: 'SIGINT' }));
   });
 
   it('disables an image healthcheck when asked', () => {

@@ -177,6 +177,16 @@ describe('POST /v1/deploy', () => {
       expect(error.code).toBe('missing_body');
     });
 
+    it('a huge replica count (which would exhaust the daemon) → 400, never saved', async () => {
+      const compose = 'services:\n  web:\n    image: busybox\n    deploy:\n      replicas: 100000000\n';
+      const { status, error } = await rejected(testDeps(), deployJson({ stack: 'huge', compose, file: 'compose.yaml' }));
+      expect(status).toBe(400);
+      expect(error.code).toBe('invalid_compose');
+      expect(error.diagnostics[0]).toMatchObject({
+        code: 'COMPOSE_TOO_MANY_REPLICAS', file: 'compose.yaml', line: 5, path: 'services.web.deploy.replicas', service: 'web',
+      });
+    });
+
     it('a compose file that is not a mapping', async () => {
       const { error } = await rejected(testDeps(), deployJson({ stack: 's', compose: '- just\n- a list\n' }));
       expect(error.code).toBe('invalid_compose');

@@ -2,7 +2,6 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ServiceRow } from '../../../src/api/service-rows.ts';
 import { configOverrides } from '../../../src/cli/commands/daemon.ts';
-import { sanitizeStackName } from '../../../src/cli/compose-input.ts';
 import { ProgressDisplay } from '../../../src/cli/render/progress.ts';
 import { renderTable } from '../../../src/cli/render/table.ts';
 
@@ -47,10 +46,5 @@ describe('daemon flags and defaults', () => {
       'docker.host': 'unix:///x.sock', 'node.dataDir': '/d', 'api.port': '9', 'log.level': 'debug', 'api.host': '::1', 'node.id': 'n',
     });
     expect(configOverrides({})).toEqual({});
-  });
-
-  it('derives stack names compose-style without the _ separator', () => {
-    expect(sanitizeStackName('My_Project.v2')).toBe('my-project-v2');
-    expect(sanitizeStackName('__')).toBe('');
   });
 });

@@ -1,9 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { toCreateContainerRequest } from '../../../src/agent/container-request.ts';
+import { desiredServices, type DesiredService } from '../../../src/agent/desired.ts';
+import { unmetDependency } from '../../../src/agent/plan.ts';
+import { decideRestart } from '../../../src/agent/restart-policy.ts';
+import { emptyClusterState } from '../../../src/cluster/state.ts';
 import { composeCodes } from '../../../src/compose/compose-codes.ts';
 import { ignoredServiceKeys, refusedServiceKeys } from '../../../src/compose/cluster-support.ts';
 import { loadCompose } from '../../../src/compose/load-compose.ts';
-import { loadErrors, loadOk, serviceErrors } from './load-helper.ts';
-import { readFileSync } from 'node:fs';
+import type { ComposeDiagnostic, ServiceSpec, StackSpec } from '../../../src/compose/types.ts';
+import type { CreateContainerRequest } from '../../../src/seams/container-runtime.ts';
+import { indent, loadErrors, loadOk, serviceErrors } from './load-helper.ts';
 
 describe('keys a cluster cannot honour are refused or warned about by name', () => {
   it('build without image is refused, naming the service', () => {
@@ -71,13 +80,155 @@ describe('keys a cluster cannot honour are refused or warned about by name', () 
     for (const key of [...Object.keys(ignoredServiceKeys), ...Object.keys(refusedServiceKeys)]) expect(schemaKeys).toContain(key);
   });
 
-  it('every service key of the schema is either normalized, ignored with a reason, or refused', () => {
+  it.each([
+    ['deploy.placement.constraints', 'deploy:\n  placement:\n    constraints: [node.role == manager]'],
+    ['deploy.placement.preferences', 'deploy:\n  placement:\n    preferences: [{ spread: node.labels.zone }]'],
+    ['deploy.resources.reservations.cpus', 'deploy:\n  resources:\n    reservations: { cpus: "0.5" }'],
+    ['deploy.resources.reservations.memory', 'deploy:\n  resources:\n    reservations: { memory: 64m }'],
+    ['mem_reservation', 'mem_reservation: 64m'],
+    ['depends_on.db.restart', 'depends_on:\n  db: { condition: service_started, restart: true }'],
+    ['deploy.update_config', 'deploy:\n  update_config: { parallelism: 2 }'],
+    ['deploy.rollback_config', 'deploy:\n  rollback_config: { order: start-first }'],
+    ['deploy.labels', 'deploy:\n  labels: { team: web }'],
+  ])('%s is read but not applied → a warning naming it and the service', (key, body) => {
+    const { warnings } = loadOk(`services:\n  db:\n    image: x\n  svc:\n    image: x\n${indent(body, 4)}\n`);
+    expect(warnings).toEqual([expect.objectContaining({ severity: 'warning', code: composeCodes.ignoredKey, service: 'svc', path: `services.svc.${key}` })]);
+    expect(warnings[0]!.message).toContain(key.startsWith('depends_on') ? key : key.split('.').pop());
+  });
+
+  it('asking for nothing is not warned about: empty placement lists, depends_on restart: false', () => {
+    const { warnings } = loadOk('services:\n  db: { image: x }\n  svc:\n    image: x\n    depends_on: { db: { condition: service_started, restart: false } }\n    deploy: { placement: { constraints: [], preferences: [] }, labels: {} }\n');
+    expect(warnings).toEqual([]);
+  });
+});
+
+describe('every normalized service key reaches what applies it', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * Container keys: one service sets them all (each away from its default), goes through the
+   * loader and the container-request builder, and each value must show up in the request.
+   */
+  const inCreateRequest: Record<string, { yaml: string; check: (request: CreateContainerRequest, dir: string) => void }> = {
+    image: { yaml: 'image: registry/app:2', check: (r) => expect(r.image).toBe('registry/app:2') },
+    command: { yaml: 'command: ["serve", "--port", "80"]', check: (r) => expect(r.command).toEqual(['serve', '--port', '80']) },
+    entrypoint: { yaml: 'entrypoint: /bin/entry.sh', check: (r) => expect(r.entrypoint).toEqual(['/bin/entry.sh']) },
+    environment: { yaml: 'environment: { FROM_ENVIRONMENT: "1" }', check: (r) => expect(r.env.FROM_ENVIRONMENT).toBe('1') },
+    env_file: { yaml: 'env_file: app.env', check: (r) => expect(r.env.FROM_ENV_FILE).toBe('2') },
+    ports: { yaml: 'ports: ["127.0.0.1:8080:80/udp"]', check: (r) => expect(r.ports).toEqual([{ target: 80, published: 8080, protocol: 'udp', hostIp: '127.0.0.1' }]) },
+    volumes: {
+      yaml: 'volumes: ["./www:/www:ro", "data:/data"]',
+      check: (r, dir) => expect(r.mounts).toEqual(expect.arrayContaining([
+        { type: 'bind', source: join(dir, 'www'), target: '/www', readOnly: true },
+        { type: 'volume', source: 'app_data', target: '/data', readOnly: false },
+      ])),
+    },
+    tmpfs: { yaml: 'tmpfs: /scratch', check: (r) => expect(r.mounts).toContainEqual({ type: 'tmpfs', target: '/scratch', readOnly: false }) },
+    labels: { yaml: 'labels: { team: a }', check: (r) => expect(r.labels.team).toBe('a') },
+    healthcheck: {
+      yaml: 'healthcheck: { test: ["CMD", "check"], interval: 2s, timeout: 3s, retries: 5, start_period: 7s, start_interval: 1s }',
+      check: (r) => expect(r.healthcheck).toEqual({ test: ['CMD', 'check'], intervalMs: 2000, timeoutMs: 3000, retries: 5, startPeriodMs: 7000, startIntervalMs: 1000 }),
+    },
+    network_mode: { yaml: 'network_mode: host', check: (r) => expect(r.networkMode).toBe('host') },
+    cap_add: { yaml: 'cap_add: [NET_ADMIN]', check: (r) => expect(r.capAdd).toEqual(['NET_ADMIN']) },
+    cap_drop: { yaml: 'cap_drop: [MKNOD]', check: (r) => expect(r.capDrop).toEqual(['MKNOD']) },
+    devices: { yaml: 'devices: ["/dev/fuse:/dev/fuse:rwm"]', check: (r) => expect(r.devices).toEqual([{ hostPath: '/dev/fuse', containerPath: '/dev/fuse', permissions: 'rwm' }]) },
+    user: { yaml: 'user: "1000:1000"', check: (r) => expect(r.user).toBe('1000:1000') },
+    working_dir: { yaml: 'working_dir: /srv', check: (r) => expect(r.workingDir).toBe('/srv') },
+    stop_grace_period: { yaml: 'stop_grace_period: 42s', check: (r) => expect(r.stopGracePeriodMs).toBe(42_000) },
+    stop_signal: { yaml: 'stop_signal: SIGINT', check: (r) => expect(r.stopSignal).toBe('SIGINT') },
+    cpus: { yaml: 'cpus: 0.5', check: (r) => expect(r.nanoCpus).toBe(500_000_000) },
+    mem_limit: { yaml: 'mem_limit: 64m', check: (r) => expect(r.memoryBytes).toBe(64 * 1024 * 1024) },
+    pids_limit: { yaml: 'pids_limit: 99', check: (r) => expect(r.pidsLimit).toBe(99) },
+  };
+
+  /** Keys the node agent applies rather than the engine: checked on what the agent computes from them. */
+  const byTheAgent: Record<string, { yaml: string; check: (stack: StackSpec) => void }> = {
+    restart: {
+      yaml: 'restart: "on-failure:2"',
+      check: (stack) => {
+        const policy = svc(stack).deploy.restartPolicy;
+        expect(decideRestart(policy, 0, [], 0)).toMatchObject({ restart: false, reason: 'exited-successfully' });
+        expect(decideRestart(policy, 1, [0], 1)).toMatchObject({ restart: true });
+        expect(decideRestart(policy, 1, [0, 1], 2)).toMatchObject({ restart: false, reason: 'max-attempts' });
+      },
+    },
+    scale: { yaml: 'scale: 3', check: (stack) => expect(desired(stack).find((d) => d.service === 'svc')!.replicas).toBe(3) },
+    deploy: {
+      yaml: 'deploy: { replicas: 4, restart_policy: { condition: none }, resources: { limits: { memory: 32m } } }',
+      check: (stack) => {
+        expect(desired(stack).find((d) => d.service === 'svc')!.replicas).toBe(4);
+        expect(decideRestart(svc(stack).deploy.restartPolicy, 1, [], 0)).toMatchObject({ restart: false, reason: 'condition-none' });
+        expect(toCreateContainerRequest({ stack: 'app', service: 'svc', slot: 1 }, svc(stack), 'h', 'n').memoryBytes).toBe(32 * 1024 * 1024);
+      },
+    },
+    depends_on: {
+      yaml: 'depends_on: { db: { condition: service_healthy } }',
+      check: (stack) => {
+        const services = desired(stack);
+        expect(unmetDependency(services.find((d) => d.service === 'svc')!, services, [])).toBe('waiting for db: 0/1 healthy');
+      },
+    },
+  };
+
+  /** Keys that are read and deliberately not applied: each must be warned about. */
+  const warnedAbout: Record<string, string> = {
+    build: 'build: .',
+    container_name: 'container_name: the-one',
+    mem_reservation: 'mem_reservation: 64m',
+  };
+
+  function desired(stack: StackSpec): DesiredService[] {
+    const state = emptyClusterState();
+    state.stacks[stack.name] = { name: stack.name, version: 1, specHash: 'h', spec: stack, updatedAtMs: 0 };
+    return desiredServices(state);
+  }
+
+  function load(serviceYaml: string, dir?: string): { stack: StackSpec; warnings: ComposeDiagnostic[] } {
+    const content = `services:\n  db:\n    image: x\n    healthcheck: { test: ["CMD", "true"] }\n  svc:\n${indent(serviceYaml, 4)}\nvolumes:\n  data:\n`;
+    const result = loadCompose({ content, stackName: 'app', env: {}, ...(dir === undefined ? {} : { workingDir: dir }) });
+    if (!result.ok) return expect.fail(JSON.stringify(result.errors));
+    return { stack: result.stack, warnings: result.warnings };
+  }
+
+  function svc(stack: StackSpec): ServiceSpec {
+    return stack.services.find((s) => s.name === 'svc')!;
+  }
+
+  it('one service setting every container key: each value is in the create request', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'constellation-keys-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'app.env'), 'FROM_ENV_FILE=2\n');
+    const { stack } = load(Object.values(inCreateRequest).map((k) => k.yaml).join('\n'), dir);
+    const request = toCreateContainerRequest({ stack: 'app', service: 'svc', slot: 1 }, svc(stack), 'h', 'n');
+    for (const [key, { check }] of Object.entries(inCreateRequest)) {
+      try {
+        check(request, dir);
+      } catch (error) {
+        throw new Error(`"${key}" did not reach the create request: ${(error as Error).message}`);
+      }
+    }
+  });
+
+  it.each(Object.entries(byTheAgent))('%s reaches what the agent decides', (_key, { yaml, check }) => {
+    check(load(`image: x\n${yaml}`).stack);
+  });
+
+  it.each(Object.entries(warnedAbout))('%s is read but not applied, and warned about', (key, yaml) => {
+    const { warnings } = load(`image: x\n${yaml}`);
+    expect(warnings).toContainEqual(expect.objectContaining({ severity: 'warning', service: 'svc', path: `services.svc.${key}` }));
+  });
+
+  it('every service key of the schema is applied (and checked above), warned about, or refused', () => {
     const schema = JSON.parse(readFileSync(new URL('../../../src/compose/schema/compose-spec.json', import.meta.url), 'utf8')) as { $defs: { service: { properties: Record<string, unknown> } } };
-    const normalized = ['image', 'build', 'command', 'entrypoint', 'environment', 'env_file', 'ports', 'volumes', 'tmpfs', 'labels', 'healthcheck',
-      'restart', 'depends_on', 'network_mode', 'cap_add', 'cap_drop', 'devices', 'user', 'working_dir', 'stop_grace_period', 'stop_signal',
-      'deploy', 'scale', 'cpus', 'mem_limit', 'mem_reservation', 'pids_limit', 'container_name'];
-    const handled = new Set([...normalized, ...Object.keys(ignoredServiceKeys), ...Object.keys(refusedServiceKeys)]);
-    expect(Object.keys(schema.$defs.service.properties).filter((key) => !handled.has(key))).toEqual([]);
+    const covered = new Set([
+      ...Object.keys(inCreateRequest), ...Object.keys(byTheAgent), ...Object.keys(warnedAbout),
+      ...Object.keys(ignoredServiceKeys), ...Object.keys(refusedServiceKeys),
+    ]);
+    expect(Object.keys(schema.$defs.service.properties).filter((key) => !covered.has(key))).toEqual([]);
   });
 });
 
@@ -86,7 +237,7 @@ describe('stack name', () => {
     const content = 'name: from-file\nservices:\n  svc: { image: x }\n';
     expect(loadCompose({ content, stackName: 'from-option', file: '/srv/Dir_Name/compose.yaml' })).toMatchObject({ ok: true, stack: { name: 'from-option' } });
     expect(loadCompose({ content, file: '/srv/Dir_Name/compose.yaml' })).toMatchObject({ ok: true, stack: { name: 'from-file' } });
-    expect(loadCompose({ content: 'services:\n  svc: { image: x }\n', file: '/srv/My.App-DoH/compose.yaml' })).toMatchObject({ ok: true, stack: { name: 'myapp-doh' } });
+    expect(loadCompose({ content: 'services:\n  svc: { image: x }\n', file: '/srv/My.App-DoH/compose.yaml' })).toMatchObject({ ok: true, stack: { name: 'my-app-doh' } });
   });
 
   it.each(['Bad', '-leading', 'has space', 'dots.not.allowed', ''])('an explicit name %j is refused', (name) => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -60,8 +60,108 @@ describe('env_file', () => {
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.errors[0]).toMatchObject({ code: composeCodes.dotenvInvalid, path: 'services.web.env_file', line: 4 });
-      expect(result.errors[0]!.message).toMatch(/bad\.env:2: /);
+      expect(result.errors[0]!.message).toMatch(/bad\.env:2: not a KEY=VALUE assignment$/);
     }
+  });
+
+  it('errors about an env file say which line and what is wrong, never what the line says', () => {
+    const { result } = loadProject({
+      'compose.yaml': 'services:\n  web:\n    image: x\n    env_file: secret.env\n',
+      'secret.env': [
+        'db password is hunter2',
+        'my hunter2 key=1',
+        'A="hunter2 never closed',
+        'B=hunter2$',
+        'C=${UNSET_VAR:?hunter2}',
+      ].join('\n'),
+    });
+    if (result.ok) return expect.fail('expected the env file to be refused');
+    expect(result.errors.map((e) => e.message.replace(/^.*secret\.env:/, ''))).toEqual([
+      '1: not a KEY=VALUE assignment',
+      '2: the variable name before "=" is not valid (letters, digits, "_", "." and "-", not starting with a digit)',
+      '3: a quoted value has no closing quote',
+      // The unclosed quote on line 3 swallows the rest of the file, as Compose reads it.
+    ]);
+    const other = loadProject({ 'compose.yaml': 'services:\n  web:\n    image: x\n    env_file: s.env\n', 's.env': 'B=hunter2$\nC=${UNSET_VAR:?hunter2}\n' }).result;
+    if (other.ok) return expect.fail('expected the env file to be refused');
+    expect(other.errors.map((e) => e.message.replace(/^.*s\.env:/, ''))).toEqual([
+      '1: the value has a "$" that starts no valid ${...} reference (write "$$" for a literal "$")',
+      '2: the value requires a variable (${VAR:?...} or ${VAR?...}) that is unset or empty',
+    ]);
+    expect(JSON.stringify([...result.errors, ...other.errors])).not.toContain('hunter2');
+  });
+});
+
+describe('env_file is read only from inside the working directory', () => {
+  /** A file outside the project that a deploy must not be able to read. */
+  function secretElsewhere(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'constellation-secret-'));
+    dirs.push(dir);
+    const file = join(dir, 'secret.txt');
+    writeFileSync(file, 'db password is hunter2\nTOKEN=hunter2\n');
+    return file;
+  }
+
+  function refusal(result: LoadComposeResult) {
+    if (result.ok) return expect.fail(`expected a refusal, got ${JSON.stringify(result.stack.services[0]!.environment)}`);
+    expect(JSON.stringify(result)).not.toContain('hunter2');
+    return result.errors;
+  }
+
+  it.each([
+    ['an absolute path', (secret: string) => secret, 'is an absolute path'],
+    ['a path under ~', () => '~/secret.txt', 'starts with "~"'],
+    ['a relative path that climbs out with ..', (secret: string) => `../${secret.split('/').slice(-2).join('/')}`, 'resolves outside the working directory'],
+  ])('%s is refused, naming service, key and line, and the file is not read', (_name, entry, why) => {
+    const secret = secretElsewhere();
+    const { result } = loadProject({ 'compose.yaml': `services:\n  web:\n    image: x\n    env_file:\n      - ok.env\n      - ${entry(secret)}\n`, 'ok.env': 'A=1\n' });
+    const errors = refusal(result);
+    expect(errors).toEqual([expect.objectContaining({ code: composeCodes.envFileOutsideWorkingDir, service: 'web', path: 'services.web.env_file[1]', line: 6 })]);
+    expect(errors[0]!.message).toContain(why);
+  });
+
+  it('"~" is refused even when the home directory holds the file', () => {
+    const secret = secretElsewhere();
+    const dir = mkdtempSync(join(tmpdir(), 'constellation-envfile-'));
+    dirs.push(dir);
+    const result = loadCompose({ content: 'services:\n  web:\n    image: x\n    env_file: ~/secret.txt\n', workingDir: dir, homeDir: dirname(secret), stackName: 'app' });
+    expect(refusal(result)[0]!.code).toBe(composeCodes.envFileOutsideWorkingDir);
+  });
+
+  it('a symlink inside the working directory that points outside it is refused; one that stays inside is followed', () => {
+    const secret = secretElsewhere();
+    const { dir } = loadProject({ 'compose.yaml': '', 'conf/real.env': 'R=1\n' });
+    symlinkSync(secret, join(dir, 'leak.env'));
+    symlinkSync(join(dir, 'conf'), join(dir, 'linked-conf'));
+    const leak = loadCompose({ content: 'services:\n  web:\n    image: x\n    env_file: leak.env\n', file: join(dir, 'compose.yaml'), stackName: 'app' });
+    expect(refusal(leak)).toEqual([expect.objectContaining({ code: composeCodes.envFileOutsideWorkingDir, path: 'services.web.env_file', line: 4 })]);
+    const inside = loadCompose({ content: 'services:\n  web:\n    image: x\n    env_file: linked-conf/real.env\n', file: join(dir, 'compose.yaml'), stackName: 'app' });
+    expect(inside.ok && inside.stack.services[0]!.environment).toEqual({ R: '1' });
+  });
+
+  it('a .env that links outside the working directory is refused and not read', () => {
+    const secret = secretElsewhere();
+    const { dir } = loadProject({ 'compose.yaml': '' });
+    symlinkSync(secret, join(dir, '.env'));
+    const result = loadCompose({ content: 'services:\n  web:\n    image: "x:${TOKEN}"\n', workingDir: dir, stackName: 'app' });
+    expect(refusal(result)).toEqual([expect.objectContaining({ code: composeCodes.envFileOutsideWorkingDir })]);
+  });
+
+  it('without a working directory (a raw API deploy) an absolute env_file is refused too', () => {
+    const result = loadCompose({ content: `services:\n  web:\n    image: x\n    env_file: ${secretElsewhere()}\n`, stackName: 'app' });
+    expect(refusal(result)).toEqual([expect.objectContaining({ code: composeCodes.envFileOutsideWorkingDir, service: 'web', line: 4 })]);
+  });
+
+  it('device files are refused instead of hanging or exhausting the loader', () => {
+    const result = loadCompose({ content: 'services:\n  web:\n    image: x\n    env_file: zero\n', workingDir: '/dev', stackName: 'app' });
+    expect(refusal(result)).toEqual([expect.objectContaining({ code: composeCodes.envFileMissing, path: 'services.web.env_file' })]);
+  });
+
+  it('pseudo-files that report size 0 read as empty: the loader\'s own environment does not leak', () => {
+    expect(readFileSync('/proc/self/environ').length).toBeGreaterThan(0);
+    const result = loadCompose({ content: 'services:\n  web:\n    image: x\n    env_file: environ\n', workingDir: '/proc/self', stackName: 'app' });
+    if (!result.ok) expect.fail(JSON.stringify(result.errors));
+    expect(result.stack.services[0]!.environment).toEqual({});
   });
 });
 
