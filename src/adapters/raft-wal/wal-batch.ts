@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 
 /**
  * Segment layout: SEGMENT_MAGIC, then batches. A batch is everything one flush writes between two
- * fsyncs: [u32 LE BATCH_MAGIC][u32 LE body length][u32 LE crc32 of body][u32 LE crc32 of the 12
+ * fsyncs: [4-byte BATCH_MAGIC][u32 LE body length][u32 LE crc32 of body][u32 LE crc32 of the 12
  * bytes before it][body = records, each framed as in wal-record.ts].
  *
  * Why batches: one flush is one write() of several records, and a power cut may keep any subset
@@ -12,9 +12,15 @@ import { crc32 } from 'node:zlib';
  * batch's body is torn: its presence proves that everything before it had been synced.
  */
 export const SEGMENT_MAGIC = Buffer.from('CWALSEG2', 'ascii');
-/** "CWB2" read as u32 LE; the 2 is the format version, bumped with SEGMENT_MAGIC. */
-const BATCH_MAGIC = 0x32425743;
-const BATCH_MAGIC_BYTES = Buffer.from('CWB2', 'ascii');
+/**
+ * "CW", a NUL, then the format version (bumped with SEGMENT_MAGIC). The NUL matters: records are
+ * JSON, which never holds a raw NUL byte, so no value a client stores can contain a batch header.
+ * A forged header inside a torn tail would otherwise make the loader call it corruption and keep
+ * the member down (a printable magic plus a matching header CRC takes ~2^32 tries at most, far
+ * fewer with the JSON freedom a client has).
+ */
+const BATCH_MAGIC_BYTES = Buffer.from([0x43, 0x57, 0x00, 0x02]);
+const BATCH_MAGIC = BATCH_MAGIC_BYTES.readUInt32LE(0);
 export const BATCH_HEADER_BYTES = 16;
 
 export function encodeBatch(records: readonly Buffer[]): Buffer {
@@ -50,8 +56,9 @@ export function decodeBatch(buffer: Buffer, offset: number): BatchDecode {
 }
 
 /**
- * Offset of the first intact batch header at or after `from`, or -1. A false match inside a
- * record would need the 4 magic bytes and a matching 32-bit header checksum by chance.
+ * Offset of the first intact batch header at or after `from`, or -1. Record bodies are JSON, so
+ * the magic's NUL byte cannot occur inside one: a match is a real header (or random damage that
+ * also matched a 32-bit header checksum).
  */
 export function findBatchHeader(buffer: Buffer, from: number): number {
   for (let at = buffer.indexOf(BATCH_MAGIC_BYTES, from); at >= 0; at = buffer.indexOf(BATCH_MAGIC_BYTES, at + 1)) {

@@ -234,3 +234,24 @@ describe('WAL torn writes', () => {
     expect((await readFile(segment)).equals(old)).toBe(true);
   });
 });
+
+describe('a stored value cannot forge a batch header', () => {
+  it('the magic holds a NUL byte, which the JSON records never contain raw', async () => {
+    const dir = await temp.make();
+    const { storage } = await openWal({ dir });
+    // What a client might store to plant a header: the magic itself and every other control byte.
+    const forged = `CW\u0000\u0002${String.fromCharCode(...Array.from({ length: 32 }, (_, i) => i))}`;
+    storage.append([entry(1, 1, forged), entry(2, 1, `x${forged}`)]);
+    storage.setHardState({ term: 1, votedFor: 'n1', commitIndex: 2 });
+    await storage.sync();
+    await storage.close();
+    const bytes = await readFile((await segmentPaths(dir))[0]!);
+    const magic = Buffer.from([0x43, 0x57, 0x00, 0x02]);
+    const found: number[] = [];
+    for (let at = bytes.indexOf(magic); at >= 0; at = bytes.indexOf(magic, at + 1)) found.push(at);
+    expect(found).toEqual(batchExtents(bytes).map((batch) => batch.start));
+    const reopened = await openWal({ dir });
+    expect(reopened.state.entries.map((e) => e.data)).toEqual([forged, `x${forged}`]);
+    await reopened.storage.close();
+  });
+});
