@@ -227,17 +227,16 @@ export const containerMachine = setup({
           // An unhealthy replica is replaced, as Swarm does: the engine has already retried the check
           // `retries` times, so stop it and let the restart policy decide as for a crash. Once here we
           // are committed: a late "healthy" does not cancel a stop that is already under way.
-          entry: [assign({ health: 'unhealthy' as HealthState }), { type: 'report', params: { phase: 'running' } }],
+          // The stop's own completion moves nothing: the container's `die` (EXITED, handled by
+          // `running`, or sent by a resync that finds it exited) does. Leaving on the stop's reply
+          // would let that `die` arrive later, in the next life, and count as a second crash.
+          entry: [assign({ health: 'unhealthy' as HealthState, message: 'stopping: its healthcheck reported unhealthy' }), { type: 'report', params: { phase: 'running' } }],
           invoke: {
             id: 'stop-unhealthy',
             src: 'stopContainer',
             input: ({ context }) => ({ containerId: context.containerId ?? '', gracePeriodMs: context.stopGracePeriodMs }),
             onDone: [
-              {
-                guard: ({ event }) => event.output.ok,
-                target: '#container.exited',
-                actions: assign(({ event }) => ({ exitCode: undefined, lastExitAtMs: event.output.atMs, health: 'none' as HealthState, message: 'stopped because its healthcheck reported unhealthy' })),
-              },
+              { guard: ({ event }) => event.output.ok },
               {
                 target: '#container.engine-backoff',
                 actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: (event.output as Failure).message })),
@@ -248,7 +247,15 @@ export const containerMachine = setup({
               actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: String(event.error) })),
             },
           },
-          on: { HEALTH: { actions: [] } },
+          on: {
+            HEALTH: { actions: [] },
+            // It failed, whatever code its process exits with on SIGTERM: under `on-failure` it must
+            // come back, so a clean exit is recorded as "no code" (a failure for the policy).
+            EXITED: {
+              target: '#container.exited',
+              actions: assign(({ event }) => ({ exitCode: event.exitCode === 0 ? undefined : event.exitCode, lastExitAtMs: event.atMs, health: 'none' as HealthState })),
+            },
+          },
         },
       },
       on: {

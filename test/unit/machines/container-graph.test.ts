@@ -81,7 +81,6 @@ const expectedEdges = [
   'running.starting -> stopping',
   'running.unhealthy -> backoff',
   'running.unhealthy -> engine-backoff',
-  'running.unhealthy -> exited',
   'running.unhealthy -> failed',
   'running.unhealthy -> removed',
   'running.unhealthy -> stopping',

@@ -88,6 +88,11 @@ describe('container machine lifecycle', () => {
     t.actor.send({ type: 'HEALTH', health: 'healthy' });
     expect(t.state()).toEqual({ running: 'unhealthy' });
     await settle();
+    // The stop has returned; the replica leaves `running` on the container's own exit, so that
+    // exit cannot arrive later and be taken for a crash of the next life.
+    expect(t.calls).toEqual(['create', 'start c1', 'stop c1']);
+    expect(t.state()).toEqual({ running: 'unhealthy' });
+    t.actor.send({ type: 'EXITED', exitCode: 143, atMs: t.clock.now() });
     expect(t.state()).toBe('backoff');
     expect(t.actor.getSnapshot().context.message).toMatch(/unhealthy/);
     expect(t.actor.getSnapshot().context.restartTimesMs).toHaveLength(1);
@@ -98,12 +103,23 @@ describe('container machine lifecycle', () => {
     expect(t.phases).toEqual(['pending', 'creating', 'starting', 'running', 'running', 'exited', 'backoff', 'starting', 'running']);
   });
 
+  it('an unhealthy replica that exits 0 when stopped still counts as failed under on-failure', async () => {
+    const t = run({ condition: 'on-failure', delayMs: 0, windowMs: 0 }, {}, true);
+    t.actor.send({ type: 'START' });
+    await settle();
+    t.actor.send({ type: 'HEALTH', health: 'unhealthy' });
+    await settle();
+    t.actor.send({ type: 'EXITED', exitCode: 0, atMs: t.clock.now() });
+    expect(t.state()).toBe('backoff');
+  });
+
   it('stops an unhealthy replica and leaves it down under condition none', async () => {
     const t = run({ condition: 'none', delayMs: 0, windowMs: 0 }, {}, true);
     t.actor.send({ type: 'START' });
     await settle();
     t.actor.send({ type: 'HEALTH', health: 'unhealthy' });
     await settle();
+    t.actor.send({ type: 'EXITED', exitCode: 143, atMs: t.clock.now() });
     expect(t.state()).toBe('exited');
     t.clock.increment(60_000);
     await settle();
