@@ -36,6 +36,8 @@ export function checkPortConflicts(
     const items = raw[service.name]?.ports;
     if (!Array.isArray(items)) continue;
     const replicas = replicasOnOneNode(service);
+    // Scaled to zero, it binds nothing (the API's cross-stack check skips it the same way).
+    if (replicas === 0) continue;
     items.forEach((item: unknown, index) => {
       const parsed = parsePortEntry(item);
       // Invalid entries were reported by normalizePorts.

@@ -39,6 +39,10 @@ describe('host ports within one stack', () => {
     expect(errors[0]!.message).toContain('host port 8008-8010/tcp');
   });
 
+  it('a service scaled to zero binds nothing, so it shares a host port with one that runs', () => {
+    expect(loadOk('services:\n  blue: { image: x, ports: ["8080:80"] }\n  green: { image: x, ports: ["8080:80"], deploy: { replicas: 0 } }\n').stack.services).toHaveLength(2);
+  });
+
   it('two entries of one service publishing one host port are refused', () => {
     expect(serviceErrors('image: x\nports: ["8080:80", "8080:81"]')[0]).toMatchObject({ code: composeCodes.portConflict, path: 'services.svc.ports[1]' });
   });
