@@ -24,9 +24,9 @@ function listFiles(dir: string): string[] {
   });
 }
 
-/** Relative specifiers a source loads at run time (`import type` and `export type` load nothing). */
+/** Relative specifiers a source loads at run time, side-effect imports included (`import type` and `export type` load nothing). */
 function runtimeSpecifiers(source: string): string[] {
-  return [...source.matchAll(/^\s*(?:import|export)\s+(type\s+)?[^'"]*?from\s+['"](\.[^'"]+)['"]/gm)].filter((m) => !m[1]).map((m) => m[2]!);
+  return [...source.matchAll(/^\s*(?:import|export)\s+(type\s+)?(?:[^'"]*?from\s+)?['"](\.[^'"]+)['"]/gm)].filter((m) => !m[1]).map((m) => m[2]!);
 }
 
 function runtimeImports(file: string): string[] {
@@ -56,8 +56,8 @@ describe('src/machines stays pure', () => {
   });
 
   it('tells a run-time import from a type-only one', () => {
-    const source = "import { a } from './a.ts';\nimport type { B } from './b.ts';\nexport { c } from '../c.ts';\nexport type { D } from './d.ts';\nimport { e } from 'xstate';\n";
-    expect(runtimeSpecifiers(source)).toEqual(['./a.ts', '../c.ts']);
+    const source = "import { a } from './a.ts';\nimport type { B } from './b.ts';\nexport { c } from '../c.ts';\nexport type { D } from './d.ts';\nimport { e } from 'xstate';\nimport './f.ts';\n";
+    expect(runtimeSpecifiers(source)).toEqual(['./a.ts', '../c.ts', './f.ts']);
   });
 
   for (const file of files) {
