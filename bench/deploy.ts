@@ -121,18 +121,21 @@ async function main(): Promise<void> {
   let machine: MachineDescription | undefined;
   const runs: ReplicaRun[] = [];
   for (const replicas of options.replicas) {
-    const results: ContenderResult[] = [];
-    for (const contender of options.contenders) {
-      const samples: ContenderResult[] = [];
-      for (let round = 0; round < options.repeat; round++) {
-        samples.push(
+    // Rounds visit every contender, each round starting one later: whatever the machine does in
+    // the background (an earlier engine's clean-up, other work) falls on every contender alike,
+    // instead of always on whoever comes last.
+    const samples = new Map<Contender, ContenderResult[]>(options.contenders.map((c) => [c, []]));
+    for (let round = 0; round < options.repeat; round++) {
+      for (let i = 0; i < options.contenders.length; i++) {
+        const contender = options.contenders[(round + i) % options.contenders.length]!;
+        samples.get(contender)!.push(
           await measure(contender, replicas, options.timeoutMs, async (socketPath) => {
             machine ??= await describeMachine(socketPath);
           }),
         );
       }
-      results.push(medianOf(samples));
     }
+    const results = options.contenders.map((contender) => medianOf(samples.get(contender)!));
     runs.push({ replicas, results, ratios: ratiosOf(results) });
   }
   if (machine === undefined) throw new Error('no engine started, so nothing was measured');
@@ -146,7 +149,7 @@ async function main(): Promise<void> {
       'untimed set-up (swarm init, daemon start) first; timed from the deploy command until the engine shows N running ' +
       '(the same poller, 50 ms, for every contender, started once the deploy command returned; Constellation afterwards, ' +
       'untimed, must also show N running in GET /v1/containers: apiSawAllRunning). Engine limit: create+start via the engine API, 8 in parallel. ' +
-      `Contenders run one after another on a machine shared with other work (loadAverage1m: the 1-minute load when the timed deploy began); ` +
+      `Contenders run one after another, in rounds that each start one contender later (loadAverage1m: the 1-minute load when the timed deploy began); ` +
       `with --repeat the median is reported (repeat=${options.repeat}).`,
     runs,
   };
