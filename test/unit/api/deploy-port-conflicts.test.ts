@@ -1,22 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildApiServer } from '../../../src/api/build-api-server.ts';
 import type { ClientRequest } from '../../../src/cluster/commands.ts';
-import { RecordingStore, testDeps, type TestDeps } from './fake-deps.ts';
+import { RecordingStore, testDeps } from './fake-deps.ts';
+import { serverPerTest } from './server-per-test.ts';
 
 // On this single node a host port can be bound by one container: a deploy whose published ports
 // overlap another stack's is refused before anything is written, instead of its replicas failing
 // "port is already allocated" and restarting forever.
-let app: FastifyInstance | undefined;
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
-
-async function server(deps: TestDeps): Promise<FastifyInstance> {
-  app = await buildApiServer(deps);
-  return app;
-}
+const server = serverPerTest();
 
 const publishing = (port: string, extra = ''): string => `services:\n  web:\n    image: busybox\n    ports: ["${port}"]\n${extra}`;
 const deploy = (api: FastifyInstance, stack: string, compose: string) => api.inject({ method: 'POST', url: '/v1/deploy', payload: { stack, compose } });

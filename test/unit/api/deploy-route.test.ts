@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { FastifyInstance, InjectOptions } from 'fastify';
-import { buildApiServer } from '../../../src/api/build-api-server.ts';
+import { describe, expect, it } from 'vitest';
+import type { InjectOptions } from 'fastify';
 import { testDeps, type TestDeps } from './fake-deps.ts';
+import { serverPerTest } from './server-per-test.ts';
 
 const validCompose = `services:
   web:
@@ -13,16 +13,7 @@ const validCompose = `services:
     image: busybox:1
 `;
 
-let app: FastifyInstance | undefined;
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
-
-async function server(deps: TestDeps): Promise<FastifyInstance> {
-  app = await buildApiServer(deps);
-  return app;
-}
+const server = serverPerTest();
 
 function deployJson(body: unknown) {
   return { method: 'POST' as const, url: '/v1/deploy', payload: body as Record<string, unknown> };
