@@ -1,5 +1,5 @@
 import type { StackRecord } from '../cluster/state.ts';
-import { describeBindings, hostBindings, HostPortTable, type HostBinding } from '../compose/host-port-table.ts';
+import { describeBindings, hostBindings, HostPortTable } from '../compose/host-port-table.ts';
 import { replicasOnOneNode } from '../compose/replica-limits.ts';
 import type { ComposeDiagnostic, StackSpec } from '../compose/types.ts';
 import { formatKeyPath } from '../compose/yaml-source.ts';
@@ -29,16 +29,7 @@ export function assertNoHostPortConflicts(stack: StackSpec, deployed: Readonly<R
   const diagnostics: ComposeDiagnostic[] = [];
   for (const service of stack.services) {
     if (replicasOnOneNode(service) === 0) continue;
-    const clashes = new Map<string, { owner: Owner; bindings: HostBinding[] }>();
-    for (const binding of hostBindings(service.ports)) {
-      const owner = table.find(binding);
-      if (owner === undefined) continue;
-      const key = `${owner.stack}\0${owner.service}`;
-      const clash = clashes.get(key) ?? { owner, bindings: [] };
-      clash.bindings.push(binding);
-      clashes.set(key, clash);
-    }
-    for (const { owner, bindings } of clashes.values()) {
+    for (const { owner, bindings } of table.clashes(hostBindings(service.ports), (other) => `${other.stack}\0${other.service}`)) {
       diagnostics.push({
         severity: 'error',
         code: 'port_conflict',

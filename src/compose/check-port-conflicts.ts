@@ -9,7 +9,7 @@
  */
 import { composeCodes } from './compose-codes.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
-import { describeBindings, hostBindings, HostPortTable, type HostBinding } from './host-port-table.ts';
+import { describeBindings, hostBindings, HostPortTable } from './host-port-table.ts';
 import { parsePortEntry } from './normalize-ports.ts';
 import { replicasOnOneNode } from './replica-limits.ts';
 import type { ServiceSpec } from './types.ts';
@@ -51,16 +51,7 @@ export function checkPortConflicts(
           + 'drop the host port (e.g. "80" instead of "8080:80") to give each replica its own, or run one replica');
       }
       // Look up the whole entry before adding it: the ports of one range never conflict with each other.
-      const clashes = new Map<string, { entry: Entry; bindings: HostBinding[] }>();
-      for (const binding of bindings) {
-        const other = table.find(binding);
-        if (other === undefined) continue;
-        const key = `${other.service}\0${other.index}`;
-        const clash = clashes.get(key) ?? { entry: other, bindings: [] };
-        clash.bindings.push(binding);
-        clashes.set(key, clash);
-      }
-      for (const { entry, bindings: overlapping } of clashes.values()) {
+      for (const { owner: entry, bindings: overlapping } of table.clashes(bindings, (other) => `${other.service}\0${other.index}`)) {
         const owner = entry.service === service.name ? 'another entry of this service' : `service "${entry.service}"`;
         sink.error(path, composeCodes.portConflict,
           `host port ${describeBindings(overlapping)} is also published by ${owner} (${where(entry)}); two containers cannot bind one host port on this node`);

@@ -62,6 +62,23 @@ export class HostPortTable<Owner> {
     return slot.unset ?? slot.wildcardOfFamily[family] ?? slot.exact.get(ip);
   }
 
+  /**
+   * The owners `bindings` overlap, each with the bindings that overlap it (in order), one entry
+   * per owner as `keyOf` tells owners apart: what a message about the clash names.
+   */
+  clashes(bindings: readonly HostBinding[], keyOf: (owner: Owner) => string): { owner: Owner; bindings: HostBinding[] }[] {
+    const byOwner = new Map<string, { owner: Owner; bindings: HostBinding[] }>();
+    for (const binding of bindings) {
+      const owner = this.find(binding);
+      if (owner === undefined) continue;
+      const key = keyOf(owner);
+      const clash = byOwner.get(key) ?? { owner, bindings: [] };
+      clash.bindings.push(binding);
+      byOwner.set(key, clash);
+    }
+    return [...byOwner.values()];
+  }
+
   add(binding: HostBinding, owner: Owner): void {
     const key = slotKey(binding);
     let slot = this.slots.get(key);
