@@ -71,6 +71,12 @@ export const containerMachine = setup({
       return { restartTimesMs: [...context.restartTimesMs, context.lastExitAtMs], restartDelayMs: decision.delayMs };
     }),
     clearContainer: assign({ containerId: undefined, health: 'none' as HealthState }),
+    /** An engine call answered with a failure, or threw: count it for the engine back-off, keep why. */
+    engineCallFailed: assign(({ context, event }) => {
+      // Only ever the done/error event of an engine call, which the machine's event union leaves out.
+      const outcome = event as unknown as { output?: Failure; error?: unknown };
+      return { engineFailures: context.engineFailures + 1, message: outcome.output?.message ?? String(outcome.error) };
+    }),
   },
   guards: {
     hasContainer: ({ context }) => context.containerId !== undefined,
@@ -148,12 +154,12 @@ export const containerMachine = setup({
           },
           {
             target: 'engine-backoff',
-            actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: (event.output as Failure).message })),
+            actions: 'engineCallFailed',
           },
         ],
         onError: {
           target: 'engine-backoff',
-          actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: String(event.error) })),
+          actions: 'engineCallFailed',
         },
       },
       on: {
@@ -182,7 +188,7 @@ export const containerMachine = setup({
           {
             guard: ({ event }) => !event.output.ok && event.output.code === 'engine_unavailable',
             target: 'engine-backoff',
-            actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: (event.output as Failure).message })),
+            actions: 'engineCallFailed',
           },
           {
             guard: ({ event }) => !event.output.ok && event.output.code === 'not_found',
@@ -198,7 +204,7 @@ export const containerMachine = setup({
         ],
         onError: {
           target: 'engine-backoff',
-          actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: String(event.error) })),
+          actions: 'engineCallFailed',
         },
       },
       on: {
@@ -239,12 +245,12 @@ export const containerMachine = setup({
               { guard: ({ event }) => event.output.ok },
               {
                 target: '#container.engine-backoff',
-                actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: (event.output as Failure).message })),
+                actions: 'engineCallFailed',
               },
             ],
             onError: {
               target: '#container.engine-backoff',
-              actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: String(event.error) })),
+              actions: 'engineCallFailed',
             },
           },
           on: {
@@ -335,12 +341,12 @@ export const containerMachine = setup({
           { guard: ({ event }) => event.output.ok || event.output.code === 'not_found', target: 'removed' },
           {
             target: 'remove-backoff',
-            actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: (event.output as Failure).message })),
+            actions: 'engineCallFailed',
           },
         ],
         onError: {
           target: 'remove-backoff',
-          actions: assign(({ context, event }) => ({ engineFailures: context.engineFailures + 1, message: String(event.error) })),
+          actions: 'engineCallFailed',
         },
       },
       on: {
