@@ -1,5 +1,6 @@
 import type { ClusterStateData } from '../cluster/state.ts';
 import type { ServiceSpec } from '../compose/types.ts';
+import { replicasOnOneNode } from '../compose/replica-limits.ts';
 import { serviceSpecHash } from './spec-hash.ts';
 
 /** One service as this node must run it. */
@@ -24,7 +25,7 @@ export function desiredServices(state: Readonly<ClusterStateData>): DesiredServi
         service: spec.name,
         spec,
         specHash: serviceSpecHash(spec),
-        replicas: spec.deploy.mode === 'global' ? 1 : spec.deploy.replicas,
+        replicas: replicasOnOneNode(spec),
       });
     }
   }
