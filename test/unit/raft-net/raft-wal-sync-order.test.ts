@@ -19,8 +19,13 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-/** Long enough for a flush that does not wait for its fdatasync to have resolved. */
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 30));
+/**
+ * Lets every callback already due run: a flush that did not wait for its fdatasync would have
+ * resolved by then (nothing else it awaits is outside the process), so no wall-clock wait is needed.
+ */
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
 
 const snapshotAt = (index: number, data: string): Snapshot => ({ lastIncludedIndex: index, lastIncludedTerm: 1, membership: { voters: ['n1'], learners: [] }, data });
 
