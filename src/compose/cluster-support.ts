@@ -10,6 +10,7 @@
  *   provider            — the service is run by a Compose provider plugin, not as a container.
  *   container_name with more than one replica or global mode — names must be unique per engine.
  *   top-level include   — the included services would be missing.
+ *   network_mode service:X / container:X / <name> — see normalize-network-mode.ts.
  * Warned about (the key is ignored and the service is deployed without it): see below, and
  * checkUnappliedKeys for keys nested in deploy and depends_on.
  */

@@ -38,6 +38,7 @@ export const composeCodes = {
   dependsOnUnknown: 'COMPOSE_DEPENDS_ON_UNKNOWN',
   dependsOnCycle: 'COMPOSE_DEPENDS_ON_CYCLE',
   invalidStackName: 'COMPOSE_INVALID_STACK_NAME',
+  networkModeUnsupported: 'COMPOSE_NETWORK_MODE_UNSUPPORTED',
 } as const;
 
 export type ComposeCode = (typeof composeCodes)[keyof typeof composeCodes];

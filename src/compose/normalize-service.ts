@@ -12,6 +12,7 @@ import { normalizeDeploy, parseRestart } from './normalize-deploy.ts';
 import { normalizeDevices } from './normalize-devices.ts';
 import { normalizeEnvironment, normalizeLabels } from './normalize-environment.ts';
 import { normalizeHealthcheck } from './normalize-healthcheck.ts';
+import { normalizeNetworkMode } from './normalize-network-mode.ts';
 import { normalizePorts } from './normalize-ports.ts';
 import { durationField } from './normalize-values.ts';
 import { normalizeVolumes } from './normalize-volumes.ts';
@@ -19,9 +20,6 @@ import type { ServiceSpec } from './types.ts';
 
 /** Docker's default time between SIGTERM and SIGKILL. */
 export const defaultStopGracePeriodMs = 10_000;
-
-/** network_mode values that mean the same on every node. */
-const portableNetworkModes = new Set(['bridge', 'host', 'none', 'default']);
 
 export function normalizeService(raw: Record<string, unknown>, ctx: NormalizeContext): ServiceSpec | undefined {
   const { servicePath, sink } = ctx;
@@ -53,15 +51,7 @@ export function normalizeService(raw: Record<string, unknown>, ctx: NormalizeCon
     }
   }
 
-  let networkMode: string | undefined;
-  if (typeof raw.network_mode === 'string') {
-    if (portableNetworkModes.has(raw.network_mode)) {
-      networkMode = raw.network_mode;
-    } else {
-      sink.warning([...servicePath, 'network_mode'], composeCodes.ignoredKey,
-        `network_mode "${raw.network_mode}" is not honoured: the other service or container may run on another node; the default network is used`);
-    }
-  }
+  const networkMode = normalizeNetworkMode(raw.network_mode, Array.isArray(raw.ports) && raw.ports.length > 0, ctx);
 
   const command = normalizeCommand(raw.command, 'command', ctx);
   const entrypoint = normalizeCommand(raw.entrypoint, 'entrypoint', ctx);

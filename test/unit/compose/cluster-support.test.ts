@@ -49,19 +49,13 @@ describe('keys a cluster cannot honour are refused or warned about by name', () 
     ['ipc: host', 'ipc'],
     ['sysctls: { net.core.somaxconn: 1024 }', 'sysctls'],
     ['ulimits: { nofile: 65535 }', 'ulimits'],
-    ['network_mode: "service:db"', 'network_mode'],
     ['expose: [3306]', 'expose'],
     ['logging: { driver: syslog }', 'logging'],
   ])('%s → a warning naming "%s" and the service', (body, key) => {
     const { warnings } = loadOk(`services:\n  svc:\n    image: x\n    ${body}\n`);
     const warning = warnings.find((w) => w.path === `services.svc.${key}`);
     expect(warning).toMatchObject({ severity: 'warning', code: composeCodes.ignoredKey, service: 'svc', line: 4 });
-    expect(warning!.message).toContain(key === 'network_mode' ? 'service:db' : `"${key}"`);
-  });
-
-  it('network_mode service:x is not carried into the spec', () => {
-    const { stack } = loadOk('services:\n  svc:\n    image: x\n    network_mode: "service:db"\n');
-    expect(stack.services[0]!.networkMode).toBeUndefined();
+    expect(warning!.message).toContain(`"${key}"`);
   });
 
   it.each(['extends: { service: base }', 'provider: { type: model }'])('%s is refused', (body) => {
