@@ -1,5 +1,6 @@
 import type { ServiceSpec } from '../compose/types.ts';
 import type { CommandResult, NodeRecord, PlaceServiceCommand } from './commands.ts';
+import { emptyDictionary } from './dictionary.ts';
 
 /** Where one service's replicas run, as the leader decided it through the log. */
 export interface PlacementRecord {
@@ -13,7 +14,7 @@ export interface PlacementRecord {
   readonly version: number;
 }
 
-/** stack name → service name → placement. */
+/** stack name → service name → placement; both levels prototype-free (see dictionary.ts). */
 export type PlacementTable = Record<string, Record<string, PlacementRecord>>;
 
 interface PlacementContext {
@@ -67,7 +68,7 @@ export function nextPlacement(command: PlaceServiceCommand, previous: PlacementR
  */
 export function trimPlacements(placements: Record<string, PlacementRecord> | undefined, services: readonly ServiceSpec[]): Record<string, PlacementRecord> | undefined {
   if (!placements) return undefined;
-  const kept: Record<string, PlacementRecord> = {};
+  const kept = emptyDictionary<PlacementRecord>();
   for (const spec of services) {
     const record = placements[spec.name];
     if (!record) continue;

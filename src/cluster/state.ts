@@ -1,5 +1,7 @@
 import type { StackSpec } from '../compose/types.ts';
+import { clientIdProblem } from './client-id.ts';
 import type { ClientRequest, ClusterCommand, CommandResult, NodeRecord } from './commands.ts';
+import { dictionaryOf, emptyDictionary } from './dictionary.ts';
 import { nextPlacement, placementProblem, trimPlacements, type PlacementTable } from './placements.ts';
 
 export interface StackRecord {
@@ -11,6 +13,7 @@ export interface StackRecord {
   readonly updatedAtMs: number;
 }
 
+/** Every record keyed by a user string is prototype-free (see dictionary.ts). */
 export interface ClusterStateData {
   /** Index of the last applied request (log index, or a local sequence for the single-node store). */
   appliedIndex: number;
@@ -30,7 +33,7 @@ export interface ClusterStateData {
 }
 
 export function emptyClusterState(): ClusterStateData {
-  return { appliedIndex: 0, stacks: {}, removedStackVersions: {}, nodes: {}, placements: {}, kv: {}, sessions: {} };
+  return { appliedIndex: 0, stacks: emptyDictionary(), removedStackVersions: emptyDictionary(), nodes: emptyDictionary(), placements: emptyDictionary(), kv: emptyDictionary(), sessions: emptyDictionary() };
 }
 
 /**
@@ -42,8 +45,18 @@ export class ClusterState {
   private data: ClusterStateData;
 
   constructor(data: ClusterStateData = emptyClusterState()) {
-    // State written before these fields existed restores with them empty.
-    this.data = { ...data, removedStackVersions: data.removedStackVersions ?? {}, placements: data.placements ?? {} };
+    // Rebuilt prototype-free whatever it came from (JSON.parse, earlier code's files, a caller's
+    // plain objects), so a live and a restored member hold the same thing. State written before
+    // placements and removed-stack versions existed restores with them empty.
+    this.data = {
+      ...data,
+      stacks: dictionaryOf(data.stacks),
+      removedStackVersions: dictionaryOf(data.removedStackVersions),
+      nodes: dictionaryOf(data.nodes, nodeRecord),
+      placements: dictionaryOf(data.placements, (services) => dictionaryOf(services)),
+      kv: dictionaryOf(data.kv),
+      sessions: dictionaryOf(data.sessions),
+    };
   }
 
   get appliedIndex(): number {
@@ -59,6 +72,9 @@ export class ClusterState {
       throw new Error(`apply out of order: index ${index} after ${this.data.appliedIndex}`);
     }
     this.data.appliedIndex = index;
+    const problem = clientIdProblem(request.clientId);
+    // Refused alike on every member (the check is deterministic), and no session is recorded.
+    if (problem) return { ok: false, code: 'invalid_client_id', message: problem };
     const session = this.data.sessions[request.clientId];
     if (session && request.seq <= session.seq) {
       // A retry of something already applied: answer as before and change nothing.
@@ -104,7 +120,7 @@ export class ClusterState {
         return { ok: true };
       }
       case 'register-node':
-        this.data.nodes[command.node.id] = command.node;
+        this.data.nodes[command.node.id] = nodeRecord(command.node);
         return { ok: true };
       case 'remove-node':
         // Placements on the node stay: moving its replicas is the failover reconciler's decision.
@@ -120,7 +136,7 @@ export class ClusterState {
         });
         if (problem) return problem;
         const next = nextPlacement(command, previous);
-        (this.data.placements[command.stack] ??= {})[command.service] = next;
+        (this.data.placements[command.stack] ??= emptyDictionary())[command.service] = next;
         return { ok: true, version: next.version };
       }
       case 'put': {
@@ -135,4 +151,9 @@ export class ClusterState {
       }
     }
   }
+}
+
+/** Labels are user strings as keys too. */
+function nodeRecord(node: NodeRecord): NodeRecord {
+  return { ...node, labels: dictionaryOf(node.labels) };
 }

@@ -7,6 +7,7 @@
  * Issue messages never quote the file's text, only its line number and what is wrong: the file
  * may be a secret (or not an env file at all), and the daemon returns these messages over its API.
  */
+import { defineEntry } from './define-entry.ts';
 import { interpolateString, type VariableLookup } from './interpolate.ts';
 
 export interface DotenvIssue {
@@ -64,11 +65,11 @@ export function parseDotenv(content: string, lookup: VariableLookup = () => unde
         continue;
       }
       const inner = raw.slice(1, closing);
-      values[key] = quote === "'" ? inner : interpolated(unescapeDoubleQuoted(inner), resolve, lineNumber, errors);
+      defineEntry(values, key, quote === "'" ? inner : interpolated(unescapeDoubleQuoted(inner), resolve, lineNumber, errors));
     } else {
       const comment = raw.search(/\s#/);
       const text = (comment === -1 ? raw : raw.slice(0, comment)).trim();
-      values[key] = interpolated(text, resolve, lineNumber, errors);
+      defineEntry(values, key, interpolated(text, resolve, lineNumber, errors));
     }
   }
   return { values, errors };

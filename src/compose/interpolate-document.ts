@@ -3,6 +3,7 @@
  * as in Compose) and reports problems at the key path of the value they came from.
  */
 import { composeCodes } from './compose-codes.ts';
+import { defineEntry } from './define-entry.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
 import { interpolateString, type VariableLookup } from './interpolate.ts';
 import type { KeyPath } from './yaml-source.ts';
@@ -28,7 +29,8 @@ export function interpolateDocument(value: unknown, lookup: VariableLookup, sink
     if (Array.isArray(node)) return node.map((item, index) => walk(item, [...path, index]));
     if (node !== null && typeof node === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [key, child] of Object.entries(node)) out[key] = walk(child, [...path, key]);
+      // Keys are user strings: "__proto__" must stay an entry (see define-entry.ts).
+      for (const [key, child] of Object.entries(node)) defineEntry(out, key, walk(child, [...path, key]));
       return out;
     }
     return node;

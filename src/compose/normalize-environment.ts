@@ -7,6 +7,7 @@
  * env-file-path.ts), and `environment:` wins over them.
  */
 import { composeCodes } from './compose-codes.ts';
+import { defineEntry } from './define-entry.ts';
 import { parseDotenv } from './dotenv.ts';
 import { resolveEnvFilePath } from './env-file-path.ts';
 import type { NormalizeContext } from './normalize-context.ts';
@@ -26,7 +27,7 @@ export function normalizeLabels(raw: unknown): Record<string, string> {
 function listOrDict(raw: unknown, valueless: (key: string) => string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   const put = (key: string, value: string | undefined): void => {
-    if (value !== undefined) out[key] = value;
+    if (value !== undefined) defineEntry(out, key, value);
   };
   if (Array.isArray(raw)) {
     for (const item of raw) {
@@ -71,7 +72,8 @@ function readEnvFiles(raw: unknown, ctx: NormalizeContext): Record<string, strin
     for (const issue of parsed.errors) {
       ctx.sink.error(path, composeCodes.dotenvInvalid, `${absolute}:${issue.line}: ${issue.message}`);
     }
-    Object.assign(values, parsed.values);
+    // Not Object.assign: it assigns, and would drop a "__proto__" entry.
+    for (const [key, value] of Object.entries(parsed.values)) defineEntry(values, key, value);
   }
   return values;
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { clientIdProblem } from '../cluster/client-id.ts';
 import type { ClientRequest, ClusterCommand } from '../cluster/commands.ts';
 import { RaftError } from '../raft/errors.ts';
 import type { RaftNode } from '../raft/raft-node.ts';
@@ -76,7 +77,10 @@ export function createKvHttpServer(options: KvHttpApiOptions): Server {
   const clientRequest = (req: IncomingMessage, command: ClusterCommand): ClientRequest => {
     const clientId = req.headers['x-client-id'];
     const seqHeader = req.headers['x-request-seq'];
-    if (typeof clientId === 'string' && clientId.length > 0) {
+    if (clientId !== undefined) {
+      // Checked here too, so a bad id is refused before it takes a log entry.
+      const problem = clientIdProblem(clientId);
+      if (problem !== undefined || typeof clientId !== 'string') throw new HttpError(400, 'invalid_client_id', `x-client-id: ${problem ?? 'give it once'}`);
       const seq = Number(seqHeader);
       if (!Number.isSafeInteger(seq) || seq < 1) throw new HttpError(400, 'bad_request_seq', 'x-client-id needs a positive integer x-request-seq');
       return { clientId, seq, command };

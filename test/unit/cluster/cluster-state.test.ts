@@ -1,3 +1,4 @@
+import { deepStrictEqual } from 'node:assert/strict';
 import { describe, expect, it } from 'vitest';
 import type { ClusterCommand, CommandResult } from '../../../src/cluster/commands.ts';
 import { ClusterState, emptyClusterState } from '../../../src/cluster/state.ts';
@@ -168,5 +169,68 @@ describe('cluster state: snapshots', () => {
     expect(restored.appliedIndex).toBe(7);
     expect(restored.view().placements).toEqual({});
     expect(restored.view().removedStackVersions).toEqual({});
+  });
+});
+
+describe('cluster state: user strings as keys', () => {
+  // Client ids, stack names, node ids and keys come from users: ones that name Object.prototype
+  // members must be ordinary keys, or a member restored from a snapshot diverges from a live one.
+  // States are compared with node's deepStrictEqual, which compares prototypes too (vitest's
+  // toStrictEqual compares `.constructor`, which is an entry of its own in a record that has one).
+  const hostile = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+
+  it('a client id "__proto__" keeps its session: a restored member answers a retry as a live one does', () => {
+    const live = new ClusterState();
+    const first = { clientId: '__proto__', seq: 1, command: { type: 'put', key: 'k', value: 'mine' } } as const;
+    live.apply(1, first);
+    live.apply(2, { clientId: 'c2', seq: 1, command: { type: 'put', key: 'k', value: 'theirs' } });
+    const restored = ClusterState.restore(live.snapshot());
+    deepStrictEqual(restored.view(), live.view());
+    // The retry must not overwrite c2's later write, on either member.
+    expect(restored.apply(3, first)).toEqual(live.apply(3, first));
+    expect(restored.view().kv.k).toBe('theirs');
+    expect(restored.snapshot()).toBe(live.snapshot());
+    expect(Object.keys(live.view().sessions)).toEqual(['__proto__', 'c2']);
+  });
+
+  it.each(hostile)('stores, restores and removes a stack, node and key named %s', (name) => {
+    const { run, state } = applier();
+    expect(run({ type: 'remove-stack', name, atMs: 1 })).toMatchObject({ ok: false, code: 'stack_not_found' });
+    expect(run({ type: 'put', key: name, value: 'v' })).toEqual({ ok: true });
+    expect(run(node(name))).toEqual({ ok: true });
+    expect(run(deploy(name, [service('api')]))).toEqual({ ok: true, version: 1 });
+    expect(run(place(name, 'api', 1, { '1': name }))).toEqual({ ok: true, version: 1 });
+    const view = state.view();
+    expect(Object.keys(view.kv)).toEqual([name]);
+    expect(Object.keys(view.stacks)).toEqual([name]);
+    expect(Object.keys(view.nodes)).toEqual([name]);
+    expect(Object.keys(view.placements)).toEqual([name]);
+    const restored = ClusterState.restore(state.snapshot());
+    deepStrictEqual(restored.view(), view);
+    expect(run({ type: 'remove-stack', name, atMs: 2 })).toEqual({ ok: true });
+    expect(run({ type: 'delete', key: name })).toEqual({ ok: true, previous: 'v' });
+    expect(Object.keys(state.view().kv)).toEqual([]);
+    expect(state.view().removedStackVersions[name]).toBe(1);
+  });
+
+  it.each([
+    ['an empty client id', ''],
+    ['a client id with a control character', 'c\n1'],
+    ['a client id longer than 256 characters', 'c'.repeat(257)],
+    ['a client id that is not a string', 7 as unknown as string],
+  ])('refuses %s, deterministically and without a session', (_what, clientId) => {
+    const state = new ClusterState();
+    expect(state.apply(1, { clientId, seq: 1, command: { type: 'put', key: 'k', value: 'v' } })).toMatchObject({ ok: false, code: 'invalid_client_id' });
+    deepStrictEqual(state.view().kv, emptyClusterState().kv);
+    expect(Object.keys(state.view().sessions)).toEqual([]);
+    expect(state.appliedIndex).toBe(1);
+  });
+
+  it('loads state written by earlier code (plain JSON objects) into prototype-free maps', () => {
+    const written = JSON.stringify({ appliedIndex: 3, stacks: {}, removedStackVersions: {}, nodes: {}, placements: {}, kv: { a: '1' }, sessions: { c1: { seq: 3, result: { ok: true } } } });
+    const restored = ClusterState.restore(written);
+    deepStrictEqual(restored.view(), { ...emptyClusterState(), appliedIndex: 3, kv: Object.assign(Object.create(null), { a: '1' }), sessions: Object.assign(Object.create(null), { c1: { seq: 3, result: { ok: true } } }) });
+    expect(Object.getPrototypeOf(restored.view().kv)).toBeNull();
+    expect(restored.snapshot()).toBe(written);
   });
 });

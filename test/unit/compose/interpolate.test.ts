@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { interpolateString } from '../../../src/compose/interpolate.ts';
 import { parseDotenv } from '../../../src/compose/dotenv.ts';
 import { composeCodes } from '../../../src/compose/compose-codes.ts';
+import { DiagnosticSink } from '../../../src/compose/diagnostics.ts';
+import { interpolateDocument } from '../../../src/compose/interpolate-document.ts';
 import { loadCompose } from '../../../src/compose/load-compose.ts';
 import { loadErrors, loadOk } from './load-helper.ts';
 
@@ -141,5 +143,31 @@ describe('interpolation in compose files', () => {
   it('interpolated numbers are accepted where the schema allows strings', () => {
     const { stack } = loadOk('services:\n  web:\n    image: nginx\n    deploy:\n      replicas: ${REPLICAS}\n', { env: { REPLICAS: '3' } });
     expect(stack.services[0]!.deploy.replicas).toBe(3);
+  });
+});
+
+describe('keys named after Object.prototype members', () => {
+  // Assigning record["__proto__"] sets the prototype instead of storing an entry: the variable
+  // was silently dropped on its way from the file to the container.
+  it('interpolation keeps an environment entry "__proto__"', () => {
+    const sink = new DiagnosticSink({ file: undefined, lineOf: () => undefined });
+    const parsed: unknown = JSON.parse('{"environment":{"__proto__":"${SET}","constructor":"c"}}');
+    const out = interpolateDocument(parsed, lookup, sink) as { environment: Record<string, string> };
+    expect(Object.entries(out.environment)).toEqual([['__proto__', 'value'], ['constructor', 'c']]);
+    expect(Object.getPrototypeOf(out.environment)).toBe(Object.prototype);
+    expect(sink.errors).toEqual([]);
+  });
+
+  it('a service keeps environment and label entries "__proto__", in map and list form', () => {
+    const fromMap = loadOk('services:\n  web:\n    image: nginx\n    environment:\n      __proto__: ${SET}\n      A: b\n    labels:\n      __proto__: l\n', { env: { SET: 'x' } }).stack.services[0]!;
+    expect(Object.entries(fromMap.environment)).toEqual([['__proto__', 'x'], ['A', 'b']]);
+    expect(Object.entries(fromMap.labels)).toEqual([['__proto__', 'l']]);
+    const fromList = loadOk('services:\n  web:\n    image: nginx\n    environment:\n      - __proto__=y\n').stack.services[0]!;
+    expect(Object.entries(fromList.environment)).toEqual([['__proto__', 'y']]);
+    expect(JSON.parse(JSON.stringify(fromList.environment))).toEqual(fromList.environment);
+  });
+
+  it('a .env file keeps a variable "__proto__"', () => {
+    expect(Object.entries(parseDotenv('__proto__=z\nconstructor=${__proto__}\n').values)).toEqual([['__proto__', 'z'], ['constructor', 'z']]);
   });
 });

@@ -52,6 +52,32 @@ describe('three raft-server processes on loopback', () => {
     }
   });
 
+  it('store and read back keys and client ids named after Object.prototype members', async () => {
+    // On plain objects PUT /kv/__proto__ was acknowledged and lost, and GET of a missing
+    // "constructor" found Object.prototype's.
+    expect((await get(firstLeader, 'constructor')).status).toBe(404);
+    for (const key of ['__proto__', 'constructor', 'toString']) {
+      const reply = await put(firstLeader, key, `value of ${key}`);
+      expect(reply.status, reply.body).toBe(200);
+      const read = await get(firstLeader, key);
+      expect(read.status, read.body).toBe(200);
+      expect(JSON.parse(read.body)).toMatchObject({ key, value: `value of ${key}` });
+    }
+    // A client id "__proto__" has a session like any other: its retry answers as before.
+    const asProto = (value: string) => httpRequest(agent, 'PUT', `${cluster.clientUrl(firstLeader)}/kv/proto-client`, value, 10_000, { 'x-client-id': '__proto__', 'x-request-seq': '1' });
+    expect((await asProto('first')).status).toBe(200);
+    expect((await put(firstLeader, 'proto-client', 'later')).status).toBe(200);
+    expect((await asProto('first')).status).toBe(200);
+    expect(JSON.parse((await get(firstLeader, 'proto-client')).body)).toMatchObject({ value: 'later' });
+    // An unusable client id is refused before it reaches the log.
+    const bad = await httpRequest(agent, 'PUT', `${cluster.clientUrl(firstLeader)}/kv/k`, 'v', 10_000, { 'x-client-id': 'c'.repeat(300), 'x-request-seq': '1' });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body)).toMatchObject({ error: { code: 'invalid_client_id' } });
+    for (const id of cluster.memberIds) {
+      await eventually(async () => JSON.parse((await get(id, '__proto__', true)).body).value === 'value of __proto__', { timeoutMs: 10_000, what: `${id} applied __proto__` });
+    }
+  });
+
   it('elect a new leader that commits after the leader is SIGKILLed', async () => {
     const before = await cluster.status(agent, firstLeader);
     await cluster.kill(firstLeader);
