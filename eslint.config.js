@@ -27,9 +27,10 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-floating-promises': 'error' },
   },
   {
-    files: ['src/machines/**/*.ts'],
+    // The scheduler is business logic only, like the machines: a plan is a pure function of its snapshot.
+    files: ['src/machines/**/*.ts', 'src/scheduler/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: impureModules.map((name) => ({ name, message: 'src/machines must stay pure: do I/O in src/actors or src/adapters.' })) }],
+      'no-restricted-imports': ['error', { paths: impureModules.map((name) => ({ name, message: 'src/machines and src/scheduler must stay pure: do I/O in src/actors or src/adapters.' })) }],
       'no-restricted-properties': ['error',
         { object: 'Date', property: 'now', message: 'Use the injected clock: machines are driven by simulated time in tests.' },
         { object: 'Math', property: 'random', message: 'Use the injected Random seam: runs must replay from a seed.' },

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 // (at run time, not `import type`), because a helper elsewhere can smuggle in a clock or a socket.
 const srcDir = new URL('../../src/', import.meta.url).pathname;
 const machinesDir = join(srcDir, 'machines');
+const schedulerDir = join(srcDir, 'scheduler');
 const forbidden: [RegExp, string][] = [
   [/from\s+['"](node:)?(fs|fs\/promises|net|http|https|child_process|dgram|crypto|timers)['"]/, 'Node I/O module'],
   [/from\s+['"](dockerode|ws|fastify|pino|prom-client)['"]/, 'effectful package'],
@@ -33,10 +34,10 @@ function runtimeImports(file: string): string[] {
   return runtimeSpecifiers(readFileSync(file, 'utf8')).map((specifier) => resolve(dirname(file), specifier)).filter((path) => existsSync(path));
 }
 
-/** Every source file reachable from src/machines through run-time relative imports. */
+/** Every source file reachable from src/machines and src/scheduler through run-time relative imports. */
 function reachableFromMachines(): string[] {
   const seen = new Set<string>();
-  const queue = listFiles(machinesDir);
+  const queue = [...listFiles(machinesDir), ...listFiles(schedulerDir)];
   while (queue.length > 0) {
     const file = queue.pop()!;
     if (seen.has(file)) continue;
@@ -46,13 +47,15 @@ function reachableFromMachines(): string[] {
   return [...seen].sort();
 }
 
-describe('src/machines stays pure', () => {
+describe('src/machines and src/scheduler stay pure', () => {
   const files = reachableFromMachines();
 
   it('has machines to check, and follows their imports out of src/machines', () => {
     expect(files.filter((file) => file.startsWith(machinesDir)).length).toBeGreaterThan(0);
     // container.ts takes its restart decisions from src/agent: the walk must have reached them.
     expect(files.map((file) => relative(srcDir, file))).toContain('agent/restart-policy.ts');
+    // The scheduler shares the loader's host-port overlap rules: the walk must reach them too.
+    expect(files.map((file) => relative(srcDir, file))).toEqual(expect.arrayContaining(['scheduler/plan-placements.ts', 'compose/host-port-table.ts']));
   });
 
   it('tells a run-time import from a type-only one', () => {

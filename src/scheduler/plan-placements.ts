@@ -1,0 +1,79 @@
+/**
+ * The scheduler: a pure function from a snapshot of nodes, stacks and placements to a plan — the
+ * `place-service` commands for the services whose placement changes, and the replicas that fit
+ * nowhere with every reason why. No I/O, no clock, no randomness: the same snapshot gives the
+ * same plan whatever the order of its arrays and keys, and planning the applied plan again gives
+ * no commands.
+ *
+ * Order of work, so that earlier decisions never undo later ones:
+ *   1. keep every existing replica that may stay (all services, before anything new is placed,
+ *      so a new replica never takes the room of one that runs);
+ *   2. place global services' replicas (per-node daemons get their node before replicated
+ *      services fill it), then replicated services' empty slots.
+ * Within each step services go by stack name, then service name.
+ */
+import type { PlaceServiceCommand } from '../cluster/commands.ts';
+import { keepExisting } from './keep-existing.ts';
+import { NodeLedger } from './node-ledger.ts';
+import { placeGlobal } from './place-global.ts';
+import { placeReplicated } from './place-replicated.ts';
+import type { PlanContext, ServiceWork } from './plan-context.ts';
+import { serviceNeeds } from './service-needs.ts';
+import type { Plan, PlanOptions, SchedulerNode, SchedulerSnapshot } from './types.ts';
+
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+export function planPlacements(snapshot: SchedulerSnapshot, options: PlanOptions = {}): Plan {
+  const nodes = uniqueById(snapshot.nodes);
+  const context: PlanContext = {
+    nodes,
+    indexById: new Map(nodes.map((node, index) => [node.id, index])),
+    ledger: new NodeLedger(nodes.length),
+    options,
+    eligibleByConstraints: new Map(),
+    pending: [],
+  };
+
+  const work: ServiceWork[] = [];
+  for (const stack of [...snapshot.stacks].sort((a, b) => byText(a.name, b.name))) {
+    const records = snapshot.placements[stack.name];
+    for (const spec of [...stack.spec.services].sort((a, b) => byText(a.name, b.name))) {
+      const record = records !== undefined && Object.hasOwn(records, spec.name) ? records[spec.name] : undefined;
+      work.push({ needs: serviceNeeds(stack.name, spec), stackVersion: stack.version, record, slots: new Map(), countOnNode: new Map() });
+    }
+  }
+  const globalFirst = [...work.filter((w) => w.needs.spec.deploy.mode === 'global'), ...work.filter((w) => w.needs.spec.deploy.mode !== 'global')];
+
+  for (const service of globalFirst) keepExisting(context, service);
+  for (const service of globalFirst) {
+    if (service.needs.spec.deploy.mode === 'global') placeGlobal(context, service);
+    else placeReplicated(context, service);
+  }
+
+  const commands: PlaceServiceCommand[] = [];
+  for (const service of work) {
+    const slots = slotRecord(service, nodes);
+    const record = service.record;
+    if (record === undefined && service.slots.size === 0) continue;
+    if (record !== undefined && record.stackVersion === service.stackVersion && sameSlots(record.slots, slots)) continue;
+    commands.push({ type: 'place-service', stack: service.needs.stack, service: service.needs.service, stackVersion: service.stackVersion, slots });
+  }
+  return { commands, pending: context.pending.sort((a, b) => byText(a.stack, b.stack) || byText(a.service, b.service) || (a.slot ?? 0) - (b.slot ?? 0) || byText(a.node ?? '', b.node ?? '')) };
+}
+
+/** Nodes in id order (which every tie-break uses), one per id. */
+function uniqueById(nodes: readonly SchedulerNode[]): SchedulerNode[] {
+  const sorted = [...nodes].sort((a, b) => byText(a.id, b.id));
+  return sorted.filter((node, index) => index === 0 || sorted[index - 1]!.id !== node.id);
+}
+
+function slotRecord(service: ServiceWork, nodes: readonly SchedulerNode[]): Record<string, string> {
+  const slots: Record<string, string> = {};
+  for (const slot of [...service.slots.keys()].sort((a, b) => a - b)) slots[String(slot)] = nodes[service.slots.get(slot)!]!.id;
+  return slots;
+}
+
+function sameSlots(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((slot) => Object.hasOwn(b, slot) && b[slot] === a[slot]);
+}
