@@ -23,9 +23,13 @@ export interface RaftMemberConfig {
 export type ParseResult = { readonly ok: true; readonly config: RaftMemberConfig } | { readonly ok: false; readonly errors: string[] };
 
 export const USAGE = `usage: node --import tsx src/raft-server/main.ts --id n1 --peers n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003
-         --data DIR (--secret S | --secret-file FILE | env CONSTELLATION_CLUSTER_SECRET) --client-port 8001
+         --data DIR (--secret-file FILE | env CONSTELLATION_CLUSTER_SECRET) --client-port 8001
          [--client-host 127.0.0.1] [--client-peers n1=127.0.0.1:8001,...] [--election-timeout-ms 1000]
          [--heartbeat-interval-ms 100] [--snapshot-every N] [--join] [--log-level info]`;
+
+export const SECRET_ON_COMMAND_LINE =
+  '--secret is refused: a command line is readable by every local user (ps, /proc/PID/cmdline). ' +
+  'Put the secret in a file only you can read and pass --secret-file FILE, or set CONSTELLATION_CLUSTER_SECRET';
 
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
@@ -56,6 +60,17 @@ function positiveInt(flag: string, value: string | undefined, fallback: number |
   return n;
 }
 
+function readSecretFile(path: string, errors: string[]): string {
+  try {
+    const secret = readFileSync(path, 'utf8').trim();
+    if (!secret) errors.push(`--secret-file: ${path} is empty`);
+    return secret;
+  } catch (error) {
+    errors.push(`--secret-file: cannot read ${path}: ${(error as Error).message}`);
+    return '';
+  }
+}
+
 /** Parses and checks the command line; every problem is reported at once, naming its flag. */
 export function parseRaftServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ParseResult {
   let values: Record<string, string | boolean | undefined>;
@@ -82,17 +97,16 @@ export function parseRaftServerArgs(argv: readonly string[], env: NodeJS.Process
   else if (id && peers[id] === undefined) errors.push(`--peers must include this member ("${id}") with the address it listens on`);
   const dataDir = str('data');
   if (!dataDir) errors.push('--data is required');
-  let secret = str('secret') ?? '';
+  // --secret is still declared as an option so that it gets this message, not "Unknown option".
+  // A secret file wins over the environment variable.
+  let secret = '';
   const secretFile = str('secret-file');
-  if (secretFile) {
-    try {
-      secret = readFileSync(secretFile, 'utf8').trim();
-    } catch (error) {
-      errors.push(`--secret-file: cannot read ${secretFile}: ${(error as Error).message}`);
-    }
+  if (values.secret !== undefined) errors.push(SECRET_ON_COMMAND_LINE);
+  else if (secretFile !== undefined) secret = readSecretFile(secretFile, errors);
+  else {
+    secret = env.CONSTELLATION_CLUSTER_SECRET ?? '';
+    if (!secret) errors.push('a cluster secret is required: --secret-file FILE or CONSTELLATION_CLUSTER_SECRET');
   }
-  if (!secret) secret = env.CONSTELLATION_CLUSTER_SECRET ?? '';
-  if (!secret) errors.push('a cluster secret is required: --secret, --secret-file or CONSTELLATION_CLUSTER_SECRET');
   const clientPort = positiveInt('--client-port', str('client-port'), undefined, errors, 65535);
   if (clientPort === undefined && !errors.some((e) => e.startsWith('--client-port'))) errors.push('--client-port is required');
   const clientPeers = parseAddressList('--client-peers', str('client-peers') ?? '', errors);

@@ -108,6 +108,22 @@ describe('three raft-server processes on loopback', () => {
   });
 });
 
+describe('a member given its secret on the command line', () => {
+  it('refuses to start, before touching its data directory, and says to use --secret-file or the environment', async () => {
+    const dataDir = join(dir, 'secret-on-command-line');
+    const member = new WatchedProcess('secret-on-command-line', process.execPath, [
+      '--import', 'tsx', join(import.meta.dirname, '../../../src/raft-server/main.ts'),
+      '--id', 'n1', '--peers', 'n1=127.0.0.1:1', '--data', dataDir, '--client-port', '1', '--secret', 'hunter2',
+    ]);
+    const line = await member.waitForLine((l) => l.includes('--secret is refused'), 20_000, 'the refusal');
+    expect(line).toContain('--secret-file FILE');
+    expect(line).toContain('CONSTELLATION_CLUSTER_SECRET');
+    expect(await member.exited).toEqual({ code: 64, signal: null });
+    expect(member.tail(50)).not.toContain('hunter2');
+    await expect(readdir(dataDir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
 describe('a member whose WAL is damaged', () => {
   it('refuses to start and names the file and offset', async () => {
     const dataDir = join(dir, 'damaged');
@@ -126,8 +142,8 @@ describe('a member whose WAL is damaged', () => {
 
     const member = new WatchedProcess('damaged', process.execPath, [
       '--import', 'tsx', join(import.meta.dirname, '../../../src/raft-server/main.ts'),
-      '--id', 'n1', '--peers', 'n1=127.0.0.1:1', '--data', dataDir, '--client-port', '1', '--secret', 'x',
-    ]);
+      '--id', 'n1', '--peers', 'n1=127.0.0.1:1', '--data', dataDir, '--client-port', '1',
+    ], { env: { ...process.env, CONSTELLATION_CLUSTER_SECRET: 'x' } });
     const line = await member.waitForLine((l) => l.includes('refused to start'), 20_000, 'the refusal');
     expect(line).toContain('WAL_CORRUPT_RECORD');
     expect(line).toContain(segment);
