@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface DaemonProcessOptions {
@@ -15,6 +17,8 @@ export interface DaemonProcessOptions {
 export interface DaemonProcess {
   readonly child: ChildProcess;
   readonly apiUrl: string;
+  /** Headers every API request needs: the token the daemon generated into its data dir. */
+  readonly apiHeaders: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -70,5 +74,6 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
     await stop();
     throw error;
   }
-  return { child, apiUrl: `http://127.0.0.1:${options.apiPort}`, stop };
+  const token = readFileSync(join(options.dataDir, 'api-token'), 'utf8').trim();
+  return { child, apiUrl: `http://127.0.0.1:${options.apiPort}`, apiHeaders: { authorization: `Bearer ${token}` }, stop };
 }

@@ -3,6 +3,7 @@ import type { loadCompose } from '../compose/load-compose.ts';
 import type { StateStore } from '../seams/state-store.ts';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.ts';
 import type { ContainerView, ServiceStatus } from '../actors/agent-types.ts';
+import type { ApiBind } from './cross-site-guard.ts';
 
 /**
  * What the REST API needs from the rest of the daemon, kept deliberately small: the routes read
@@ -20,8 +21,13 @@ export interface ApiDeps {
   /** Unique per daemon process: with `seq`, makes each submitted command apply exactly once. */
   readonly clientId: string;
   readonly metrics?: DaemonMetrics;
-  /** When non-empty, every request but /healthz needs `Authorization: Bearer <token>`. */
-  readonly token?: string;
+  /**
+   * Every request but /healthz and /docs needs `Authorization: Bearer <token>`. Never empty: the
+   * daemon passes api.token, else the token it generated into `<dataDir>/api-token`.
+   */
+  readonly token: string;
+  /** The configured listen address: Host is validated against it when it is loopback. */
+  readonly bind: ApiBind;
   /** Largest accepted request body; bigger ones get 413. */
   readonly bodyLimitBytes?: number;
 }

@@ -2,28 +2,37 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { errorBody } from './api-error.ts';
 
-/** Paths a load balancer or supervisor must reach without credentials. */
-const publicPaths = new Set(['/healthz']);
+/**
+ * What is reachable without the token: liveness, for supervisors and load balancers, and the API's
+ * own documentation (static pages and the OpenAPI document: no state, no side effect), so the
+ * /docs page opens in a browser — which cannot attach a bearer token to a navigation — and then
+ * takes the token through its "Authorize" button.
+ */
+function isPublic(method: string, path: string): boolean {
+  if (path === '/healthz') return true;
+  return (method === 'GET' || method === 'HEAD') && (path === '/docs' || path.startsWith('/docs/'));
+}
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
 /**
- * With a token configured, every request except /healthz must carry `Authorization: Bearer
- * <token>`. Comparing digests in constant time keeps the token's length and prefix from leaking.
+ * Every request except the public ones must carry `Authorization: Bearer <token>` — also on
+ * loopback: any local process, and any web page a local browser shows, can reach a loopback port.
+ * Comparing digests in constant time keeps the token's length and prefix from leaking.
  */
 export function installBearerAuth(app: FastifyInstance, token: string): void {
+  if (token === '') throw new Error('the API needs a token: the daemon passes api.token or the generated token file');
   const expected = digest(token);
   app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (publicPaths.has(path)) return;
+    if (isPublic(request.method, request.url.split('?')[0] ?? '')) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match?.[1] || !timingSafeEqual(digest(match[1].trim()), expected)) {
       return reply.status(401)
         .header('www-authenticate', 'Bearer realm="constellation"')
-        .send(errorBody('unauthorized', match ? 'the bearer token is wrong' : 'missing "Authorization: Bearer <token>" header (api.token is set)'));
+        .send(errorBody('unauthorized', match ? 'the bearer token is wrong' : 'missing "Authorization: Bearer <token>" header'));
     }
   });
 }

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { ApiDeps } from './api-deps.ts';
 import { installBearerAuth } from './bearer-auth.ts';
 import { CommandSubmitter } from './command-submitter.ts';
+import { installCrossSiteGuard } from './cross-site-guard.ts';
 import { installErrorHandlers } from './error-handler.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerContainerRoutes } from './routes/containers.ts';
@@ -26,10 +27,14 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   installErrorHandlers(app);
-  const token = deps.token ?? '';
-  if (token) installBearerAuth(app, token);
+  // onRequest hooks run in this order and before any body is read: a refused request has no effect.
+  installCrossSiteGuard(app, deps.bind);
+  installBearerAuth(app, deps.token);
+  // text/plain is one of the content types a web page may POST anywhere without a preflight, so
+  // the API does not parse it at all (415): compose files come as application/yaml or JSON.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(yamlContentTypes, { parseAs: 'string' }, (_request, body, done) => done(null, body));
-  await registerOpenApi(app, token !== '');
+  await registerOpenApi(app);
   const submitter = new CommandSubmitter(deps);
   if (deps.metrics) registerMetricsRoute(app, deps.metrics);
   registerHealthRoute(app, deps);

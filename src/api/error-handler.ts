@@ -53,7 +53,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     }
     const code = (error.code && frameworkCodes[error.code]) ?? `http_${status}`;
     const message = code === 'unsupported_media_type'
-      ? `content-type "${request.headers['content-type'] ?? ''}" is not supported: send application/json, or application/yaml (or text/plain) with ?stack=NAME`
+      ? `content-type "${request.headers['content-type'] ?? ''}" is not supported: send application/json {stack, compose}, or the compose file as application/yaml with ?stack=NAME${/^\s*text\/plain/i.test(request.headers['content-type'] ?? '') ? ' (text/plain is refused: any web page can send it cross-site)' : ''}`
       : code === 'body_too_large' ? `request body is larger than the ${app.initialConfig.bodyLimit} byte limit` : error.message;
     return reply.status(status).send(errorBody(code, message));
   });

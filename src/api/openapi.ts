@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
  * validated) and served at /docs (UI) and /docs/json. The UI's assets ship with the package,
  * so it works without internet access.
  */
-export async function registerOpenApi(app: FastifyInstance, withToken: boolean): Promise<void> {
+export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -22,10 +22,9 @@ export async function registerOpenApi(app: FastifyInstance, withToken: boolean):
         { name: 'containers', description: 'Containers on this node' },
         { name: 'system', description: 'Health, metrics' },
       ],
-      ...(withToken ? {
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-        security: [{ bearer: [] }],
-      } : {}),
+      // The token is always required (the daemon generates one into <dataDir>/api-token).
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -6,6 +6,8 @@ export interface ApiClientOptions {
   /** Base URL of the daemon's API, e.g. http://127.0.0.1:7420 */
   readonly baseUrl: string;
   readonly token?: string;
+  /** Appended to a 401's message: which token was sent, or where the CLI looked for one. */
+  readonly unauthorizedHint?: string;
   /** Per-request timeout. */
   readonly timeoutMs?: number;
 }
@@ -62,7 +64,8 @@ export class ApiClient {
     }
     if (response.ok) return parsed as T;
     const error = isErrorBody(parsed) ? parsed.error : { code: `http_${response.status}`, message: text.slice(0, 200) || response.statusText, diagnostics: [] as ApiDiagnostic[] };
-    throw new CliError(exitCodeFor(response.status), `${error.message} [${error.code}]`, error.diagnostics);
+    const hint = response.status === 401 && this.options.unauthorizedHint ? `; ${this.options.unauthorizedHint}` : '';
+    throw new CliError(exitCodeFor(response.status), `${error.message} [${error.code}]${hint}`, error.diagnostics);
   }
 }
 

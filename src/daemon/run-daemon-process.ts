@@ -13,6 +13,8 @@ export interface RunDaemonOptions {
   readonly stderr: NodeJS.WritableStream;
 }
 
+const refusalCodes = new Set(['insecure_api', 'api_token_insecure', 'api_token_invalid', 'api_token_unreadable']);
+
 /** A stop that hangs (a stuck engine call) must not keep the process from exiting. */
 const shutdownGraceMs = 15_000;
 
@@ -43,7 +45,8 @@ export async function runDaemonProcess(options: RunDaemonOptions): Promise<numbe
   } catch (error) {
     logger.fatal({ err: error }, 'daemon failed to start');
     removeGuards();
-    return (error as { code?: string }).code === 'insecure_api' ? ExitCode.invalid : ExitCode.failed;
+    // Refusals the user fixes in the config or the data dir are usage errors; the rest are failures.
+    return refusalCodes.has(String((error as { code?: string }).code)) ? ExitCode.invalid : ExitCode.failed;
   }
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));

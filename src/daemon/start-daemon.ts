@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { startDaemonSystem, type DaemonSystem } from '../actors/daemon-system.ts';
+import { ApiTokenFileError, ensureApiTokenFile } from '../adapters/api-token-file.ts';
 import { createDockerRuntime } from '../adapters/docker/index.ts';
 import { FileStateStore } from '../adapters/file-state-store.ts';
 import { systemClock } from '../adapters/system-clock.ts';
@@ -20,6 +21,8 @@ export interface RunningDaemon {
   readonly api: FastifyInstance;
   readonly system: DaemonSystem;
   readonly metrics: DaemonMetrics;
+  /** The file holding the generated API token; undefined when api.token is set in the config. */
+  readonly tokenFile: string | undefined;
   /** Watches every actor event (XState inspection); returns a detach function. */
   attachInspector: DaemonSystem['attachInspector'];
   /** Stops the API and the actors. Containers keep running: a restarted daemon adopts them. */
@@ -55,6 +58,13 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   const dataDir = resolve(config.node.dataDir);
   const store = new FileStateStore(dataDir);
   await store.open();
+  let apiToken: { token: string; file: string | undefined };
+  try {
+    apiToken = await resolveApiToken(config, dataDir, logger);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   let system: DaemonSystem;
   try {
     system = await startDaemonSystem({
@@ -80,7 +90,8 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     // A fresh client per process: sequence numbers restart at 1 and must not look like retries.
     clientId: `api:${config.node.id}:${randomUUID()}`,
     ...(config.metrics.enabled ? { metrics } : {}),
-    token: config.api.token,
+    token: apiToken.token,
+    bind: { host: config.api.host, port: config.api.port },
   });
   let address: string;
   try {
@@ -92,7 +103,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     const code = (error as NodeJS.ErrnoException).code;
     throw new DaemonStartError('api_listen_failed', `cannot listen on ${config.api.host}:${config.api.port}: ${code ?? (error as Error).message}`, { cause: error });
   }
-  logger.info({ address, nodeId: config.node.id, dockerHost, dataDir }, 'api listening');
+  logger.info({ address, nodeId: config.node.id, dockerHost, dataDir, tokenFrom: apiToken.file ?? 'api.token' }, 'api listening');
 
   let stopping: Promise<void> | undefined;
   return {
@@ -100,6 +111,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     api,
     system,
     metrics,
+    tokenFile: apiToken.file,
     attachInspector: (observer) => system.attachInspector(observer),
     stop: () => {
       stopping ??= (async () => {
@@ -111,4 +123,21 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
       return stopping;
     },
   };
+}
+
+/**
+ * The API always has a token (security by default: a loopback port is reachable by every local
+ * process and every page a local browser shows). api.token when the config sets it, else the one
+ * generated at the first start into `<dataDir>/api-token` (0600), where the CLI finds it.
+ */
+async function resolveApiToken(config: Config, dataDir: string, logger: Logger): Promise<{ token: string; file: string | undefined }> {
+  if (config.api.token !== '') return { token: config.api.token, file: undefined };
+  try {
+    const { token, file, created } = await ensureApiTokenFile(dataDir);
+    if (created) logger.info({ tokenFile: file }, 'generated the API token (clients on this machine read it from this file)');
+    return { token, file };
+  } catch (error) {
+    if (error instanceof ApiTokenFileError) throw new DaemonStartError(error.code, error.message, { cause: error });
+    throw error;
+  }
 }

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -26,10 +26,15 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
+/** The daemon generated its API token into its data dir (the config sets none). */
+async function authorization(running: RunningDaemon): Promise<string> {
+  return `Bearer ${(await readFile(running.tokenFile!, 'utf8')).trim()}`;
+}
+
 async function deployAndConverge(running: RunningDaemon, replicas: number): Promise<void> {
   const response = await fetch(`${running.address}/v1/deploy`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: await authorization(running) },
     body: JSON.stringify({ stack, compose: `services:\n  app:\n    image: ${image}\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n    deploy:\n      replicas: ${replicas}\n` }),
   });
   expect(response.status).toBe(202);
@@ -64,7 +69,7 @@ describe('composition root', () => {
     const countAtDetach = seen.length;
     await deployAndConverge(daemon, 3);
     expect(seen.length).toBe(countAtDetach);
-    const metricsText = await (await fetch(`${daemon.address}/metrics`)).text();
+    const metricsText = await (await fetch(`${daemon.address}/metrics`, { headers: { authorization: await authorization(daemon) } })).text();
     expect(metricsText).toContain('constellation_containers{state="running"} 3');
 
     const before = await stackContainers(dockerHost, stack);

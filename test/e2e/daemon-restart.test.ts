@@ -41,7 +41,7 @@ describe('daemon restart', () => {
   it('SIGKILL mid-deploy, then restart: containers are adopted, none restarted, the deploy completes', async () => {
     let daemon = await env.start();
     const steadyFile = await env.writeCompose('steady.yaml', compose(3));
-    const steadyRun = await runConstellation(['deploy', '--file', steadyFile, '--stack', 'e2e-steady', '--api', env.url]);
+    const steadyRun = await runConstellation(['deploy', '--file', steadyFile, '--stack', 'e2e-steady', '--config', env.configFile]);
     expect(steadyRun.code).toBe(0);
     const steady = await stackContainers(dockerHost, 'e2e-steady');
     expect(steady.map((c) => c.running)).toEqual([true, true, true]);
@@ -50,7 +50,7 @@ describe('daemon restart', () => {
     // calls are in flight, some containers exist (maybe only created), most do not.
     const busyFile = await env.writeCompose('busy.yaml', compose(8));
     const creating = daemon.waitForLog((line) => line.msg === 'creating replica' && String(line.container).startsWith('e2e-busy_'), 30_000);
-    const accepted = await fetch(`${env.url}/v1/deploy`, {
+    const accepted = await env.fetch('/v1/deploy', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ stack: 'e2e-busy', compose: await readFile(busyFile, 'utf8') }),
@@ -64,7 +64,7 @@ describe('daemon restart', () => {
     expect(runningAtKill.length).toBeLessThan(8);
 
     daemon = await env.start();
-    const wait = await runConstellation(['deploy', '--file', busyFile, '--stack', 'e2e-busy', '--timeout', '90', '--api', env.url]);
+    const wait = await runConstellation(['deploy', '--file', busyFile, '--stack', 'e2e-busy', '--timeout', '90', '--config', env.configFile]);
     expect(wait.code, `${wait.stdout}\n${wait.stderr}\n${daemon.describe()}`).toBe(0);
     expect(wait.stderr).toBe('');
 
@@ -79,7 +79,7 @@ describe('daemon restart', () => {
     for (const before of identity(runningAtKill)) expect(now.get(before.id)).toEqual(before);
 
     // The restarted daemon reports what it adopted.
-    const api = (await (await fetch(`${env.url}/v1/containers`)).json()) as { name: string; state: string; containerId: string }[];
+    const api = (await (await env.fetch('/v1/containers')).json()) as { name: string; state: string; containerId: string }[];
     expect(api.filter((c) => c.state === 'running').map((c) => c.containerId).sort()).toEqual([...busy, ...steady].map((c) => c.id).sort());
 
     // A graceful stop leaves every workload running.

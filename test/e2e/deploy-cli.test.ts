@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 async function getJson<T>(path: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${env.url}${path}`);
+  const response = await env.fetch(path);
   return { status: response.status, body: (await response.json()) as T };
 }
 
@@ -53,7 +53,7 @@ describe('daemon + CLI on a real engine', () => {
 
   it('deploy --file waits until every replica runs, and exits 0', async () => {
     const file = await env.writeCompose('web.yaml', webCompose(3));
-    const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-web', '--api', env.url]);
+    const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-web', '--config', env.configFile]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('stack e2e-web converged: web 3/3, worker 1/1');
@@ -67,17 +67,17 @@ describe('daemon + CLI on a real engine', () => {
     expect(inEngine.map((c) => [c.name, c.running])).toEqual(containers.body.map((c) => [c.name, true]));
     expect(inEngine.map((c) => c.id).sort()).toEqual(containers.body.map((c) => c.containerId).sort());
 
-    const ps = await runConstellation(['ps', '--stack', 'e2e-web', '--api', env.url]);
+    const ps = await runConstellation(['ps', '--stack', 'e2e-web', '--config', env.configFile]);
     expect(ps.code).toBe(0);
     expect(ps.stdout).toMatch(/e2e-web_web_1\s+running/);
-    const services = await runConstellation(['services', '--api', env.url]);
+    const services = await runConstellation(['services', '--config', env.configFile]);
     expect(services.code).toBe(0);
     expect(services.stdout).toMatch(/e2e-web_web\s+3\/3/);
   });
 
   it('scales down on redeploy and converges', async () => {
     const file = await env.writeCompose('web.yaml', webCompose(2));
-    const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-web', '--api', env.url]);
+    const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-web', '--config', env.configFile]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('stack e2e-web accepted (version 2');
     // Converged means exactly the desired replicas and nothing else: the third is already gone.
@@ -88,12 +88,12 @@ describe('daemon + CLI on a real engine', () => {
     const before = await getJson<unknown[]>('/v1/stacks');
     const containersBefore = (await engineContainers(dockerHost)).map((c) => c.id);
     const file = await env.writeCompose('bad.yaml', `services:\n  web:\n    image: ${image}\n    deploy:\n      replicas: "many"\n`);
-    const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-bad', '--api', env.url]);
+    const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-bad', '--config', env.configFile]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^error: compose file rejected/);
     expect(run.stderr).toMatch(/bad\.yaml:5 services\.web\.deploy\.replicas/);
 
-    const raw = await fetch(`${env.url}/v1/deploy?stack=e2e-bad`, { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: 'services:\n  web:\n    image: [oops\n' });
+    const raw = await env.fetch('/v1/deploy?stack=e2e-bad', { method: 'POST', headers: { 'content-type': 'application/yaml' }, body: 'services:\n  web:\n    image: [oops\n' });
     expect(raw.status).toBe(400);
     expect(((await raw.json()) as { error: { code: string } }).error.code).toBe('invalid_compose');
 
@@ -105,7 +105,7 @@ describe('daemon + CLI on a real engine', () => {
   it('--dry-run prints the normalized services and warnings and touches nothing', async () => {
     const stacksBefore = await getJson<unknown[]>('/v1/stacks');
     const file = await env.writeCompose('dry.yaml', `services:\n  app:\n    image: ${image}\n    build: .\n    deploy:\n      replicas: 2\n`);
-    const run = await runConstellation(['deploy', '--dry-run', '--file', file, '--stack', 'e2e-dry', '--api', env.url]);
+    const run = await runConstellation(['deploy', '--dry-run', '--file', file, '--stack', 'e2e-dry', '--config', env.configFile]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('nothing was deployed');
@@ -118,7 +118,7 @@ describe('daemon + CLI on a real engine', () => {
   });
 
   it('exposes the metrics and the OpenAPI document', async () => {
-    const metrics = await (await fetch(`${env.url}/metrics`)).text();
+    const metrics = await (await env.fetch('/metrics')).text();
     for (const name of ['constellation_containers', 'constellation_reconcile_duration_seconds_bucket', 'constellation_engine_errors_total', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds']) {
       expect(metrics, name).toContain(name);
     }
@@ -127,30 +127,30 @@ describe('daemon + CLI on a real engine', () => {
     const doc = await getJson<{ openapi: string; paths: Record<string, unknown> }>('/docs/json');
     expect(doc.body.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/v1/deploy', '/v1/stacks', '/v1/containers']));
-    const ui = await fetch(`${env.url}/docs`);
+    const ui = await env.fetch('/docs');
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger-ui');
   });
 
   it('a deploy that cannot converge (image nowhere to be found) exits 1, and the engine error is counted', async () => {
     const file = await env.writeCompose('ghost.yaml', `services:\n  ghost:\n    image: constellation-test/does-not-exist:1\n`);
-    const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-ghost', '--timeout', '60', '--api', env.url]);
+    const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-ghost', '--timeout', '60', '--config', env.configFile]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: stack e2e-ghost failed: ghost \(.*No such image: constellation-test\/does-not-exist:1/);
     expect(run.stdout).toContain('ghost: 0/1 running');
-    const metrics = await (await fetch(`${env.url}/metrics`)).text();
+    const metrics = await (await env.fetch('/metrics')).text();
     expect(metrics).toMatch(/constellation_engine_errors_total\{operation="create"\} [1-9]/);
-    expect((await runConstellation(['rm', 'e2e-ghost', '--api', env.url])).code).toBe(0);
+    expect((await runConstellation(['rm', 'e2e-ghost', '--config', env.configFile])).code).toBe(0);
   });
 
   it('rm removes the stack and its containers', async () => {
-    const run = await runConstellation(['rm', 'e2e-web', '--api', env.url]);
+    const run = await runConstellation(['rm', 'e2e-web', '--config', env.configFile]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('stack e2e-web removed');
     expect(await stackContainers(dockerHost, 'e2e-web')).toEqual([]);
     expect((await getJson<unknown[]>('/v1/stacks')).body).toEqual([]);
-    const again = await runConstellation(['rm', 'e2e-web', '--api', env.url]);
+    const again = await runConstellation(['rm', 'e2e-web', '--config', env.configFile]);
     expect(again.code).toBe(5);
   });
 
@@ -158,7 +158,7 @@ describe('daemon + CLI on a real engine', () => {
     const exit = await daemon.kill('SIGTERM');
     expect(exit).toEqual({ code: 0, signal: null });
     expect(daemon.lines.some((l) => l.msg === 'daemon stopped; containers keep running')).toBe(true);
-    const down = await runConstellation(['ps', '--api', env.url]);
+    const down = await runConstellation(['ps', '--config', env.configFile]);
     expect(down.code).toBe(3);
   });
 });

@@ -17,8 +17,8 @@ interface ContainerRow {
   readonly stack?: string;
 }
 
-async function runningInApi(apiUrl: string): Promise<number> {
-  const response = await fetch(`${apiUrl}/v1/containers`);
+async function runningInApi(apiUrl: string, headers: Readonly<Record<string, string>>): Promise<number> {
+  const response = await fetch(`${apiUrl}/v1/containers`, { headers });
   if (!response.ok) throw new Error(`GET /v1/containers answered ${response.status}: ${await response.text()}`);
   const body = (await response.json()) as ContainerRow[] | { containers?: ContainerRow[] };
   const rows = Array.isArray(body) ? body : (body.containers ?? []);
@@ -57,7 +57,7 @@ export const constellation: Contender = {
         if (process.env.BENCH_DAEMON_LOG) appendFileSync(process.env.BENCH_DAEMON_LOG, `${JSON.stringify({ time: Date.now(), msg: 'bench: POST /v1/deploy sent' })}\n`);
         const response = await fetch(`${daemon.apiUrl}/v1/deploy`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { ...daemon.apiHeaders, 'content-type': 'application/json' },
           body: JSON.stringify({ stack, compose: benchComposeFile(context.image, context.replicas) }),
         });
         if (response.status !== 202) throw new Error(`POST /v1/deploy answered ${response.status}: ${await response.text()}`);
@@ -74,7 +74,7 @@ export const constellation: Contender = {
       async verify() {
         const deadline = Date.now() + context.timeoutMs;
         let running = 0;
-        while ((running = await runningInApi(daemon.apiUrl)) < context.replicas) {
+        while ((running = await runningInApi(daemon.apiUrl, daemon.apiHeaders)) < context.replicas) {
           if (Date.now() > deadline) throw new Error(`constellation: the engine runs all ${context.replicas}, but GET /v1/containers shows only ${running} running after ${context.timeoutMs} ms`);
           await new Promise((resolve) => setTimeout(resolve, 50));
         }

@@ -36,7 +36,10 @@ export interface DeployReply {
   warnings: unknown[];
 }
 
-/** Raw compose text may be posted with any of these types (plus text/plain, parsed by fastify). */
+/**
+ * Raw compose text may be posted with any of these types. Not text/plain: a web page can send that
+ * cross-site without a preflight, so it is refused with 415.
+ */
 export const yamlContentTypes = ['application/yaml', 'application/x-yaml', 'text/yaml', 'text/x-yaml'];
 
 const jsonBodySchema = {
@@ -59,7 +62,7 @@ const rawBodySchema = { type: 'string', minLength: 1, description: 'The compose 
 
 const bodyContent = Object.fromEntries([
   ['application/json', { schema: jsonBodySchema }],
-  ...[...yamlContentTypes, 'text/plain'].map((type) => [type, { schema: rawBodySchema }]),
+  ...yamlContentTypes.map((type) => [type, { schema: rawBodySchema }]),
 ]);
 
 const deployReplySchema = {

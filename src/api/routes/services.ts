@@ -5,6 +5,19 @@ import { ApiError } from '../api-error.ts';
 import { commonErrorResponses, errorBodySchema, serviceStatusSchema } from '../schemas.ts';
 import { serviceRows, type ServiceRow } from '../service-rows.ts';
 
+/** What an environment value reads as unless the client asks for values (?reveal=env). */
+export const redactedValue = '<redacted>';
+
+/**
+ * Stacks carry passwords and keys in their environment; a status page, a log of API answers or a
+ * screen share must not show them by default. The names stay, so what is set can be checked.
+ * There is one token and it is as strong as root on the node, so every client may reveal; a
+ * scope that may not is a later addition (the query is where it will be checked).
+ */
+function redactEnvironment(spec: ServiceSpec): ServiceSpec {
+  return { ...spec, environment: Object.fromEntries(Object.keys(spec.environment).map((name) => [name, redactedValue])) };
+}
+
 export function registerServiceRoutes(app: FastifyInstance, deps: ApiDeps): void {
   app.get<{ Querystring: { stack?: string }; Reply: ServiceRow[] }>('/v1/services', {
     schema: {
@@ -15,11 +28,17 @@ export function registerServiceRoutes(app: FastifyInstance, deps: ApiDeps): void
     },
   }, async (request) => serviceRows(deps, request.query.stack));
 
-  app.get<{ Params: { name: string }; Reply: ServiceRow & { spec?: ServiceSpec } }>('/v1/services/:name', {
+  app.get<{ Params: { name: string }; Querystring: { reveal?: 'env' }; Reply: ServiceRow & { spec?: ServiceSpec } }>('/v1/services/:name', {
     schema: {
       summary: 'One service by id (<stack>_<service>): status and normalized spec',
+      description: `Environment values in the spec are replaced by "${redactedValue}" (the names stay) unless asked for with ?reveal=env.`,
       tags: ['services'],
       params: { type: 'object', required: ['name'], properties: { name: { type: 'string', description: '<stack>_<service>' } } },
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { reveal: { type: 'string', enum: ['env'], description: 'env: return environment values instead of redacting them' } },
+      },
       response: {
         200: {
           type: 'object',
@@ -43,6 +62,7 @@ export function registerServiceRoutes(app: FastifyInstance, deps: ApiDeps): void
     const row = serviceRows(deps, stack).find((candidate) => candidate.id === id);
     if (!row) throw new ApiError(404, 'service_not_found', `no service "${id}"`);
     const spec = deps.store.current().stacks[stack]?.spec.services.find((service) => service.name === row.service);
-    return spec ? { ...row, spec } : row;
+    if (!spec) return row;
+    return { ...row, spec: request.query.reveal === 'env' ? spec : redactEnvironment(spec) };
   });
 }

@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
-import { cliEntry, repoRoot } from './daemon-process.ts';
+import { fileURLToPath } from 'node:url';
+import { repoRoot } from './daemon-process.ts';
+
+/** The installed command (it registers tsx itself), so it runs from any working directory. */
+const binEntry = fileURLToPath(new URL('../../../bin/constellation.js', import.meta.url));
 
 export interface CliResult {
   readonly code: number | null;
@@ -8,10 +12,11 @@ export interface CliResult {
 }
 
 /** Runs `constellation ARGS` as a separate process (the way a user does) and collects its output. */
-export function runConstellation(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+/** `cwd` defaults to the repository root, as for `npx constellation` there. */
+export function runConstellation(args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], {
-      cwd: repoRoot,
+    const child = spawn(process.execPath, [binEntry, ...args], {
+      cwd: options.cwd ?? repoRoot,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

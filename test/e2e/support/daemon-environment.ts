@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DaemonProcess } from './daemon-process.ts';
@@ -6,7 +6,10 @@ import { freeLoopbackPort as freePort } from '../../support/free-port.ts';
 
 /**
  * Everything one daemon needs on disk (config file, data dir, a directory for compose files),
- * kept across daemon restarts so a restarted daemon finds the same state.
+ * kept across daemon restarts so a restarted daemon finds the same state. The config sits where
+ * `npm start` keeps it (`<dir>/config/constellation.yml`) and names the data dir and the API port,
+ * so the CLI run with `--config`, or from `<dir>` with no flags at all, finds the daemon and the
+ * API token it generated — as a user's would.
  */
 export class DaemonEnvironment {
   private readonly daemons = new Set<DaemonProcess>();
@@ -15,13 +18,26 @@ export class DaemonEnvironment {
 
   static async create(dockerHost: string, extraConfig = ''): Promise<DaemonEnvironment> {
     const dir = await mkdtemp(join(tmpdir(), 'cst-e2e-'));
-    const configFile = join(dir, 'constellation.yml');
-    await writeFile(configFile, `node:\n  id: e2e-node\nreconcile:\n  intervalMs: 1000\n${extraConfig}`);
-    return new DaemonEnvironment(dir, configFile, join(dir, 'data'), await freePort(), dockerHost);
+    const configFile = join(dir, 'config', 'constellation.yml');
+    const dataDir = join(dir, 'data');
+    const apiPort = await freePort();
+    await mkdir(join(dir, 'config'));
+    await writeFile(configFile, `node:\n  id: e2e-node\n  dataDir: ${dataDir}\napi:\n  port: ${apiPort}\nreconcile:\n  intervalMs: 1000\n${extraConfig}`);
+    return new DaemonEnvironment(dir, configFile, dataDir, apiPort, dockerHost);
   }
 
   get url(): string {
     return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  /** The token the daemon generated at its first start (the API refuses requests without it). */
+  async token(): Promise<string> {
+    return (await readFile(join(this.dataDir, 'api-token'), 'utf8')).trim();
+  }
+
+  /** fetch() against the daemon's API as a legitimate client: with the bearer token. */
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(`${this.url}${path}`, { ...init, headers: { authorization: `Bearer ${await this.token()}`, ...(init.headers as Record<string, string> | undefined) } });
   }
 
   async start(env: NodeJS.ProcessEnv = {}): Promise<DaemonProcess> {

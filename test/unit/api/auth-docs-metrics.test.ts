@@ -1,51 +1,53 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
 import { buildApiServer } from '../../../src/api/build-api-server.ts';
 import { PrometheusTelemetry } from '../../../src/metrics/prometheus-telemetry.ts';
-import { testDeps } from './fake-deps.ts';
+import { buildTestApi, clientHeaders, testDeps, type TestApi } from './fake-deps.ts';
 
-let app: FastifyInstance | undefined;
+let app: TestApi | undefined;
 afterEach(async () => {
   await app?.close();
   app = undefined;
 });
 
 describe('bearer token', () => {
-  it('guards every route but /healthz when api.token is set', async () => {
+  const host = clientHeaders.host;
+
+  it('guards every route but /healthz and the docs, also on loopback', async () => {
     const deps = testDeps({ token: 's3cret-token' });
-    app = await buildApiServer(deps);
-    expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
-    for (const [method, url] of [['GET', '/v1/stacks'], ['GET', '/v1/containers'], ['GET', '/metrics'], ['GET', '/docs/json'], ['DELETE', '/v1/stacks/x'], ['GET', '/nothing']] as const) {
-      const res = await app.inject({ method, url });
+    app = await buildTestApi(deps);
+    const raw = app.app;
+    expect((await raw.inject({ url: '/healthz', headers: { host } })).statusCode).toBe(200);
+    expect((await raw.inject({ url: '/docs/json', headers: { host } })).statusCode).toBe(200);
+    for (const [method, url] of [['GET', '/v1/stacks'], ['GET', '/v1/containers'], ['GET', '/metrics'], ['DELETE', '/v1/stacks/x'], ['GET', '/nothing'], ['POST', '/docs/json'], ['OPTIONS', '/v1/deploy']] as const) {
+      const res = await raw.inject({ method, url, headers: { host }, remoteAddress: '127.0.0.1' });
       expect(res.statusCode, `${method} ${url}`).toBe(401);
       expect(res.json().error.code).toBe('unauthorized');
       expect(res.headers['www-authenticate']).toContain('Bearer');
     }
-    const wrong = await app.inject({ url: '/v1/stacks', headers: { authorization: 'Bearer nope' } });
+    const wrong = await raw.inject({ url: '/v1/stacks', headers: { host, authorization: 'Bearer nope' } });
     expect(wrong.statusCode).toBe(401);
-    const basic = await app.inject({ url: '/v1/stacks', headers: { authorization: 'Basic czNjcmV0LXRva2Vu' } });
+    const basic = await raw.inject({ url: '/v1/stacks', headers: { host, authorization: 'Basic czNjcmV0LXRva2Vu' } });
     expect(basic.statusCode).toBe(401);
-    const right = await app.inject({ url: '/v1/stacks', headers: { authorization: 'Bearer s3cret-token' } });
+    const right = await raw.inject({ url: '/v1/stacks', headers: { host, authorization: 'Bearer s3cret-token' } });
     expect(right.statusCode).toBe(200);
   });
 
   it('a rejected (unauthenticated) deploy never reaches the store', async () => {
-    const deps = testDeps({ token: 't' });
-    app = await buildApiServer(deps);
-    const res = await app.inject({ method: 'POST', url: '/v1/deploy', payload: { stack: 's', compose: 'services:\n  a:\n    image: busybox\n' } });
+    const deps = testDeps();
+    app = await buildTestApi(deps);
+    const res = await app.inject({ method: 'POST', url: '/v1/deploy', headers: { authorization: '' }, payload: { stack: 's', compose: 'services:\n  a:\n    image: busybox\n' } });
     expect(res.statusCode).toBe(401);
     expect(deps.store.submitted).toEqual([]);
   });
 
-  it('without a token everything is open (the daemon binds loopback by default)', async () => {
-    app = await buildApiServer(testDeps());
-    expect((await app.inject({ url: '/v1/stacks' })).statusCode).toBe(200);
+  it('there is no API without a token: building one with an empty token fails', async () => {
+    await expect(buildApiServer(testDeps({ token: '' }))).rejects.toThrow(/needs a token/);
   });
 });
 
 describe('OpenAPI', () => {
   it('serves the document with every route and its schemas, and the UI at /docs', async () => {
-    app = await buildApiServer(testDeps());
+    app = await buildTestApi(testDeps());
     const doc = (await app.inject({ url: '/docs/json' })).json();
     expect(doc.openapi).toMatch(/^3\./);
     for (const path of ['/v1/deploy', '/v1/stacks', '/v1/stacks/{name}', '/v1/services', '/v1/services/{name}', '/v1/containers', '/healthz', '/metrics']) {
@@ -65,7 +67,7 @@ describe('OpenAPI', () => {
 describe('metrics', () => {
   it('exposes the constellation metrics and counts requests', async () => {
     const deps = testDeps();
-    app = await buildApiServer(deps);
+    app = await buildTestApi(deps);
     const telemetry = new PrometheusTelemetry(deps.metrics!);
     telemetry.observeReconcile(120);
     telemetry.engineError('create');
@@ -86,7 +88,7 @@ describe('metrics', () => {
   });
 
   it('metrics.enabled: false serves no /metrics', async () => {
-    app = await buildApiServer(testDeps({ metrics: undefined }));
+    app = await buildTestApi(testDeps({ metrics: undefined }));
     expect((await app.inject({ url: '/metrics' })).statusCode).toBe(404);
   });
 

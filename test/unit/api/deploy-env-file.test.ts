@@ -1,16 +1,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApiServer } from '../../../src/api/build-api-server.ts';
 import { composeCodes } from '../../../src/compose/compose-codes.ts';
-import { testDeps } from './fake-deps.ts';
+import { buildTestApi, testDeps, type TestApi } from './fake-deps.ts';
 
 // The review finding this pins: a deploy named a file anywhere on the daemon's host as env_file,
 // got its first line back in the 400 message and its KEY=VALUE lines in GET /v1/services.
 const dirs: string[] = [];
-let app: FastifyInstance | undefined;
+let app: TestApi | undefined;
 afterEach(async () => {
   await app?.close();
   app = undefined;
@@ -32,7 +30,7 @@ function hostSecret(): string {
 
 async function deploy(payload: Record<string, unknown> | string, query = '') {
   const deps = testDeps();
-  app = await buildApiServer(deps);
+  app = await buildTestApi(deps);
   const res = typeof payload === 'string'
     ? await app.inject({ method: 'POST', url: `/v1/deploy${query}`, headers: { 'content-type': 'application/yaml' }, payload })
     : await app.inject({ method: 'POST', url: '/v1/deploy', payload });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
 import type { ClientRequest } from '../../../src/cluster/commands.ts';
-import { RecordingStore, testDeps } from './fake-deps.ts';
+import { RecordingStore, testDeps, type TestApi } from './fake-deps.ts';
 import { serverPerTest } from './server-per-test.ts';
 
 // On this single node a host port can be bound by one container: a deploy whose published ports
@@ -10,7 +9,7 @@ import { serverPerTest } from './server-per-test.ts';
 const server = serverPerTest();
 
 const publishing = (port: string, extra = ''): string => `services:\n  web:\n    image: busybox\n    ports: ["${port}"]\n${extra}`;
-const deploy = (api: FastifyInstance, stack: string, compose: string) => api.inject({ method: 'POST', url: '/v1/deploy', payload: { stack, compose } });
+const deploy = (api: TestApi, stack: string, compose: string) => api.inject({ method: 'POST', url: '/v1/deploy', payload: { stack, compose } });
 
 describe('POST /v1/deploy refuses host ports another stack publishes', () => {
   it('409 port_conflict naming the other stack and service; nothing is written', async () => {

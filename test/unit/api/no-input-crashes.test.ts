@@ -1,17 +1,15 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApiServer } from '../../../src/api/build-api-server.ts';
-import { testDeps, type TestDeps } from './fake-deps.ts';
+import { buildTestApi, testDeps, type TestDeps, type TestApi } from './fake-deps.ts';
 
 // Whatever arrives, the API answers with a status below 500 and a well-formed body: either an
 // accepted deploy or {error: {code, message, diagnostics}} — and a refused one changes nothing.
 let deps: TestDeps;
-let app: FastifyInstance;
+let app: TestApi;
 
 beforeAll(async () => {
   deps = testDeps();
-  app = await buildApiServer(deps);
+  app = await buildTestApi(deps);
 });
 
 afterAll(async () => {

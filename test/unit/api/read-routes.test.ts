@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApiServer } from '../../../src/api/build-api-server.ts';
 import type { ContainerInfo, ServiceInfo } from '../../../src/api/api-deps.ts';
-import { testDeps, type TestDeps } from './fake-deps.ts';
+import { buildTestApi, testDeps, type TestDeps, type TestApi } from './fake-deps.ts';
 
 const compose = `services:
   web:
@@ -13,15 +11,15 @@ const compose = `services:
     image: busybox:1
 `;
 
-let app: FastifyInstance | undefined;
+let app: TestApi | undefined;
 afterEach(async () => {
   await app?.close();
   app = undefined;
 });
 
-async function deployed(): Promise<{ deps: TestDeps; api: FastifyInstance }> {
+async function deployed(): Promise<{ deps: TestDeps; api: TestApi }> {
   const deps = testDeps();
-  app = await buildApiServer(deps);
+  app = await buildTestApi(deps);
   const res = await app.inject({ method: 'POST', url: '/v1/deploy', payload: { stack: 'shop', compose } });
   expect(res.statusCode).toBe(202);
   return { deps, api: app };
@@ -84,6 +82,24 @@ describe('read routes', () => {
       expect(missing.statusCode).toBe(404);
       expect(missing.json().error.code).toBe('service_not_found');
     }
+  });
+
+  it('GET /v1/services/:name redacts environment values unless asked with ?reveal=env', async () => {
+    const deps = testDeps();
+    app = await buildTestApi(deps);
+    const secretCompose = 'services:\n  db:\n    image: busybox:1\n    environment:\n      DB_PASSWORD: hunter2\n      MODE: prod\n';
+    expect((await app.inject({ method: 'POST', url: '/v1/deploy', payload: { stack: 'vault', compose: secretCompose } })).statusCode).toBe(202);
+    const plain = await app.inject({ url: '/v1/services/vault_db' });
+    expect(plain.statusCode).toBe(200);
+    expect(plain.body).not.toContain('hunter2');
+    expect(plain.json().spec.environment).toEqual({ DB_PASSWORD: '<redacted>', MODE: '<redacted>' });
+    const revealed = await app.inject({ url: '/v1/services/vault_db?reveal=env' });
+    expect(revealed.json().spec.environment).toEqual({ DB_PASSWORD: 'hunter2', MODE: 'prod' });
+    const unknown = await app.inject({ url: '/v1/services/vault_db?reveal=everything' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.body).not.toContain('hunter2');
+    // The stored spec keeps the values: only the answer is redacted.
+    expect(deps.store.current().stacks.vault!.spec.services[0]!.environment.DB_PASSWORD).toBe('hunter2');
   });
 
   it('GET /v1/containers lists containers with state, extra fields passed through, filters work', async () => {

@@ -1,17 +1,15 @@
-import type { FastifyInstance } from 'fastify';
 import { afterEach } from 'vitest';
-import { buildApiServer } from '../../../src/api/build-api-server.ts';
-import type { TestDeps } from './fake-deps.ts';
+import { buildTestApi, type TestApi, type TestDeps } from './fake-deps.ts';
 
 /** Builds an API server for a test and closes it after that test; call once at the top of a file. */
-export function serverPerTest(): (deps: TestDeps) => Promise<FastifyInstance> {
-  let app: FastifyInstance | undefined;
+export function serverPerTest(): (deps: TestDeps) => Promise<TestApi> {
+  let api: TestApi | undefined;
   afterEach(async () => {
-    await app?.close();
-    app = undefined;
+    await api?.close();
+    api = undefined;
   });
   return async (deps) => {
-    app = await buildApiServer(deps);
-    return app;
+    api = await buildTestApi(deps);
+    return api;
   };
 }

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { buildApiServer } from '../../../src/api/build-api-server.ts';
 import { runCli } from '../../../src/cli/program.ts';
-import { testDeps, type TestDeps } from '../api/fake-deps.ts';
+import { testDeps, testToken, type TestDeps } from '../api/fake-deps.ts';
 import { freeLoopbackPort } from '../../support/free-port.ts';
 
 export interface CliRun {
@@ -14,8 +14,13 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the CLI in-process with captured output; `env` replaces the process environment. */
-export async function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: { tty?: boolean; interrupted?: Promise<void> } = {}): Promise<CliRun> {
+/**
+ * Runs the CLI in-process with captured output; `env` replaces the process environment. The test
+ * API's token is in it as $CONSTELLATION_API_TOKEN (as a user may export it) unless `env` says
+ * otherwise: `{ CONSTELLATION_API_TOKEN: undefined }` tests the CLI's own token lookup.
+ */
+export async function cli(args: readonly string[], givenEnv: NodeJS.ProcessEnv = {}, options: { tty?: boolean; interrupted?: Promise<void> } = {}): Promise<CliRun> {
+  const env = { CONSTELLATION_API_TOKEN: testToken, ...givenEnv };
   const stdout = Object.assign(new PassThrough(), { isTTY: options.tty === true });
   const stderr = new PassThrough();
   const out: string[] = [];

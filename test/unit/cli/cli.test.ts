@@ -179,13 +179,13 @@ describe('constellation CLI', () => {
     const down = await cli(['ps', '--api', nobody]);
     expect(down.code).toBe(ExitCode.unreachable);
     expect(down.stderr).toBe(`error: cannot reach the daemon at ${nobody} (ECONNREFUSED); is it running? (--api URL or CONSTELLATION_API_URL)\n`);
-    const { url } = await api({ token: 'right' });
+    const { url } = await api({ token: 'right', bind: { host: '127.0.0.1', port: 0 } });
     expect((await cli(['ps', '--api', url, '--token', 'wrong'])).code).toBe(ExitCode.unauthorized);
     expect((await cli(['ps', '--api', url])).code).toBe(ExitCode.unauthorized);
     expect((await cli(['ps', '--api', url], { CONSTELLATION_API_TOKEN: 'right' })).code).toBe(ExitCode.ok);
     // --config: the daemon's own config file gives address and token.
     const configDir = await project({ 'daemon.yml': `api:\n  host: 127.0.0.1\n  port: ${new URL(url).port}\n  token: right\n` });
-    expect((await cli(['ps', '--config', join(configDir, 'daemon.yml')])).code).toBe(ExitCode.ok);
+    expect((await cli(['ps', '--config', join(configDir, 'daemon.yml')], { CONSTELLATION_API_TOKEN: undefined })).code).toBe(ExitCode.ok);
     const badConfig = await project({ 'daemon.yml': 'api:\n  prot: 1\n' });
     const invalid = await cli(['ps', '--config', join(badConfig, 'daemon.yml')]);
     expect(invalid.code).toBe(ExitCode.invalid);
