@@ -1,9 +1,30 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClientRequest, CommandResult } from '../cluster/commands.ts';
 import { ClusterState, type ClusterStateData } from '../cluster/state.ts';
 import type { StateStore } from '../seams/state-store.ts';
+import { realSyncHooks } from './raft-wal/sync-hooks.ts';
+
+/**
+ * The steps durability rests on, as a seam (as the WAL has): a missing or misplaced fsync changes
+ * nothing a test can read back — the page cache survives SIGKILL — so only the order of these
+ * calls, relative to each other and to the acknowledgement, can show it.
+ */
+export interface StateFileHooks {
+  /** fsync of the temporary file once the whole new state is written to it. */
+  readonly fsyncFile: (handle: FileHandle, file: string) => Promise<void>;
+  /** The atomic replace of the state file by the temporary one. */
+  readonly rename: (from: string, to: string) => Promise<void>;
+  /** fsync of the data directory, which makes the rename itself durable. */
+  readonly fsyncDirectory: (dir: string) => Promise<void>;
+}
+
+export const realStateFileHooks: StateFileHooks = {
+  fsyncFile: realSyncHooks.fsyncFile,
+  rename: (from, to) => rename(from, to),
+  fsyncDirectory: realSyncHooks.fsyncDirectory,
+};
 
 export type FileStateStoreErrorCode = 'state_corrupt' | 'state_not_open' | 'state_closed' | 'state_write_failed';
 
@@ -41,9 +62,11 @@ export class FileStateStore implements StateStore {
   private readonly listeners = new Set<(state: Readonly<ClusterStateData>) => void>();
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private readonly hooks: StateFileHooks;
 
-  constructor(readonly dataDir: string) {
+  constructor(readonly dataDir: string, options: { readonly hooks?: Partial<StateFileHooks> } = {}) {
     this.path = join(dataDir, STATE_FILE_NAME);
+    this.hooks = { ...realStateFileHooks, ...options.hooks };
   }
 
   /** Loads the persisted state (empty when there is no file yet). Calling it again is a no-op. */
@@ -114,18 +137,14 @@ export class FileStateStore implements StateStore {
       const file = await open(tmp, 'w', 0o600);
       try {
         await file.writeFile(content, 'utf8');
-        await file.sync();
+        // Before the rename: otherwise a power cut could leave the new name on an empty file.
+        await this.hooks.fsyncFile(file, tmp);
       } finally {
         await file.close();
       }
-      await rename(tmp, this.path);
-      // The rename is durable only once the directory entry is on disk.
-      const dir = await open(this.dataDir, 'r');
-      try {
-        await dir.sync();
-      } finally {
-        await dir.close();
-      }
+      await this.hooks.rename(tmp, this.path);
+      // The rename is durable only once the directory entry is on disk; only then is it acknowledged.
+      await this.hooks.fsyncDirectory(this.dataDir);
     } catch (error) {
       throw new FileStateStoreError('state_write_failed', `could not write ${this.path}: ${(error as Error).message}`, { cause: error });
     }

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileStateStore, FileStateStoreError, STATE_FILE_NAME } from '../../../src/adapters/file-state-store.ts';
+import { FileStateStore, FileStateStoreError, realStateFileHooks, STATE_FILE_NAME, type StateFileHooks } from '../../../src/adapters/file-state-store.ts';
 import { SeededRandom } from '../../../src/sim/seeded-random.ts';
 import { service, stack } from './fixtures.ts';
 
@@ -104,6 +105,79 @@ describe('FileStateStore', () => {
     expect(() => new FileStateStore('/nonexistent').current()).toThrow(/not open/);
   });
 
+  describe('durability: the sync calls, in order, before the acknowledgement', () => {
+    // SIGKILL keeps the page cache, so the crash test below passes without any fsync: only the
+    // order of the calls can show a missing one. Each hook finishes a macrotask later than it is
+    // called, so a call that is not awaited completes after what follows it — and the order shows it.
+    const later = () => new Promise<void>((resolve) => setImmediate(resolve));
+    /** The applied index a state file holds, or "absent". */
+    const indexIn = (file: string): string => {
+      if (!existsSync(file)) return 'absent';
+      const text = readFileSync(file, 'utf8');
+      return `index ${(JSON.parse(text.slice(text.indexOf('\n') + 1)) as { appliedIndex: number }).appliedIndex}`;
+    };
+
+    function recordingHooks(dir: string, events: string[]): StateFileHooks {
+      const final = join(dir, STATE_FILE_NAME);
+      const tmp = `${final}.tmp`;
+      return {
+        fsyncFile: async (handle, file) => {
+          events.push(`fsync ${basename(file)}: tmp ${indexIn(tmp)}, state ${indexIn(final)}`);
+          await later();
+          await realStateFileHooks.fsyncFile(handle, file);
+          events.push('fsync file done');
+        },
+        rename: async (from, to) => {
+          events.push(`rename ${basename(from)} → ${basename(to)}`);
+          await realStateFileHooks.rename(from, to);
+        },
+        fsyncDirectory: async (path) => {
+          events.push(`fsync directory ${path === dir ? 'data dir' : path}: tmp ${indexIn(tmp)}, state ${indexIn(final)}`);
+          await later();
+          await realStateFileHooks.fsyncDirectory(path);
+          events.push('fsync directory done');
+        },
+      };
+    }
+
+    it('writes the whole new state, fsyncs the file, renames it, fsyncs the directory, then resolves submit', async () => {
+      const dir = await tempDir();
+      const events: string[] = [];
+      const store = new FileStateStore(dir, { hooks: recordingHooks(dir, events) });
+      await store.open();
+      for (const seq of [1, 2]) {
+        await store.submit(deploy(`s${seq}`, seq));
+        events.push(`acknowledged ${seq}`);
+      }
+      const step = (index: number, before: string) => [
+        `fsync state.json.tmp: tmp index ${index}, state ${before}`,
+        'fsync file done',
+        'rename state.json.tmp → state.json',
+        `fsync directory data dir: tmp absent, state index ${index}`,
+        'fsync directory done',
+        `acknowledged ${index}`,
+      ];
+      expect(events).toEqual([...step(1, 'absent'), ...step(2, 'index 1')]);
+      await store.close();
+    });
+
+    it('a failed fsync fails the submit and keeps the in-memory state as it was', async () => {
+      const dir = await tempDir();
+      let fail = false;
+      const store = new FileStateStore(dir, {
+        hooks: { fsyncDirectory: async (path) => (fail ? Promise.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })) : realStateFileHooks.fsyncDirectory(path)) },
+      });
+      await store.open();
+      await store.submit(deploy('a', 1));
+      fail = true;
+      await expect(store.submit(deploy('b', 2))).rejects.toMatchObject({ code: 'state_write_failed', message: expect.stringContaining('EIO') });
+      expect(Object.keys(store.current().stacks)).toEqual(['a']);
+      await store.close();
+    });
+  });
+
+  // What this one can show is atomic replacement (never a torn or half-old file after a kill);
+  // that the writes are synced is the business of the ordered-hooks test above.
   it('loses no acknowledged deploy when the writer is SIGKILLed at random moments', async () => {
     // The kill points come from a seed, named in every failure: STORE_KILL_SEED=<seed> replays them.
     const seed = process.env.STORE_KILL_SEED ?? String(Date.now());
