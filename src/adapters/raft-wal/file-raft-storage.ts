@@ -1,4 +1,3 @@
-import { writeSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Entry, HardState, Snapshot } from '../../raft/types.ts';
@@ -242,8 +241,8 @@ export class FileRaftStorage implements RaftStorage {
     // The write goes to the page cache synchronously (microseconds for a batch); only the fdatasync
     // runs on the thread pool. Two thread-pool round trips (write, then sync) per flush cost more
     // than the write itself and sat on every commit's critical path.
-    this.writeAllNow(batch);
     const segment = this.segments[this.segments.length - 1]!;
+    this.writeAllNow(batch, segment.path);
     await this.hooks.datasync(this.current!.fd, segment.path);
     this.fsyncCount++;
     if (hardState) this.writtenHardState = hardState;
@@ -251,10 +250,8 @@ export class FileRaftStorage implements RaftStorage {
     if (snapshot) await this.compact(snapshot.lastIncludedIndex);
   }
 
-  private writeAllNow(batch: Buffer): void {
-    const fd = this.current!.fd;
-    let written = 0;
-    while (written < batch.length) written += writeSync(fd, batch, written, batch.length - written);
+  private writeAllNow(batch: Buffer, path: string): void {
+    this.hooks.write(this.current!.fd, batch, path);
     this.currentBytes += batch.length;
   }
 
@@ -275,7 +272,7 @@ export class FileRaftStorage implements RaftStorage {
    * the segment is acknowledged: without it a power cut could drop the whole file.
    */
   private async writeSegmentHead(path: string): Promise<void> {
-    this.writeAllNow(Buffer.concat([SEGMENT_MAGIC, encodeBatch([encodeRecord({ type: 'hard-state', hardState: this.writtenHardState })])]));
+    this.writeAllNow(Buffer.concat([SEGMENT_MAGIC, encodeBatch([encodeRecord({ type: 'hard-state', hardState: this.writtenHardState })])]), path);
     await this.hooks.datasync(this.current!.fd, path);
     await this.hooks.fsyncDirectory(this.dir);
   }

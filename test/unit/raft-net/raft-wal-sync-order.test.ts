@@ -13,88 +13,75 @@ import { entry, openWal, range, segmentPaths, TempDirs } from './fixtures/wal-fi
 const temp = new TempDirs();
 afterEach(() => temp.removeAll());
 
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((res) => (resolve = res));
-  return { promise, resolve };
-}
-
-/**
- * Lets every callback already due run: a flush that did not wait for its fdatasync would have
- * resolved by then (nothing else it awaits is outside the process), so no wall-clock wait is needed.
- */
-async function settle(): Promise<void> {
-  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
-}
+/** Resolves a macrotask later: a hook that awaits it completes after anything its caller runs without awaiting it. */
+const later = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const snapshotAt = (index: number, data: string): Snapshot => ({ lastIncludedIndex: index, lastIncludedTerm: 1, membership: { voters: ['n1'], learners: [] }, data });
+
+/**
+ * Records batch writes and fdatasyncs as they happen. Each write notes how many fdatasyncs are in
+ * flight at that moment; each fdatasync notes the file's size when it starts and ends a macrotask
+ * late, so a sync() that did not await it resolves first — the order shows what a wait could not.
+ */
+function recordWritesAndSyncs(events: string[]): Partial<WalSyncHooks> {
+  let inFlight = 0;
+  return {
+    write: (fd, bytes, file) => {
+      realSyncHooks.write(fd, bytes, file);
+      events.push(`write ${bytes.length} (fdatasyncs in flight: ${inFlight})`);
+    },
+    datasync: async (fd, file) => {
+      inFlight++;
+      events.push(`datasync from size ${fstatSync(fd).size} of ${basename(file)}`);
+      try {
+        await later();
+        await realSyncHooks.datasync(fd, file);
+      } finally {
+        inFlight--;
+      }
+      events.push('datasync done');
+    },
+  };
+}
 
 describe('WAL sync order', () => {
   it('writes the batch, then fdatasyncs it, and only then resolves sync()', async () => {
     const dir = await temp.make();
-    const hold = deferred();
-    let holding = false;
-    let called = deferred();
-    const seen: { file: string; size: number }[] = [];
-    const datasync: WalSyncHooks['datasync'] = async (fd, file) => {
-      seen.push({ file, size: fstatSync(fd).size });
-      called.resolve();
-      if (holding) await hold.promise;
-      return realSyncHooks.datasync(fd, file);
-    };
-    const { storage } = await openWal({ dir, syncHooks: { datasync } });
+    const events: string[] = [];
+    const { storage } = await openWal({ dir, syncHooks: recordWritesAndSyncs(events) });
     const [segment] = await segmentPaths(dir);
-    seen.length = 0;
-    holding = true;
-    called = deferred();
+    const before = (await stat(segment!)).size;
+    events.length = 0;
 
     storage.append([entry(1)]);
-    let resolved = false;
-    const synced = storage.sync().then(() => (resolved = true));
-    await called.promise;
-    // The batch is in the file when its fdatasync starts...
-    expect(seen).toEqual([{ file: segment, size: (await stat(segment!)).size }]);
+    await storage.sync().then(() => events.push('resolved'));
+    const after = (await stat(segment!)).size;
     expect((await readFile(segment!)).includes('cmd-1')).toBe(true);
-    // ...and sync() waits for that fdatasync.
-    await settle();
-    expect(resolved).toBe(false);
-    hold.resolve();
-    await synced;
-    expect(resolved).toBe(true);
+    // The whole batch is in the file when its fdatasync starts, and sync() waits for that fdatasync.
+    expect(events).toEqual([`write ${after - before} (fdatasyncs in flight: 0)`, `datasync from size ${after} of ${basename(segment!)}`, 'datasync done', 'resolved']);
     await storage.close();
   });
 
   it('does not write the next batch while the previous fdatasync is in flight (the scanner relies on it)', async () => {
     const dir = await temp.make();
-    const hold = deferred();
-    let holding = false;
-    let called = deferred();
-    const sizes: number[] = [];
-    const datasync: WalSyncHooks['datasync'] = async (fd, file) => {
-      sizes.push(fstatSync(fd).size);
-      called.resolve();
-      if (holding) await hold.promise;
-      return realSyncHooks.datasync(fd, file);
-    };
-    const { storage } = await openWal({ dir, syncHooks: { datasync } });
-    const [segment] = await segmentPaths(dir);
-    sizes.length = 0;
-    holding = true;
-    called = deferred();
+    const events: string[] = [];
+    const { storage } = await openWal({ dir, syncHooks: recordWritesAndSyncs(events) });
+    const segment = basename((await segmentPaths(dir))[0]!);
+    events.length = 0;
 
     storage.append([entry(1)]);
     const first = storage.sync();
-    await called.promise;
-    const sizeWhileSyncing = (await stat(segment!)).size;
+    // Arrives while the first batch's fdatasync runs: group commit must hold it back until then.
     storage.append([entry(2)]);
     const second = storage.sync();
-    await settle();
-    expect((await stat(segment!)).size).toBe(sizeWhileSyncing);
-    expect((await readFile(segment!)).includes('cmd-2')).toBe(false);
-    hold.resolve();
     await Promise.all([first, second]);
+    const sizes = events.flatMap((event) => /^datasync from size (\d+)/.exec(event)?.[1] ?? []).map(Number);
     expect(sizes).toHaveLength(2);
     expect(sizes[1]!).toBeGreaterThan(sizes[0]!);
+    expect(events.map((event) => event.replace(/^write \d+/, 'write N').replace(/size \d+/, 'size N'))).toEqual([
+      'write N (fdatasyncs in flight: 0)', `datasync from size N of ${segment}`, 'datasync done',
+      'write N (fdatasyncs in flight: 0)', `datasync from size N of ${segment}`, 'datasync done',
+    ]);
     await storage.close();
   });
 
