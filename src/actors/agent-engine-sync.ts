@@ -1,15 +1,21 @@
-import type { ContainerSummary, RuntimeEvent } from '../seams/container-runtime.ts';
+import type { ContainerSummary, NetworkSummary, RuntimeEvent } from '../seams/container-runtime.ts';
 import type { ContainerEvent, EffectResult } from '../machines/container-types.ts';
-import type { EngineContainer } from '../agent/plan.ts';
-import { normalizeName, parseLabels } from '../agent/labels.ts';
+import type { EngineContainer, EngineNetwork } from '../agent/plan.ts';
+import { LABEL_STACK, normalizeName, parseLabels } from '../agent/labels.ts';
 import { engineRetryDelayMs } from '../agent/backoff.ts';
 import { safely } from './engine-call.ts';
 import { reconcileInto } from './agent-reconcile.ts';
-import { ENGINE_WATCH_ID, LIST_PREFIX, type Enqueue, type HandlerDeps, type NodeAgentContext } from './node-agent-types.ts';
+import { ENGINE_WATCH_ID, LIST_PREFIX, NETWORK_REMOVAL_PREFIX, type Enqueue, type HandlerDeps, type NodeAgentContext } from './node-agent-types.ts';
 
 // How the node agent keeps its picture of the engine: full listings (at start, after the event
 // stream recovers, and periodically), the event stream routed to the replica actors, and the
 // stream's re-subscription with back-off when it ends (e.g. dockerd restarted).
+
+/** What one listing of the engine returns: this node's containers and stack networks. */
+export interface EngineListing {
+  readonly containers: readonly ContainerSummary[];
+  readonly networks: readonly NetworkSummary[];
+}
 
 export function startList(h: HandlerDeps, context: NodeAgentContext, enqueue: Enqueue): void {
   if (context.listing) {
@@ -23,7 +29,7 @@ export function startList(h: HandlerDeps, context: NodeAgentContext, enqueue: En
   enqueue.assign({ ...context, listing: true, relistWanted: false, listSeq, epoch, listStartedEpoch: epoch });
 }
 
-export function listed(h: HandlerDeps, context: NodeAgentContext, result: EffectResult<ContainerSummary[]>, enqueue: Enqueue): void {
+export function listed(h: HandlerDeps, context: NodeAgentContext, result: EffectResult<EngineListing>, enqueue: Enqueue): void {
   const { logger, clock, nodeId } = h;
   enqueue.cancel('resync');
   if (!result.ok) {
@@ -34,7 +40,7 @@ export function listed(h: HandlerDeps, context: NodeAgentContext, result: Effect
     return;
   }
   const engine: Record<string, EngineContainer> = {};
-  for (const c of result.value) {
+  for (const c of result.value.containers) {
     const labels = parseLabels(c.labels);
     if (!labels || labels.nodeId !== nodeId) continue;
     const name = normalizeName(c.name);
@@ -52,10 +58,36 @@ export function listed(h: HandlerDeps, context: NodeAgentContext, result: Effect
       enqueue.sendTo(child.actorId, { type: 'HEALTH', health: seen.health } satisfies ContainerEvent);
     }
   }
+  const networks: Record<string, EngineNetwork> = {};
+  for (const n of result.value.networks) {
+    const stack = n.labels[LABEL_STACK];
+    if (stack) networks[n.name] = { id: n.id, name: n.name, stack };
+  }
   enqueue.emit({ type: 'engine-listed', containers: Object.keys(engine).length });
   enqueue.raise({ type: 'resync' }, { id: 'resync', delay: h.resyncIntervalMs });
   if (context.relistWanted) enqueue.raise({ type: 'resync' });
-  reconcileInto(h, { ...context, engine, listing: false, relistWanted: false, listedOnce: true, listFailures: 0, streamFailures: context.streamConnected ? 0 : context.streamFailures }, enqueue);
+  reconcileInto(h, { ...context, engine, networks, listing: false, relistWanted: false, listedOnce: true, listFailures: 0, streamFailures: context.streamConnected ? 0 : context.streamFailures }, enqueue);
+}
+
+/**
+ * A network removal finished. Either way the network leaves the agent's picture: removed, or
+ * (still in use, engine trouble) back with the next listing, when the planner tries again —
+ * not on every event in between.
+ */
+export function networkRemoved(h: HandlerDeps, context: NodeAgentContext, name: string, result: EffectResult<void>, enqueue: Enqueue): void {
+  const { logger } = h;
+  enqueue.stopChild(`${NETWORK_REMOVAL_PREFIX}${name}`);
+  const networks = { ...context.networks };
+  delete networks[name];
+  const networksRemoving = { ...context.networksRemoving };
+  delete networksRemoving[name];
+  if (result.ok) {
+    logger.info({ network: name }, 'removed stack network');
+    enqueue.emit({ type: 'network-removed', name });
+  } else {
+    logger.warn({ network: name, error: result.message }, 'stack network not removed yet; retrying after the next listing');
+  }
+  enqueue.assign({ networks, networksRemoving });
 }
 
 export function routeEngineEvent(h: HandlerDeps, context: NodeAgentContext, event: RuntimeEvent, enqueue: Enqueue): void {

@@ -3,7 +3,7 @@ import { planReconcile } from '../agent/plan.ts';
 import { hasHealthcheck, toCreateContainerRequest } from '../agent/container-request.ts';
 import { type ChildEntry, toObserved } from './agent-children.ts';
 import { safely } from './engine-call.ts';
-import { CONTAINER_PREFIX, type Enqueue, type HandlerDeps, type NodeAgentContext } from './node-agent-types.ts';
+import { CONTAINER_PREFIX, NETWORK_REMOVAL_PREFIX, type Enqueue, type HandlerDeps, type NodeAgentContext } from './node-agent-types.ts';
 
 /**
  * One reconcile pass: the pure planner's verdict on the agent's current picture, translated into
@@ -23,10 +23,13 @@ export function reconcileInto(h: HandlerDeps, context: NodeAgentContext, enqueue
       replicas: Object.values(context.children).map(toObserved),
       engine: Object.values(context.engine),
       blockedUntilMs: context.blockedUntilMs,
+      networks: Object.values(context.networks),
+      networksRemoving: context.networksRemoving,
     },
     startedMs,
   );
   const children = { ...context.children };
+  const networksRemoving = { ...context.networksRemoving };
   let generation = context.generation;
   // Everything that can fail is computed first; the enqueues run only once the whole plan is
   // translated, so a throw cannot leave a spawned child without its context entry.
@@ -81,10 +84,17 @@ export function reconcileInto(h: HandlerDeps, context: NodeAgentContext, enqueue
         spawn(action.name, input, { name: action.name, stack: c.labels.stack, service: c.labels.service, slot: c.labels.slot, specHash: c.labels.specHash, image: c.image, containerId: c.id }, [adopt, { type: 'REMOVE' }], true);
         break;
       }
+      case 'remove-network': {
+        const { network } = action;
+        logger.info({ network: network.name, stack: network.stack }, 'removing stack network');
+        effects.push(() => enqueue.spawnChild('removeNetwork', { id: `${NETWORK_REMOVAL_PREFIX}${network.name}`, input: { id: network.id, name: network.name } }));
+        networksRemoving[network.name] = true;
+        break;
+      }
     }
   }
   for (const run of effects) run();
-  enqueue.assign({ ...context, children, generation, waiting: plan.waiting });
+  enqueue.assign({ ...context, children, networksRemoving, generation, waiting: plan.waiting });
   const durationMs = clock.nowMs() - startedMs;
   safely(logger, () => telemetry.observeReconcile(durationMs));
   if (plan.actions.length > 0) enqueue.emit({ type: 'reconciled', actions: plan.actions.length, durationMs });

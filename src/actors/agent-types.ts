@@ -40,6 +40,8 @@ export interface ServiceStatus {
 export type AgentEvent =
   | { readonly type: 'container'; readonly container: ContainerView }
   | { readonly type: 'container-removed'; readonly name: string }
+  /** A stack network of this node was removed (its stack, or the file's use of it, is gone). */
+  | { readonly type: 'network-removed'; readonly name: string }
   | { readonly type: 'reconciled'; readonly actions: number; readonly durationMs: number }
   | { readonly type: 'engine-listed'; readonly containers: number }
   | { readonly type: 'engine-stream'; readonly connected: boolean; readonly error?: string }

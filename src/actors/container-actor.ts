@@ -1,5 +1,5 @@
 import { fromPromise, sendParent } from 'xstate';
-import type { ContainerRuntime, CreateContainerRequest } from '../seams/container-runtime.ts';
+import type { ContainerRuntime, CreateContainerRequest, NetworkCreateRequest } from '../seams/container-runtime.ts';
 import { containerMachine, type ContainerContext } from '../machines/container.ts';
 import type { ContainerPhase, ContainerReport, EffectResult, StartObservation } from '../machines/container-types.ts';
 import { normalizeName, parseLabels } from '../agent/labels.ts';
@@ -31,9 +31,23 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
 
   const create = async (request: CreateContainerRequest | undefined): Promise<EffectResult<string>> => {
     if (!request) return { ok: false, code: 'invalid_request', message: 'no container spec', atMs: deps.clock.nowMs() };
+    // The stack's networks exist before its first container is created (once per network and
+    // agent; a network removed behind our back shows as network_not_found below, and is made again).
+    const networks = await ensureNetworks(request);
+    if (!networks.ok) return networks;
     // Create first, as `docker run` does: the image is almost always there, and checking it
     // before every first create costs an engine round trip on the deploy's critical path.
     let first = await heavy('create', () => runtime.create(request));
+    if (!first.ok && first.code === 'network_not_found') {
+      for (const attachment of request.networks ?? []) ensured.delete(attachment.name);
+      const again = await ensureNetworks(request);
+      if (!again.ok) return again;
+      first = await heavy('create', () => runtime.create(request));
+      if (!first.ok && first.code === 'network_not_found') {
+        const external = (request.networks ?? []).filter((n) => n.create === undefined).map((n) => `"${n.name}"`);
+        return { ...first, message: external.length > 0 ? `${first.message}; external networks (${external.join(', ')}) must exist on this node: create them` : first.message };
+      }
+    }
     if (!first.ok && first.code === 'image_not_found') {
       // Missing: pull it (or find it pulled meanwhile), then try once more. create's own
       // image_not_found stays the verdict when the pull cannot help; the machine treats it as permanent.
@@ -54,6 +68,30 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
       if (!removed.ok && removed.code !== 'not_found') return removed;
     }
     return heavy('create', () => runtime.create(request));
+  };
+
+  // Networks made (or being made) by this agent: N replicas of a stack share one create.
+  const ensured = new Map<string, Promise<EffectResult<unknown>>>();
+
+  const ensureNetwork = (network: NetworkCreateRequest): Promise<EffectResult<unknown>> => {
+    let pending = ensured.get(network.name);
+    if (pending === undefined) {
+      pending = engineCall(deps, 'ensureNetwork', () => runtime.ensureNetwork(network));
+      ensured.set(network.name, pending);
+      // A failure is not remembered: the next create asks the engine again.
+      void pending.then((result) => {
+        if (!result.ok && ensured.get(network.name) === pending) ensured.delete(network.name);
+      });
+    }
+    return pending;
+  };
+
+  const ensureNetworks = async (request: CreateContainerRequest): Promise<EffectResult<unknown>> => {
+    const toMake = request.networkMode === undefined ? (request.networks ?? []).flatMap((n) => (n.create ? [n.create] : [])) : [];
+    for (const result of await Promise.all(toMake.map(ensureNetwork))) {
+      if (!result.ok) return result;
+    }
+    return { ok: true, value: undefined, atMs: deps.clock.nowMs() };
   };
 
   // Pulls in flight: N replicas of a missing image share one pull instead of sending N.

@@ -5,7 +5,7 @@ import type { StateStore } from '../seams/state-store.ts';
 import type { ClusterStateData } from '../cluster/state.ts';
 import type { ContainerEvent } from '../machines/container-types.ts';
 import type { DesiredService } from '../agent/desired.ts';
-import type { EngineContainer, Plan } from '../agent/plan.ts';
+import type { EngineContainer, EngineNetwork, Plan } from '../agent/plan.ts';
 import type { AgentTelemetry } from './agent-telemetry.ts';
 import type { AgentEvent } from './agent-types.ts';
 import type { ChildEntry } from './agent-children.ts';
@@ -32,6 +32,10 @@ export interface NodeAgentContext {
   children: Record<string, ChildEntry>;
   /** Our containers as last listed (and updated by events), by name. */
   engine: Record<string, EngineContainer>;
+  /** This node's stack networks as last listed, by name. */
+  networks: Record<string, EngineNetwork>;
+  /** Networks whose removal is in flight, by name. */
+  networksRemoving: Record<string, true>;
   blockedUntilMs: Record<string, number>;
   crashCounts: Record<string, number>;
   waiting: Plan['waiting'];
@@ -61,6 +65,7 @@ export type AgentMachineEvent =
 
 export const CONTAINER_PREFIX = 'container.';
 export const LIST_PREFIX = 'list.';
+export const NETWORK_REMOVAL_PREFIX = 'network-removal.';
 export const ENGINE_WATCH_ID = 'engine-events';
 export const STORE_WATCH_ID = 'store-watch';
 
@@ -70,7 +75,7 @@ export type HandlerDeps = Pick<NodeAgentDeps, 'nodeId' | 'clock' | 'logger' | 't
 /** The subset of XState's action enqueuer the helpers use (its full generic type does not travel well). */
 export interface Enqueue {
   assign(update: Partial<NodeAgentContext>): void;
-  spawnChild(src: 'container' | 'list' | 'engineWatch' | 'storeWatch', options: { id: string; input?: unknown }): void;
+  spawnChild(src: 'container' | 'list' | 'engineWatch' | 'storeWatch' | 'removeNetwork', options: { id: string; input?: unknown }): void;
   sendTo(actorId: string, event: ContainerEvent): void;
   emit(event: AgentEvent): void;
   raise(event: AgentMachineEvent, options?: { id?: string; delay?: number }): void;

@@ -1,5 +1,4 @@
 import { enqueueActions, fromCallback, fromPromise, setup } from 'xstate';
-import type { ContainerSummary } from '../seams/container-runtime.ts';
 import type { ClusterStateData } from '../cluster/state.ts';
 import type { EffectResult } from '../machines/container-types.ts';
 import { desiredServices } from '../agent/desired.ts';
@@ -11,7 +10,7 @@ import { engineCall, safely } from './engine-call.ts';
 import { engineWatchLogic } from './engine-watch.ts';
 import { describeError } from './supervision.ts';
 import { reconcileInto } from './agent-reconcile.ts';
-import { listed, routeEngineEvent, startList, streamDown } from './agent-engine-sync.ts';
+import { type EngineListing, listed, networkRemoved, routeEngineEvent, startList, streamDown } from './agent-engine-sync.ts';
 import { childCrashed, childFinished, storeDown } from './agent-child-events.ts';
 import {
   type AgentMachineEvent,
@@ -19,6 +18,7 @@ import {
   ENGINE_WATCH_ID,
   type Enqueue,
   LIST_PREFIX,
+  NETWORK_REMOVAL_PREFIX,
   type NodeAgentContext,
   type NodeAgentDeps,
   STORE_WATCH_ID,
@@ -41,7 +41,13 @@ export function createNodeAgentLogic(deps: NodeAgentDeps) {
   const baseContainerLogic = createContainerActorLogic({ runtime, clock, logger, telemetry });
   const containerLogic = deps.wrapContainerLogic ? deps.wrapContainerLogic(baseContainerLogic) : baseContainerLogic;
 
-  const listLogic = fromPromise<EffectResult<ContainerSummary[]>>(() => engineCall({ clock, logger, telemetry }, 'list', () => runtime.list(nodeSelector(nodeId))));
+  // Containers and stack networks in one listing: the planner judges networks by the containers left.
+  const listLogic = fromPromise<EffectResult<EngineListing>>(() => engineCall({ clock, logger, telemetry }, 'list', async () => {
+    const [containers, networks] = await Promise.all([runtime.list(nodeSelector(nodeId)), runtime.listNetworks(nodeSelector(nodeId))]);
+    return { containers, networks };
+  }));
+  const removeNetworkLogic = fromPromise<EffectResult<void>, { id: string; name: string }>(({ input }) =>
+    engineCall({ clock, logger, telemetry }, 'removeNetwork', () => runtime.removeNetwork(input.id)));
   const storeWatchLogic = fromCallback(({ sendBack }) => {
     sendBack({ type: 'desired.changed', state: store.current() });
     return store.subscribe((state: Readonly<ClusterStateData>) => sendBack({ type: 'desired.changed', state }));
@@ -56,6 +62,7 @@ export function createNodeAgentLogic(deps: NodeAgentDeps) {
     actors: {
       container: containerLogic,
       list: listLogic,
+      removeNetwork: removeNetworkLogic,
       engineWatch: engineWatchLogic(runtime),
       storeWatch: storeWatchLogic,
     },
@@ -65,6 +72,8 @@ export function createNodeAgentLogic(deps: NodeAgentDeps) {
       desired: [],
       children: {},
       engine: {},
+      networks: {},
+      networksRemoving: {},
       blockedUntilMs: {},
       crashCounts: {},
       waiting: [],
@@ -139,7 +148,12 @@ export function createNodeAgentLogic(deps: NodeAgentDeps) {
         actions: act<`xstate.done.actor.${string}`>(({ context, event, enqueue }) => {
           const id = event.actorId;
           if (id.startsWith(CONTAINER_PREFIX)) childFinished(deps, context, id, enqueue);
-          else if (id.startsWith(LIST_PREFIX)) listed(deps, context, (event as { output: EffectResult<ContainerSummary[]> }).output, enqueue);
+          else if (id.startsWith(LIST_PREFIX)) {
+            // A finished listing stays among the children until stopped: one per resync would pile up.
+            enqueue.stopChild(id);
+            listed(deps, context, (event as { output: EffectResult<EngineListing> }).output, enqueue);
+          }
+          else if (id.startsWith(NETWORK_REMOVAL_PREFIX)) networkRemoved(deps, context, id.slice(NETWORK_REMOVAL_PREFIX.length), (event as { output: EffectResult<void> }).output, enqueue);
           else if (id === ENGINE_WATCH_ID) streamDown(deps, context, 'event stream completed', enqueue);
           else if (id === STORE_WATCH_ID) storeDown(deps, context, 'store subscription completed', enqueue);
         }),
@@ -152,6 +166,7 @@ export function createNodeAgentLogic(deps: NodeAgentDeps) {
           enqueue.emit({ type: 'child-crashed', child: id, error });
           if (id.startsWith(CONTAINER_PREFIX)) childCrashed(deps, context, id, enqueue);
           else if (id.startsWith(LIST_PREFIX)) listed(deps, context, { ok: false, code: 'unknown', message: error, atMs: clock.nowMs() }, enqueue);
+          else if (id.startsWith(NETWORK_REMOVAL_PREFIX)) networkRemoved(deps, context, id.slice(NETWORK_REMOVAL_PREFIX.length), { ok: false, code: 'unknown', message: error, atMs: clock.nowMs() }, enqueue);
           else if (id === ENGINE_WATCH_ID) streamDown(deps, context, error, enqueue);
           else if (id === STORE_WATCH_ID) storeDown(deps, context, error, enqueue);
         }),

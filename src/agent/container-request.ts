@@ -1,6 +1,6 @@
-import type { ServiceSpec } from '../compose/types.ts';
-import type { CreateContainerRequest, HealthcheckRequest } from '../seams/container-runtime.ts';
-import { containerLabels, containerName, type SlotIdentity } from './labels.ts';
+import type { NetworkSpec, ServiceSpec } from '../compose/types.ts';
+import type { CreateContainerRequest, HealthcheckRequest, NetworkAttachment, NetworkCreateRequest } from '../seams/container-runtime.ts';
+import { containerLabels, containerName, LABEL_NETWORK, LABEL_NODE, LABEL_STACK, type SlotIdentity } from './labels.ts';
 
 /**
  * Maps a normalized service spec to the engine's create request for one replica slot. Pure, so
@@ -35,6 +35,7 @@ export function toCreateContainerRequest(
     })),
     ...healthcheckField(service),
     ...(service.networkMode ? { networkMode: service.networkMode } : {}),
+    ...(service.networks && service.networks.length > 0 ? { networks: service.networks.map((n) => networkAttachment(slot.stack, n, nodeId)) } : {}),
     capAdd: [...service.capAdd],
     capDrop: [...service.capDrop],
     devices: service.devices.map((d) => ({ hostPath: d.hostPath, containerPath: d.containerPath, permissions: d.permissions })),
@@ -45,6 +46,35 @@ export function toCreateContainerRequest(
     ...(limits.cpus !== undefined ? { nanoCpus: Math.round(limits.cpus * 1e9) } : {}),
     ...(limits.memoryBytes !== undefined ? { memoryBytes: limits.memoryBytes } : {}),
     ...(limits.pids !== undefined ? { pidsLimit: limits.pids } : {}),
+  };
+}
+
+function networkAttachment(stack: string, membership: NonNullable<ServiceSpec['networks']>[number], nodeId: string): NetworkAttachment {
+  const { network } = membership;
+  return {
+    name: network.name,
+    aliases: [...membership.aliases],
+    ...(membership.ipv4Address !== undefined ? { ipv4Address: membership.ipv4Address } : {}),
+    ...(membership.ipv6Address !== undefined ? { ipv6Address: membership.ipv6Address } : {}),
+    ...(network.external ? {} : { create: networkCreateRequest(stack, network, nodeId) }),
+  };
+}
+
+/**
+ * The engine request for one of the stack's networks on this node. Our labels win over the
+ * user's: the stack label is how a node finds (reuses, removes) its networks.
+ */
+export function networkCreateRequest(stack: string, network: NetworkSpec, nodeId: string): NetworkCreateRequest {
+  return {
+    name: network.name,
+    driver: network.driver,
+    internal: network.internal,
+    attachable: network.attachable,
+    enableIpv6: network.enableIpv6,
+    options: { ...network.driverOpts },
+    labels: { ...network.labels, [LABEL_STACK]: stack, [LABEL_NETWORK]: network.key, [LABEL_NODE]: nodeId },
+    ipam: network.ipam.map((pool) => ({ ...pool, auxAddresses: { ...pool.auxAddresses } })),
+    ownerLabels: { [LABEL_STACK]: stack },
   };
 }
 

@@ -8,6 +8,8 @@ export const LABEL_SERVICE = 'constellation.service';
 export const LABEL_SLOT = 'constellation.slot';
 export const LABEL_SPEC_HASH = 'constellation.spec-hash';
 export const LABEL_NODE = 'constellation.node';
+/** On networks: the key of the network in the compose file ("default" for the stack's own). */
+export const LABEL_NETWORK = 'constellation.network';
 
 export interface SlotIdentity {
   readonly stack: string;

@@ -3,6 +3,9 @@ import type { ContainerPhase } from '../machines/container-types.ts';
 import { hasHealthcheck } from './container-request.ts';
 import { type DesiredService, serviceKey } from './desired.ts';
 import { containerName, type ParsedLabels, type SlotIdentity } from './labels.ts';
+import { type EngineNetwork, networksToRemove } from './network-plan.ts';
+
+export type { EngineNetwork } from './network-plan.ts';
 
 /**
  * The reconciler's brain: a pure function from (desired, observed, now) to the actions that move
@@ -40,6 +43,10 @@ export interface PlanInput {
   readonly engine: readonly EngineContainer[];
   /** Names whose child crashed recently: leave them alone until this time (respawn back-off). */
   readonly blockedUntilMs: Readonly<Record<string, number>>;
+  /** This node's stack networks as last listed; absent = none known. */
+  readonly networks?: readonly EngineNetwork[];
+  /** Networks whose removal is in flight. */
+  readonly networksRemoving?: Readonly<Record<string, unknown>>;
 }
 
 export type RemoveReason = 'stack-removed' | 'service-removed' | 'scale-down' | 'spec-changed';
@@ -48,7 +55,8 @@ export type PlanAction =
   | { readonly type: 'create'; readonly name: string; readonly slot: SlotIdentity; readonly service: DesiredService }
   | { readonly type: 'adopt'; readonly name: string; readonly container: EngineContainer; readonly service: DesiredService }
   | { readonly type: 'remove'; readonly name: string; readonly reason: RemoveReason }
-  | { readonly type: 'remove-orphan'; readonly name: string; readonly container: EngineContainer; readonly reason: RemoveReason };
+  | { readonly type: 'remove-orphan'; readonly name: string; readonly container: EngineContainer; readonly reason: RemoveReason }
+  | { readonly type: 'remove-network'; readonly name: string; readonly network: EngineNetwork };
 
 export interface Plan {
   readonly actions: PlanAction[];
@@ -105,6 +113,10 @@ export function planReconcile(input: PlanInput, nowMs: number): Plan {
       continue;
     }
     for (const slot of missing) actions.push({ type: 'create', name: containerName(slot), slot, service: d });
+  }
+  const containers = [...input.replicas.filter((r) => r.phase !== 'removed'), ...input.engine.map((c) => c.labels)];
+  for (const network of networksToRemove(input.desired, containers, input.networks ?? [], input.networksRemoving ?? {})) {
+    actions.push({ type: 'remove-network', name: network.name, network });
   }
   return { actions, waiting };
 }

@@ -17,16 +17,15 @@
 import { composeCodes } from './compose-codes.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
 
-const networking = 'Constellation attaches every container to the engine\'s default network and does not manage per-service networking';
+const networking = 'Constellation puts each stack on networks of its own, where services reach each other by service name, and does not manage per-container network settings';
 const hostLevel = 'it changes host-level isolation or engine settings that Constellation does not manage';
 const tuning = 'this resource tuning knob is not supported; use deploy.resources (cpus, memory, pids)';
 const lifecycle = 'Constellation manages the container lifecycle itself';
 
 /** Service-level keys that are ignored with a warning, and why. */
 export const ignoredServiceKeys: Readonly<Record<string, string>> = {
-  links: `${networking}; reach other services by their published ports`,
+  links: `${networking}; every service is reachable by its name without links`,
   external_links: networking,
-  networks: networking,
   dns: networking,
   dns_opt: networking,
   dns_search: networking,
@@ -102,7 +101,6 @@ export const refusedTopLevelKeys: Readonly<Record<string, string>> = {
 
 export const ignoredTopLevelKeys: Readonly<Record<string, string>> = {
   version: 'it is obsolete and ignored (as in Compose)',
-  networks: networking,
   secrets: 'secrets are not distributed by Constellation',
   configs: 'configs are not distributed by Constellation',
   models: 'AI models are not provisioned by Constellation',

@@ -21,6 +21,7 @@ import { checkTopLevelKeys, ignoredVolumeKeys } from './cluster-support.ts';
 import { composeCodes } from './compose-codes.ts';
 import { composeSchemaValidator } from './compose-schema.ts';
 import { dependencyOrder } from './dependency-order.ts';
+import { declareNetworks } from './declare-networks.ts';
 import { DiagnosticSink } from './diagnostics.ts';
 import { parseDotenv } from './dotenv.ts';
 import { confineToWorkingDir } from './env-file-path.ts';
@@ -110,6 +111,7 @@ function load(options: LoadComposeOptions): LoadComposeResult {
 
   checkTopLevelKeys(value, sink);
   const declaredVolumes = declareVolumes(value.volumes, stackName.ok ? stackName.name : '', sink);
+  const declaredNetworks = declareNetworks(value.networks, stackName.ok ? stackName.name : '', sink);
 
   const services: ServiceSpec[] = [];
   for (const [name, serviceRaw] of Object.entries(servicesRaw)) {
@@ -120,6 +122,7 @@ function load(options: LoadComposeOptions): LoadComposeResult {
       homeDir: options.homeDir ?? homedir(),
       lookup,
       declaredVolumes,
+      declaredNetworks,
       sink,
       readTextFile: readRegularTextFile,
       realPath: realPathOf,

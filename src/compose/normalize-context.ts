@@ -1,6 +1,7 @@
 /** What every per-key normalizer needs: where it is, how to report, and how to resolve paths. */
 import type { DiagnosticSink } from './diagnostics.ts';
 import type { VariableLookup } from './interpolate.ts';
+import type { NetworkSpec } from './types.ts';
 import type { KeyPath } from './yaml-source.ts';
 
 export interface NormalizeContext {
@@ -14,6 +15,8 @@ export interface NormalizeContext {
   readonly lookup: VariableLookup;
   /** Volume names declared under the top-level `volumes:` → the engine volume name to use. */
   readonly declaredVolumes: ReadonlyMap<string, string>;
+  /** The stack's networks by key (the top-level `networks:` plus `default`). */
+  readonly declaredNetworks: ReadonlyMap<string, NetworkSpec>;
   readonly sink: DiagnosticSink;
   /** Undefined when the file is missing, unreadable, not a regular file or too large. */
   readonly readTextFile: (absolutePath: string) => string | undefined;

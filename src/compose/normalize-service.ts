@@ -13,6 +13,7 @@ import { normalizeDevices } from './normalize-devices.ts';
 import { normalizeEnvironment, normalizeLabels } from './normalize-environment.ts';
 import { normalizeHealthcheck } from './normalize-healthcheck.ts';
 import { normalizeNetworkMode } from './normalize-network-mode.ts';
+import { normalizeNetworks } from './normalize-networks.ts';
 import { normalizePorts } from './normalize-ports.ts';
 import { durationField } from './normalize-values.ts';
 import { normalizeVolumes } from './normalize-volumes.ts';
@@ -69,6 +70,7 @@ export function normalizeService(raw: Record<string, unknown>, ctx: NormalizeCon
     ...(restart === undefined ? {} : { restart: restart.restart }),
     dependsOn: normalizeDependsOn(raw.depends_on, ctx),
     ...(networkMode === undefined ? {} : { networkMode }),
+    networks: normalizeNetworks(raw.networks, raw.network_mode, deploy.mode === 'global' ? 'global' : deploy.replicas, ctx),
     capAdd: stringList(raw.cap_add),
     capDrop: stringList(raw.cap_drop),
     devices: normalizeDevices(raw.devices, ctx),

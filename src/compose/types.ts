@@ -76,6 +76,43 @@ export interface DeploySpec {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+/** One address pool of a network (`ipam.config[]`). */
+export interface IpamPoolSpec {
+  readonly subnet?: string;
+  readonly ipRange?: string;
+  readonly gateway?: string;
+  readonly auxAddresses: Readonly<Record<string, string>>;
+}
+
+/**
+ * A network of the stack: its own `default` one or an entry of the top-level `networks:`. Each
+ * node creates it on its own engine as a bridge (cross-node service discovery is not there yet).
+ */
+export interface NetworkSpec {
+  /** Key in the file ("default" for the stack's own network). */
+  readonly key: string;
+  /** Engine name: `name:` if set, the key itself for `external: true`, else `<stack>_<key>`. */
+  readonly name: string;
+  /** Used as it is, never created or removed; it must exist on the node. */
+  readonly external: boolean;
+  readonly driver: 'bridge';
+  readonly driverOpts: Readonly<Record<string, string>>;
+  readonly internal: boolean;
+  readonly attachable: boolean;
+  readonly enableIpv6: boolean;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly ipam: readonly IpamPoolSpec[];
+}
+
+/** A service's membership of one network. */
+export interface ServiceNetworkSpec {
+  readonly network: NetworkSpec;
+  /** DNS names of the service's replicas on that network: the service name first. */
+  readonly aliases: readonly string[];
+  readonly ipv4Address?: string;
+  readonly ipv6Address?: string;
+}
+
 export interface ServiceSpec {
   readonly name: string;
   readonly image: string;
@@ -90,6 +127,11 @@ export interface ServiceSpec {
   readonly restart?: 'no' | 'always' | 'on-failure' | 'unless-stopped';
   readonly dependsOn: Readonly<Record<string, { readonly condition: DependsOnCondition; readonly required: boolean; readonly restart: boolean }>>;
   readonly networkMode?: string;
+  /**
+   * Networks the replicas join, in file order; empty with network_mode. Absent only in specs
+   * stored before per-stack networks existed: those replicas stay on the engine's default network.
+   */
+  readonly networks?: readonly ServiceNetworkSpec[];
   readonly capAdd: readonly string[];
   readonly capDrop: readonly string[];
   readonly devices: readonly DeviceSpec[];

@@ -45,6 +45,41 @@ export interface HealthcheckRequest {
   readonly startIntervalMs?: number;
 }
 
+/** A network to create on the engine (a stack's network on this node). */
+export interface NetworkCreateRequest {
+  readonly name: string;
+  readonly driver: string;
+  readonly internal: boolean;
+  readonly attachable: boolean;
+  readonly enableIpv6: boolean;
+  readonly options: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly ipam: readonly { readonly subnet?: string; readonly ipRange?: string; readonly gateway?: string; readonly auxAddresses: Readonly<Record<string, string>> }[];
+  /**
+   * An existing network of this name is reused only when it carries every one of these labels
+   * (it is this stack's, made earlier or by a concurrent create); any other is not ours to use.
+   */
+  readonly ownerLabels: Readonly<Record<string, string>>;
+}
+
+/** One network a container joins, with the DNS names it answers to there. */
+export interface NetworkAttachment {
+  /** Engine name of the network. */
+  readonly name: string;
+  readonly aliases: readonly string[];
+  readonly ipv4Address?: string;
+  readonly ipv6Address?: string;
+  /** How to create the network when it is missing; absent for an external network, which must exist. */
+  readonly create?: NetworkCreateRequest;
+}
+
+export interface NetworkSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly driver: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 export interface CreateContainerRequest {
   readonly name: string;
   readonly image: string;
@@ -56,6 +91,8 @@ export interface CreateContainerRequest {
   readonly mounts: readonly MountRequest[];
   readonly healthcheck?: HealthcheckRequest;
   readonly networkMode?: string;
+  /** Networks to join, in order; empty or absent = `networkMode`, else the engine's default network. */
+  readonly networks?: readonly NetworkAttachment[];
   readonly capAdd: readonly string[];
   readonly capDrop: readonly string[];
   readonly devices: readonly { readonly hostPath: string; readonly containerPath: string; readonly permissions: string }[];
@@ -85,7 +122,7 @@ export interface RuntimeEventSubscription {
   close(): void;
 }
 
-export type RuntimeErrorCode = 'not_found' | 'conflict' | 'image_not_found' | 'engine_unavailable' | 'invalid_request' | 'engine_error';
+export type RuntimeErrorCode = 'not_found' | 'conflict' | 'image_not_found' | 'network_not_found' | 'engine_unavailable' | 'invalid_request' | 'engine_error';
 
 /** Every engine failure surfaces as this, with the operation named so metrics can count it. */
 export class RuntimeError extends Error {
@@ -107,10 +144,24 @@ export interface ContainerRuntime {
   inspect(id: string): Promise<ContainerSummary | undefined>;
   /** Pulls the image when the engine does not have it. */
   ensureImage(image: string): Promise<void>;
+  /**
+   * Creates the container and connects it to every network of the request (a failed connect
+   * removes it again). A network that does not exist is RuntimeError `network_not_found`.
+   */
   create(request: CreateContainerRequest): Promise<string>;
   start(id: string): Promise<void>;
   stop(id: string, gracePeriodMs: number): Promise<void>;
   remove(id: string): Promise<void>;
+  /**
+   * Creates the network unless one of that name exists; an existing one is returned when it
+   * carries the request's `ownerLabels` (also when a concurrent create won the race), and is
+   * RuntimeError `conflict` otherwise.
+   */
+  ensureNetwork(request: NetworkCreateRequest): Promise<NetworkSummary>;
+  /** Networks whose labels include every given label. */
+  listNetworks(labels: Readonly<Record<string, string>>): Promise<NetworkSummary[]>;
+  /** A missing network returns normally; one that containers still use is RuntimeError `conflict`. */
+  removeNetwork(id: string): Promise<void>;
   /**
    * Streams container events. `onEnd` fires once when the stream breaks (e.g. dockerd restarted);
    * the caller re-subscribes and re-lists, because events during the gap are lost.

@@ -5,6 +5,8 @@ import {
   type ContainerSummary,
   type CreateContainerRequest,
   type HealthState,
+  type NetworkCreateRequest,
+  type NetworkSummary,
   RuntimeError,
   type RuntimeErrorCode,
   type RuntimeEvent,
@@ -46,6 +48,8 @@ export class SimRuntime implements ContainerRuntime {
   /** Every successful mutating call, e.g. "create web_1", "start <id>" — for assertions. */
   readonly calls: string[] = [];
   private readonly containers = new Map<string, SimContainer>();
+  /** Networks by name. */
+  private readonly networks = new Map<string, NetworkSummary>();
   private readonly streams = new Set<Stream>();
   private readonly failures: { operation: string; code: RuntimeErrorCode; remaining: number }[] = [];
   private nextId = 1;
@@ -113,6 +117,16 @@ export class SimRuntime implements ContainerRuntime {
     return [...this.containers.values()].map((c) => this.summary(c));
   }
 
+  /** Networks that exist, by name, for assertions. */
+  networkNames(): string[] {
+    return [...this.networks.keys()].sort();
+  }
+
+  /** Creates a network behind the agent's back (an external one, or a foreign one with the same name). */
+  addNetwork(name: string, labels: Readonly<Record<string, string>> = {}): void {
+    this.networks.set(name, { id: `net${String(this.nextId++).padStart(6, '0')}`, name, driver: 'bridge', labels: { ...labels } });
+  }
+
   byName(name: string): ContainerSummary | undefined {
     const c = [...this.containers.values()].find((x) => x.name === name);
     return c && this.summary(c);
@@ -152,6 +166,8 @@ export class SimRuntime implements ContainerRuntime {
     if ([...this.containers.values()].some((c) => c.name === request.name)) {
       throw new RuntimeError('conflict', 'create', `name ${request.name} is already in use`);
     }
+    const missing = (request.networkMode === undefined ? request.networks ?? [] : []).find((n) => !this.networks.has(n.name));
+    if (missing) throw new RuntimeError('network_not_found', 'create', `network ${missing.name} not found`);
     const id = `sim${String(this.nextId++).padStart(6, '0')}`;
     const c: SimContainer = { id, name: request.name, request, state: 'created', health: 'none', createdAtMs: this.options.clock.nowMs() };
     this.containers.set(id, c);
@@ -193,6 +209,35 @@ export class SimRuntime implements ContainerRuntime {
     this.calls.push(`remove ${c.name}`);
     if (c.state === 'running') this.emit('die', c, { exitCode: 137 });
     this.emit('destroy', c);
+  }
+
+  async ensureNetwork(request: NetworkCreateRequest): Promise<NetworkSummary> {
+    this.check('ensureNetwork');
+    const existing = this.networks.get(request.name);
+    if (existing) {
+      if (Object.entries(request.ownerLabels).every(([k, v]) => existing.labels[k] === v)) return existing;
+      throw new RuntimeError('conflict', 'create_network', `network ${request.name} exists and is not this stack's`);
+    }
+    const network: NetworkSummary = { id: `net${String(this.nextId++).padStart(6, '0')}`, name: request.name, driver: request.driver, labels: { ...request.labels } };
+    this.networks.set(request.name, network);
+    this.calls.push(`create-network ${request.name}`);
+    return network;
+  }
+
+  async listNetworks(labels: Readonly<Record<string, string>>): Promise<NetworkSummary[]> {
+    this.check('listNetworks');
+    return [...this.networks.values()].filter((n) => Object.entries(labels).every(([k, v]) => n.labels[k] === v));
+  }
+
+  async removeNetwork(id: string): Promise<void> {
+    this.check('removeNetwork');
+    const network = [...this.networks.values()].find((n) => n.id === id || n.name === id);
+    if (!network) return;
+    if ([...this.containers.values()].some((c) => c.request.networkMode === undefined && (c.request.networks ?? []).some((n) => n.name === network.name))) {
+      throw new RuntimeError('conflict', 'remove_network', `network ${network.name} has active endpoints`);
+    }
+    this.networks.delete(network.name);
+    this.calls.push(`remove-network ${network.name}`);
   }
 
   events(onEvent: (event: RuntimeEvent) => void, onEnd: (error?: Error) => void): RuntimeEventSubscription {

@@ -1,5 +1,5 @@
-import type { ContainerCreateOptions } from 'dockerode';
-import type { CreateContainerRequest, HealthcheckRequest, PortBinding } from '../../seams/container-runtime.ts';
+import type { ContainerCreateOptions, EndpointSettings, NetworkCreateOptions } from 'dockerode';
+import type { CreateContainerRequest, HealthcheckRequest, NetworkAttachment, NetworkCreateRequest, PortBinding } from '../../seams/container-runtime.ts';
 
 const nanosecondsPerMs = 1_000_000;
 
@@ -19,11 +19,56 @@ function healthcheckOptions(healthcheck: HealthcheckRequest): NonNullable<Contai
   };
 }
 
+/** How a container joins one network: its DNS aliases there and any fixed address. */
+export function toEndpointSettings(attachment: NetworkAttachment): EndpointSettings {
+  const fixed = attachment.ipv4Address !== undefined || attachment.ipv6Address !== undefined;
+  return {
+    Aliases: [...attachment.aliases],
+    ...(fixed ? {
+      IPAMConfig: {
+        ...(attachment.ipv4Address !== undefined ? { IPv4Address: attachment.ipv4Address } : {}),
+        ...(attachment.ipv6Address !== undefined ? { IPv6Address: attachment.ipv6Address } : {}),
+      },
+    } : {}),
+  };
+}
+
+export function toNetworkCreateOptions(request: NetworkCreateRequest): NetworkCreateOptions {
+  return {
+    Name: request.name,
+    // Engines before API 1.44 create a second network of the same name without it.
+    CheckDuplicate: true,
+    Driver: request.driver,
+    Internal: request.internal,
+    Attachable: request.attachable,
+    EnableIPv6: request.enableIpv6,
+    Options: { ...request.options },
+    Labels: { ...request.labels },
+    ...(request.ipam.length > 0 ? {
+      IPAM: {
+        Driver: 'default',
+        Config: request.ipam.map((pool) => ({
+          ...(pool.subnet !== undefined ? { Subnet: pool.subnet } : {}),
+          ...(pool.ipRange !== undefined ? { IPRange: pool.ipRange } : {}),
+          ...(pool.gateway !== undefined ? { Gateway: pool.gateway } : {}),
+          ...(Object.keys(pool.auxAddresses).length > 0 ? { AuxiliaryAddresses: { ...pool.auxAddresses } } : {}),
+        })),
+      },
+    } : {}),
+  };
+}
+
 /**
  * The engine's create body for one request. Restarts are left to the node agent (RestartPolicy
  * "no"): it honours compose's restart_policy with its own backoff and must see every exit.
  */
+/**
+ * The container joins the first of its networks at create (engines before API 1.44 take only one
+ * there); DockerodeRuntime.create connects it to the others before it is started.
+ */
 export function toCreateOptions(request: CreateContainerRequest): ContainerCreateOptions {
+  const first = request.networks?.[0];
+  const networkMode = request.networkMode ?? first?.name;
   const exposedPorts: Record<string, object> = {};
   const portBindings: Record<string, { HostPort: string; HostIp?: string }[]> = {};
   for (const port of request.ports) {
@@ -50,6 +95,7 @@ export function toCreateOptions(request: CreateContainerRequest): ContainerCreat
     // The engine counts the stop timeout in whole seconds; round up so the grace period is never cut short.
     ...(request.stopGracePeriodMs !== undefined ? { StopTimeout: Math.ceil(request.stopGracePeriodMs / 1000) } : {}),
     ...(request.stopSignal !== undefined ? { StopSignal: request.stopSignal } : {}),
+    ...(first !== undefined && request.networkMode === undefined ? { NetworkingConfig: { EndpointsConfig: { [first.name]: toEndpointSettings(first) } } } : {}),
     HostConfig: {
       ...(request.ports.length > 0 ? { PortBindings: portBindings } : {}),
       Mounts: request.mounts.map((mount) => ({
@@ -59,7 +105,7 @@ export function toCreateOptions(request: CreateContainerRequest): ContainerCreat
         // Empty means an anonymous volume, or nothing for tmpfs (which refuses a source).
         Source: mount.source ?? '',
       })),
-      ...(request.networkMode !== undefined ? { NetworkMode: request.networkMode } : {}),
+      ...(networkMode !== undefined ? { NetworkMode: networkMode } : {}),
       CapAdd: [...request.capAdd],
       CapDrop: [...request.capDrop],
       Devices: request.devices.map((device) => ({

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { toCreateOptions } from '../../../src/adapters/docker/create-options.ts';
+import { toCreateOptions, toNetworkCreateOptions } from '../../../src/adapters/docker/create-options.ts';
+import { toCreateContainerRequest } from '../../../src/agent/container-request.ts';
+import { loadCompose } from '../../../src/compose/load-compose.ts';
 import type { CreateContainerRequest } from '../../../src/seams/container-runtime.ts';
 
 const minimal: CreateContainerRequest = {
@@ -67,5 +69,53 @@ describe('create request → dockerode create options', () => {
     expect(options).not.toHaveProperty('StopTimeout');
     expect(options.Healthcheck).toEqual({ Test: ['CMD', 'true'] });
     expect(options.HostConfig).toEqual({ Mounts: [], CapAdd: [], CapDrop: [], Devices: [], RestartPolicy: { Name: 'no' } });
+  });
+});
+
+describe('stack networks → create options', () => {
+  function request(yaml: string, service = 'web'): CreateContainerRequest {
+    const loaded = loadCompose({ content: yaml, stackName: 'shop', env: {} });
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    return toCreateContainerRequest({ stack: 'shop', service, slot: 1 }, loaded.stack.services.find((s) => s.name === service)!, 'h', 'node-1');
+  }
+
+  it('joins the first network at create, with the service name as alias and the network as NetworkMode', () => {
+    const options = toCreateOptions(request('services:\n  web: { image: x }\n'));
+    expect(options.HostConfig?.NetworkMode).toBe('shop_default');
+    expect(options.NetworkingConfig).toEqual({ EndpointsConfig: { shop_default: { Aliases: ['web'] } } });
+  });
+
+  it('a fixed address goes into IPAMConfig; only the first network is in the create body (the rest are connected)', () => {
+    const r = request('services:\n  web:\n    image: x\n    networks: { a: { ipv4_address: 10.9.0.5 }, b: { aliases: [www] } }\nnetworks:\n  a: { ipam: { config: [{ subnet: 10.9.0.0/24 }] } }\n  b: {}\n');
+    expect(r.networks!.map((n) => n.name)).toEqual(['shop_a', 'shop_b']);
+    expect(toCreateOptions(r).NetworkingConfig).toEqual({ EndpointsConfig: { shop_a: { Aliases: ['web'], IPAMConfig: { IPv4Address: '10.9.0.5' } } } });
+  });
+
+  it('the network create body: bridge, our labels winning over the user\'s, ipam, options, CheckDuplicate', () => {
+    const r = request('services:\n  web: { image: x, networks: [a] }\nnetworks:\n  a:\n    internal: true\n    attachable: true\n    labels: { constellation.stack: forged, team: t }\n    driver_opts: { mtu: 1400 }\n    ipam: { config: [{ subnet: 10.9.0.0/24, ip_range: 10.9.0.128/25, gateway: 10.9.0.1, aux_addresses: { host1: 10.9.0.5 } }] }\n');
+    const create = r.networks![0]!.create!;
+    expect(create.ownerLabels).toEqual({ 'constellation.stack': 'shop' });
+    expect(toNetworkCreateOptions(create)).toEqual({
+      Name: 'shop_a',
+      CheckDuplicate: true,
+      Driver: 'bridge',
+      Internal: true,
+      Attachable: true,
+      EnableIPv6: false,
+      Options: { mtu: '1400' },
+      Labels: { team: 't', 'constellation.stack': 'shop', 'constellation.network': 'a', 'constellation.node': 'node-1' },
+      IPAM: { Driver: 'default', Config: [{ Subnet: '10.9.0.0/24', IPRange: '10.9.0.128/25', Gateway: '10.9.0.1', AuxiliaryAddresses: { host1: '10.9.0.5' } }] },
+    });
+  });
+
+  it('an external network is joined but never created', () => {
+    const r = request('services:\n  web: { image: x, networks: [corp] }\nnetworks:\n  corp: { external: true }\n');
+    expect(r.networks).toEqual([{ name: 'corp', aliases: ['web'] }]);
+  });
+
+  it('network_mode wins: no networking config', () => {
+    const options = toCreateOptions(request('services:\n  web: { image: x, network_mode: none }\n'));
+    expect(options.HostConfig?.NetworkMode).toBe('none');
+    expect(options.NetworkingConfig).toBeUndefined();
   });
 });

@@ -6,7 +6,7 @@ import type { ContainerPhase } from '../../../src/machines/container-types.ts';
 import { createNodeAgentLogic } from '../../../src/actors/node-agent.ts';
 import { noopTelemetry } from '../../../src/actors/agent-telemetry.ts';
 import { SimRuntime } from '../../../src/sim/sim-runtime.ts';
-import { VirtualClock } from '../../../src/sim/virtual-clock.ts';
+import { drainMicrotasks, VirtualClock } from '../../../src/sim/virtual-clock.ts';
 import { MemoryStateStore, service, stack } from './fixtures.ts';
 
 describe('node agent children', () => {
@@ -18,6 +18,8 @@ describe('node agent children', () => {
     const actor = createActor(logic, { clock });
     actor.start();
     await store.deploy(stack('app', [service('web', { replicas: 3 })]));
+    // The first listing (containers and networks) settles before time moves; advance only fires timers.
+    await drainMicrotasks();
     await clock.advance(30_000); // ~30 resync listings
     const ids = () => Object.keys(actor.getSnapshot().children).sort();
     expect(ids().filter((id) => id.startsWith('container.'))).toHaveLength(3);

@@ -43,7 +43,6 @@ describe('keys a cluster cannot honour are refused or warned about by name', () 
     ['profiles: [debug]', 'profiles'],
     ['secrets: [token]', 'secrets'],
     ['configs: [conf]', 'configs'],
-    ['networks: [front]', 'networks'],
     ['privileged: true', 'privileged'],
     ['pid: host', 'pid'],
     ['ipc: host', 'ipc'],
@@ -62,10 +61,10 @@ describe('keys a cluster cannot honour are refused or warned about by name', () 
     expect(serviceErrors(`image: x\n${body}`)[0]).toMatchObject({ code: composeCodes.unsupportedKey, service: 'svc' });
   });
 
-  it('top-level include is refused; custom networks, secrets and version are warned about per entry', () => {
+  it('top-level include is refused; secrets and version are warned about per entry, declared networks are not', () => {
     expect(loadErrors('include: [other.yaml]\nservices:\n  svc: { image: x }\n')[0]).toMatchObject({ code: composeCodes.unsupportedKey, path: 'include', line: 1 });
     const { warnings } = loadOk('version: "3.8"\nservices:\n  svc: { image: x }\nnetworks:\n  front:\n  back:\nsecrets:\n  token: { file: ./t }\n');
-    expect(warnings.map((w) => w.path)).toEqual(['version', 'networks.front', 'networks.back', 'secrets.token']);
+    expect(warnings.map((w) => w.path)).toEqual(['version', 'secrets.token']);
   });
 
   it('every ignored or refused key exists in the vendored compose schema (no typos in the policy)', () => {
@@ -126,7 +125,10 @@ describe('every normalized service key reaches what applies it', () => {
       yaml: 'healthcheck: { test: ["CMD", "check"], interval: 2s, timeout: 3s, retries: 5, start_period: 7s, start_interval: 1s }',
       check: (r) => expect(r.healthcheck).toEqual({ test: ['CMD', 'check'], intervalMs: 2000, timeoutMs: 3000, retries: 5, startPeriodMs: 7000, startIntervalMs: 1000 }),
     },
-    network_mode: { yaml: 'network_mode: host', check: (r) => expect(r.networkMode).toBe('host') },
+    networks: {
+      yaml: 'networks: { back: { aliases: [api] } }',
+      check: (r) => expect(r.networks).toEqual([expect.objectContaining({ name: 'app_back', aliases: ['svc', 'api'], create: expect.objectContaining({ name: 'app_back', driver: 'bridge' }) })]),
+    },
     cap_add: { yaml: 'cap_add: [NET_ADMIN]', check: (r) => expect(r.capAdd).toEqual(['NET_ADMIN']) },
     cap_drop: { yaml: 'cap_drop: [MKNOD]', check: (r) => expect(r.capDrop).toEqual(['MKNOD']) },
     devices: { yaml: 'devices: ["/dev/fuse:/dev/fuse:rwm"]', check: (r) => expect(r.devices).toEqual([{ hostPath: '/dev/fuse', containerPath: '/dev/fuse', permissions: 'rwm' }]) },
@@ -169,6 +171,11 @@ describe('every normalized service key reaches what applies it', () => {
   };
 
   /** Keys that are read and deliberately not applied: each must be warned about. */
+  /** Keys that exclude others in the same service: checked on a service of their own. */
+  const alone: Record<string, { yaml: string; check: (request: CreateContainerRequest) => void }> = {
+    network_mode: { yaml: 'network_mode: host', check: (r) => expect(r.networkMode).toBe('host') },
+  };
+
   const warnedAbout: Record<string, string> = {
     build: 'build: .',
     container_name: 'container_name: the-one',
@@ -182,7 +189,7 @@ describe('every normalized service key reaches what applies it', () => {
   }
 
   function load(serviceYaml: string, dir?: string): { stack: StackSpec; warnings: ComposeDiagnostic[] } {
-    const content = `services:\n  db:\n    image: x\n    healthcheck: { test: ["CMD", "true"] }\n  svc:\n${indent(serviceYaml, 4)}\nvolumes:\n  data:\n`;
+    const content = `services:\n  db:\n    image: x\n    healthcheck: { test: ["CMD", "true"] }\n  svc:\n${indent(serviceYaml, 4)}\nvolumes:\n  data:\nnetworks:\n  back:\n`;
     const result = loadCompose({ content, stackName: 'app', env: {}, ...(dir === undefined ? {} : { workingDir: dir }) });
     if (!result.ok) return expect.fail(JSON.stringify(result.errors));
     return { stack: result.stack, warnings: result.warnings };
@@ -207,6 +214,10 @@ describe('every normalized service key reaches what applies it', () => {
     }
   });
 
+  it.each(Object.entries(alone))('%s reaches the create request', (_key, { yaml, check }) => {
+    check(toCreateContainerRequest({ stack: 'app', service: 'svc', slot: 1 }, svc(load(`image: x\n${yaml}`).stack), 'h', 'n'));
+  });
+
   it.each(Object.entries(byTheAgent))('%s reaches what the agent decides', (_key, { yaml, check }) => {
     check(load(`image: x\n${yaml}`).stack);
   });
@@ -219,7 +230,7 @@ describe('every normalized service key reaches what applies it', () => {
   it('every service key of the schema is applied (and checked above), warned about, or refused', () => {
     const schema = JSON.parse(readFileSync(new URL('../../../src/compose/schema/compose-spec.json', import.meta.url), 'utf8')) as { $defs: { service: { properties: Record<string, unknown> } } };
     const covered = new Set([
-      ...Object.keys(inCreateRequest), ...Object.keys(byTheAgent), ...Object.keys(warnedAbout),
+      ...Object.keys(inCreateRequest), ...Object.keys(alone), ...Object.keys(byTheAgent), ...Object.keys(warnedAbout),
       ...Object.keys(ignoredServiceKeys), ...Object.keys(refusedServiceKeys),
     ]);
     expect(Object.keys(schema.$defs.service.properties).filter((key) => !covered.has(key))).toEqual([]);
