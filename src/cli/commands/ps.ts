@@ -4,6 +4,7 @@ import { writeLine, type CliIo } from '../cli-io.ts';
 import { apiClientFor, withClientOptions, type ClientOptions } from '../client-options.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { renderTable } from '../render/table.ts';
+import { requireKnownStack } from '../require-stack.ts';
 
 interface PsOptions extends ClientOptions {
   stack?: string;
@@ -17,7 +18,9 @@ export function registerPsCommand(program: Command, io: CliIo, setExit: (code: n
     .option('--json', 'print JSON instead of a table'))
     .action(async (options: PsOptions) => {
       const query = options.stack ? `?stack=${encodeURIComponent(options.stack)}` : '';
-      const containers = await apiClientFor(options, io).get<ContainerInfo[]>(`/v1/containers${query}`);
+      const client = apiClientFor(options, io);
+      const containers = await client.get<ContainerInfo[]>(`/v1/containers${query}`);
+      await requireKnownStack(client, options.stack, containers.length);
       if (options.json) {
         writeLine(io.stdout, JSON.stringify(containers, null, 2));
       } else {

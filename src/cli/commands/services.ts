@@ -4,6 +4,7 @@ import { writeLine, type CliIo } from '../cli-io.ts';
 import { apiClientFor, withClientOptions, type ClientOptions } from '../client-options.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { renderTable } from '../render/table.ts';
+import { requireKnownStack } from '../require-stack.ts';
 
 interface ServicesOptions extends ClientOptions {
   stack?: string;
@@ -22,7 +23,9 @@ export function registerServicesCommand(program: Command, io: CliIo, setExit: (c
     .option('--json', 'print JSON instead of a table'))
     .action(async (options: ServicesOptions) => {
       const query = options.stack ? `?stack=${encodeURIComponent(options.stack)}` : '';
-      const rows = await apiClientFor(options, io).get<ServiceRow[]>(`/v1/services${query}`);
+      const client = apiClientFor(options, io);
+      const rows = await client.get<ServiceRow[]>(`/v1/services${query}`);
+      await requireKnownStack(client, options.stack, rows.length);
       if (options.json) {
         writeLine(io.stdout, JSON.stringify(rows, null, 2));
       } else {

@@ -195,6 +195,22 @@ describe('constellation CLI', () => {
     expect(missing.stderr).toContain('no stack named "nope" [stack_not_found]');
   });
 
+  it('ps --stack and services --stack exit 5 for an unknown stack, like rm; 0 with an empty table for a known one', async () => {
+    const { url } = await api();
+    for (const command of ['ps', 'services']) {
+      const unknown = await cli([command, '--stack', 'nosuch', '--api', url]);
+      expect(unknown.code, command).toBe(ExitCode.notFound);
+      expect(unknown.stderr, command).toBe('error: no stack named "nosuch" [stack_not_found]\n');
+      expect(unknown.stdout, command).toBe('');
+    }
+    const dir = await project({ 'compose.yaml': compose });
+    expect((await cli(['deploy', '-f', join(dir, 'compose.yaml'), '-s', 'shop', '-d', '--api', url])).code).toBe(0);
+    // Deployed, no replica yet: a known stack with nothing running is an empty table, not an error.
+    const empty = await cli(['ps', '--stack', 'shop', '--api', url]);
+    expect(empty.code).toBe(ExitCode.ok);
+    expect(empty.stdout).toMatch(/^NAME\s+STATE/);
+  });
+
   it('ps and services print tables; rm waits until the containers are gone', async () => {
     const { deps, url } = await api();
     const env = { CONSTELLATION_API_URL: url };
