@@ -1,7 +1,7 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { RestartPolicySpec } from '../compose/types.ts';
 import type { CreateContainerRequest, HealthState } from '../seams/container-runtime.ts';
-import { decideRestart } from '../agent/restart-policy.ts';
+import { crashLoopLength, decideRestart } from '../agent/restart-policy.ts';
 import { engineRetryDelayMs } from '../agent/backoff.ts';
 import type { ContainerEvent, ContainerMachineInput, ContainerPhase, EffectResult, StartObservation } from './container-types.ts';
 
@@ -34,6 +34,12 @@ export interface ContainerContext {
   /** Times of restarts performed, for max_attempts inside window. */
   restartTimesMs: number[];
   restartDelayMs: number;
+  /** When the current run began (start observed, or adoption of a running container); cleared on exit. */
+  runningSinceMs?: number;
+  /** How long the last run lasted, judged at its exit; undefined when it never ran. */
+  lastRunMs?: number;
+  /** Restarts of the current crash loop: the exponent of the restart delay (crashLoopLength). */
+  loopRestarts: number;
   /** Consecutive engine failures, for the engine back-off. */
   engineFailures: number;
   message?: string;
@@ -66,10 +72,16 @@ export const containerMachine = setup({
     /** Supplied by the actor (sendParent); a no-op here so the machine runs alone in tests. */
     report: (_args, _params: { phase: ContainerPhase }) => {},
     recordRestart: assign(({ context }) => {
-      const decision = decideRestart(context.restartPolicy, context.exitCode, context.restartTimesMs, context.lastExitAtMs);
+      const loop = crashLoopLength(context.loopRestarts, context.lastRunMs);
+      const decision = decideRestart(context.restartPolicy, context.exitCode, context.restartTimesMs, context.lastExitAtMs, loop);
       if (!decision.restart) return {};
-      return { restartTimesMs: [...context.restartTimesMs, context.lastExitAtMs], restartDelayMs: decision.delayMs };
+      return { restartTimesMs: [...context.restartTimesMs, context.lastExitAtMs], restartDelayMs: decision.delayMs, loopRestarts: loop + 1 };
     }),
+    /** A run ended at `lastExitAtMs`: keep how long it lasted, for the back-off reset. */
+    endRun: assign(({ context }) => ({
+      runningSinceMs: undefined,
+      lastRunMs: context.runningSinceMs === undefined ? undefined : context.lastExitAtMs - context.runningSinceMs,
+    })),
     clearContainer: assign({ containerId: undefined, health: 'none' as HealthState }),
     /** An engine call answered with a failure, or threw: count it for the engine back-off, keep why. */
     engineCallFailed: assign(({ context, event }) => {
@@ -103,6 +115,7 @@ export const containerMachine = setup({
     lastExitAtMs: 0,
     restartTimesMs: [],
     restartDelayMs: 0,
+    loopRestarts: 0,
     engineFailures: 0,
   }),
   initial: 'pending',
@@ -119,7 +132,7 @@ export const containerMachine = setup({
           {
             guard: ({ event }) => event.state === 'running' || event.state === 'restarting' || event.state === 'paused',
             target: 'running',
-            actions: assign(({ event }) => ({ containerId: event.containerId, health: event.health })),
+            actions: assign(({ event }) => ({ containerId: event.containerId, health: event.health, runningSinceMs: event.atMs })),
           },
           {
             guard: ({ event }) => event.state === 'created',
@@ -178,7 +191,7 @@ export const containerMachine = setup({
           {
             guard: ({ event }) => event.output.ok && event.output.value.state !== 'exited' && event.output.value.state !== 'dead',
             target: 'running',
-            actions: assign(({ event }) => ({ engineFailures: 0, message: undefined, health: event.output.ok ? event.output.value.health : 'none' })),
+            actions: assign(({ event }) => ({ engineFailures: 0, message: undefined, health: event.output.ok ? event.output.value.health : 'none', runningSinceMs: event.output.atMs })),
           },
           {
             guard: ({ event }) => event.output.ok,
@@ -277,7 +290,7 @@ export const containerMachine = setup({
       },
     },
     exited: {
-      entry: { type: 'report', params: { phase: 'exited' } },
+      entry: ['endRun', { type: 'report', params: { phase: 'exited' } }],
       always: [
         { guard: 'restartAllowed', target: 'backoff', actions: 'recordRestart' },
         {

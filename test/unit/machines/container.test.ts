@@ -157,6 +157,42 @@ describe('container machine lifecycle', () => {
     expect(t.state()).toBe('backoff');
   });
 
+  it('resets the back-off after a run of 10 s (window 0): a crash after a long run waits the base delay, not the cap', async () => {
+    const t = run({ condition: 'any', delayMs: 100, windowMs: 0 });
+    t.actor.send({ type: 'START' });
+    await settle();
+    const crashAfter = async (ranMs: number) => {
+      t.clock.increment(ranMs);
+      t.actor.send({ type: 'EXITED', exitCode: 1, atMs: t.clock.now() });
+      const delay = t.actor.getSnapshot().context.restartDelayMs;
+      t.clock.increment(delay);
+      await settle();
+      expect(t.state()).toEqual({ running: 'none' });
+      return delay;
+    };
+    const loop: number[] = [];
+    for (let i = 0; i < 11; i++) loop.push(await crashAfter(50));
+    expect(loop.slice(-2)).toEqual([30_000, 30_000]);
+    // 9.9 s is still the same crash loop; 10 s of uptime ends it, as Docker does.
+    expect(await crashAfter(9_900)).toBe(30_000);
+    expect(await crashAfter(10_000)).toBe(100);
+    expect(await crashAfter(50)).toBe(200);
+    expect(t.actor.getSnapshot().context.restartTimesMs).toHaveLength(14);
+  });
+
+  it('a failed start continues the crash loop (it never ran)', async () => {
+    const t = run({ condition: 'any', delayMs: 100, windowMs: 0 }, { startResults: [{ ok: true, value: { state: 'running', health: 'none' } }, { ok: false, code: 'engine_error' }] });
+    t.actor.send({ type: 'START' });
+    await settle();
+    t.clock.increment(20_000);
+    t.actor.send({ type: 'EXITED', exitCode: 1, atMs: t.clock.now() });
+    expect(t.actor.getSnapshot().context.restartDelayMs).toBe(100);
+    t.clock.increment(100);
+    await settle();
+    expect(t.state()).toBe('backoff');
+    expect(t.actor.getSnapshot().context.restartDelayMs).toBe(200);
+  });
+
   it('does not restart with condition none', async () => {
     const t = run({ condition: 'none', delayMs: 0, windowMs: 0 });
     t.actor.send({ type: 'START' });
