@@ -8,7 +8,7 @@
  * keeps its number for as long as it stays on its node. The node, not the number, identifies a
  * global replica.
  */
-import { explainRejections, hasRoom } from './filters.ts';
+import { hasRoom } from './filters.ts';
 import { assign, eligibleNodes, type PlanContext, type ServiceWork } from './plan-context.ts';
 
 export function placeGlobal(context: PlanContext, work: ServiceWork): void {
@@ -18,7 +18,7 @@ export function placeGlobal(context: PlanContext, work: ServiceWork): void {
     if (work.countOnNode.has(index)) continue;
     const node = context.nodes[index]!;
     if (!hasRoom(needs, context.ledger, index, node, 0)) {
-      context.pending.push({ stack: needs.stack, service: needs.service, node: node.id, reasons: explainRejections(needs, context.ledger, index, node, 0) });
+      context.unplaced.push({ kind: 'node', work, node: index });
       continue;
     }
     while (work.slots.has(nextSlot)) nextSlot++;

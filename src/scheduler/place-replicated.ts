@@ -3,10 +3,10 @@
  * passes every filter (see spread-tree.ts for the ranking). Slots that already have a node were
  * kept before this runs and are never moved here.
  */
-import { explainRejections, hasRoom } from './filters.ts';
+import { hasRoom } from './filters.ts';
 import { assign, eligibleNodes, type PlanContext, type ServiceWork } from './plan-context.ts';
 import { SpreadTree } from './spread-tree.ts';
-import type { Rejection, SchedulerNode } from './types.ts';
+import type { SchedulerNode } from './types.ts';
 
 const noLabels: readonly (string | undefined)[] = [];
 
@@ -32,16 +32,10 @@ export function placeReplicated(context: PlanContext, work: ServiceWork): void {
   for (let i = 0; i < missing.length; i++) {
     const best = tree.best();
     if (best === undefined) {
-      const reasons = explainAll(context, work);
-      for (const slot of missing.slice(i)) context.pending.push({ stack: needs.stack, service: needs.service, slot, reasons });
+      context.unplaced.push({ kind: 'slots', work, slots: missing.slice(i) });
       return;
     }
     assign(context, work, missing[i]!, best.node);
     tree.placeOnBest(hasRoom(needs, ledger, best.node, nodes[best.node]!, work.countOnNode.get(best.node)!));
   }
-}
-
-/** Why no node takes another replica of the service, as things stand after this service's placements. */
-function explainAll(context: PlanContext, work: ServiceWork): Rejection[] {
-  return context.nodes.flatMap((node, index) => explainRejections(work.needs, context.ledger, index, node, work.countOnNode.get(index) ?? 0));
 }

@@ -6,7 +6,7 @@
 import { acceptsNew, meetsConstraints } from './filters.ts';
 import type { NodeLedger } from './node-ledger.ts';
 import type { ServiceNeeds } from './service-needs.ts';
-import type { PendingReplica, PlanOptions, SchedulerNode, SchedulerPlacement } from './types.ts';
+import type { PlanOptions, SchedulerNode, SchedulerPlacement } from './types.ts';
 
 export interface PlanContext {
   readonly nodes: readonly SchedulerNode[];
@@ -15,8 +15,17 @@ export interface PlanContext {
   readonly options: PlanOptions;
   /** Constraint text → indices of nodes that take new replicas and meet those constraints. */
   readonly eligibleByConstraints: Map<string, Int32Array>;
-  readonly pending: PendingReplica[];
+  /**
+   * Replicas that found no node, explained only once every service is placed: a reason must
+   * describe the plan's outcome (what the node holds in the end), or the same snapshot planned
+   * again, with the other services' replicas now already in place, would explain it differently.
+   */
+  readonly unplaced: Unplaced[];
 }
+
+export type Unplaced =
+  | { readonly kind: 'slots'; readonly work: ServiceWork; readonly slots: readonly number[] }
+  | { readonly kind: 'node'; readonly work: ServiceWork; readonly node: number };
 
 export interface ServiceWork {
   readonly needs: ServiceNeeds;

@@ -17,9 +17,10 @@ import { keepExisting } from './keep-existing.ts';
 import { NodeLedger } from './node-ledger.ts';
 import { placeGlobal } from './place-global.ts';
 import { placeReplicated } from './place-replicated.ts';
+import { explainRejections } from './filters.ts';
 import type { PlanContext, ServiceWork } from './plan-context.ts';
 import { serviceNeeds } from './service-needs.ts';
-import type { Plan, PlanOptions, SchedulerNode, SchedulerSnapshot } from './types.ts';
+import type { PendingReplica, Plan, PlanOptions, Rejection, SchedulerNode, SchedulerSnapshot } from './types.ts';
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -31,12 +32,12 @@ export function planPlacements(snapshot: SchedulerSnapshot, options: PlanOptions
     ledger: new NodeLedger(nodes.length),
     options,
     eligibleByConstraints: new Map(),
-    pending: [],
+    unplaced: [],
   };
 
   const work: ServiceWork[] = [];
   for (const stack of [...snapshot.stacks].sort((a, b) => byText(a.name, b.name))) {
-    const records = snapshot.placements[stack.name];
+    const records = Object.hasOwn(snapshot.placements, stack.name) ? snapshot.placements[stack.name] : undefined;
     for (const spec of [...stack.spec.services].sort((a, b) => byText(a.name, b.name))) {
       const record = records !== undefined && Object.hasOwn(records, spec.name) ? records[spec.name] : undefined;
       work.push({ needs: serviceNeeds(stack.name, spec), stackVersion: stack.version, record, slots: new Map(), countOnNode: new Map() });
@@ -58,7 +59,24 @@ export function planPlacements(snapshot: SchedulerSnapshot, options: PlanOptions
     if (record !== undefined && record.stackVersion === service.stackVersion && sameSlots(record.slots, slots)) continue;
     commands.push({ type: 'place-service', stack: service.needs.stack, service: service.needs.service, stackVersion: service.stackVersion, slots });
   }
-  return { commands, pending: context.pending.sort((a, b) => byText(a.stack, b.stack) || byText(a.service, b.service) || (a.slot ?? 0) - (b.slot ?? 0) || byText(a.node ?? '', b.node ?? '')) };
+  return { commands, pending: explainUnplaced(context).sort((a, b) => byText(a.stack, b.stack) || byText(a.service, b.service) || (a.slot ?? 0) - (b.slot ?? 0) || byText(a.node ?? '', b.node ?? '')) };
+}
+
+/** The pending replicas, each with every filter that rejects every node it could have gone to, as the plan leaves them. */
+function explainUnplaced(context: PlanContext): PendingReplica[] {
+  const { nodes, ledger } = context;
+  const pending: PendingReplica[] = [];
+  for (const unplaced of context.unplaced) {
+    const { needs, countOnNode } = unplaced.work;
+    if (unplaced.kind === 'node') {
+      const node = nodes[unplaced.node]!;
+      pending.push({ stack: needs.stack, service: needs.service, node: node.id, reasons: explainRejections(needs, ledger, unplaced.node, node, 0) });
+      continue;
+    }
+    const reasons: Rejection[] = nodes.flatMap((node, index) => explainRejections(needs, ledger, index, node, countOnNode.get(index) ?? 0));
+    for (const slot of unplaced.slots) pending.push({ stack: needs.stack, service: needs.service, slot, reasons });
+  }
+  return pending;
 }
 
 /** Nodes in id order (which every tie-break uses), one per id. */

@@ -6,7 +6,7 @@
  */
 import { expect } from 'vitest';
 import type { NodeRecord } from '../../../src/cluster/commands.ts';
-import { nextPlacement, placementProblem, type PlacementRecord } from '../../../src/cluster/placements.ts';
+import { nextPlacement, placementProblem, trimPlacements, type PlacementRecord } from '../../../src/cluster/placements.ts';
 import type { PortSpec, ServiceSpec } from '../../../src/compose/types.ts';
 import { planPlacements } from '../../../src/scheduler/plan-placements.ts';
 import type { Plan, PlanOptions, SchedulerNode, SchedulerSnapshot, SchedulerStack } from '../../../src/scheduler/types.ts';
@@ -77,7 +77,8 @@ export function service(name: string, options: ServiceOptions = {}): ServiceSpec
 export class SchedulerHarness {
   nodes: SchedulerNode[];
   readonly stacks = new Map<string, SchedulerStack>();
-  readonly placements: Record<string, Record<string, PlacementRecord>> = {};
+  // Prototype-free, as the cluster state keeps them: a service may be called "__proto__".
+  readonly placements: Record<string, Record<string, PlacementRecord>> = Object.create(null) as Record<string, Record<string, PlacementRecord>>;
   /** Every plan made, applied or not. */
   readonly plans: Plan[] = [];
 
@@ -85,9 +86,19 @@ export class SchedulerHarness {
     this.nodes = nodes;
   }
 
+  /** Deploys (or redeploys) a stack as the replicated state does: a new version, placements trimmed to the new spec. */
   deploy(name: string, services: ServiceSpec[]): this {
     const version = (this.stacks.get(name)?.version ?? 0) + 1;
     this.stacks.set(name, { name, version, spec: { name, services } });
+    const kept = trimPlacements(Object.hasOwn(this.placements, name) ? this.placements[name] : undefined, services);
+    if (kept) this.placements[name] = Object.assign(Object.create(null) as Record<string, PlacementRecord>, kept);
+    else delete this.placements[name];
+    return this;
+  }
+
+  remove(name: string): this {
+    this.stacks.delete(name);
+    delete this.placements[name];
     return this;
   }
 
@@ -113,7 +124,7 @@ export class SchedulerHarness {
       const stack = this.stacks.get(command.stack);
       const problem = placementProblem(command, { stackVersion: stack?.version, service: stack?.spec.services.find((s) => s.name === command.service), nodes: nodeRecords });
       expect(problem, `${command.stack}/${command.service} refused`).toBeUndefined();
-      const table = (this.placements[command.stack] ??= {});
+      const table = (this.placements[command.stack] ??= Object.create(null) as Record<string, PlacementRecord>);
       table[command.service] = nextPlacement(command, table[command.service]);
     }
     return this;
@@ -130,12 +141,13 @@ export class SchedulerHarness {
   }
 
   slots(stack: string, service: string): Record<string, string> {
-    return { ...(this.placements[stack]?.[service]?.slots ?? {}) };
+    const table = this.placements[stack];
+    return { ...(table !== undefined && Object.hasOwn(table, service) ? table[service]!.slots : {}) };
   }
 
   /** node id → replicas of the service there. */
   perNode(stack: string, service: string): Record<string, number> {
-    const counts: Record<string, number> = {};
+    const counts = Object.create(null) as Record<string, number>;
     for (const nodeId of Object.values(this.slots(stack, service))) counts[nodeId] = (counts[nodeId] ?? 0) + 1;
     return counts;
   }
