@@ -39,6 +39,7 @@ export const composeCodes = {
   dependsOnCycle: 'COMPOSE_DEPENDS_ON_CYCLE',
   invalidStackName: 'COMPOSE_INVALID_STACK_NAME',
   networkModeUnsupported: 'COMPOSE_NETWORK_MODE_UNSUPPORTED',
+  restartPolicyDefaulted: 'COMPOSE_RESTART_POLICY_DEFAULTED',
   networkUnsupported: 'COMPOSE_NETWORK_UNSUPPORTED',
   undefinedNetwork: 'COMPOSE_UNDEFINED_NETWORK',
   invalidNetwork: 'COMPOSE_INVALID_NETWORK',

@@ -25,6 +25,7 @@ import { declareNetworks } from './declare-networks.ts';
 import { DiagnosticSink } from './diagnostics.ts';
 import { parseDotenv } from './dotenv.ts';
 import { confineToWorkingDir } from './env-file-path.ts';
+import { defaultInitJobRestart } from './init-job-restart.ts';
 import { interpolateDocument } from './interpolate-document.ts';
 import type { VariableLookup } from './interpolate.ts';
 import type { NormalizeContext } from './normalize-context.ts';
@@ -135,7 +136,7 @@ function load(options: LoadComposeOptions): LoadComposeResult {
   checkStackReplicas(services, servicesRaw, sink);
   checkPortConflicts(services, servicesRaw, sink, source.lineOf);
 
-  const ordered = orderServices(services, new Set(Object.keys(servicesRaw)), sink);
+  const ordered = defaultInitJobRestart(orderServices(services, new Set(Object.keys(servicesRaw)), sink), servicesRaw, sink);
   if (sink.errors.length > 0 || !stackName.ok) return fail();
   return { ok: true, stack: { name: stackName.name, services: ordered }, warnings: sink.warnings };
 }
