@@ -58,7 +58,7 @@ function makeNodes(): SchedulerNode[] {
 }
 
 /** Four kinds of service, cycling over the stacks: each with constraints and zone spread. */
-function makeStacks(): SchedulerStack[] {
+function makeStacks(count: number, replicas: number): SchedulerStack[] {
   const update = { parallelism: 1, delayMs: 0, failureAction: 'pause', monitorMs: 0, maxFailureRatio: 0, order: 'stop-first' } as const;
   const kinds: { constraints: string[]; spread: string[]; cpus: number; memoryBytes: number; max?: number }[] = [
     { constraints: ['node.role==worker'], spread: ['node.labels.zone'], cpus: 0.25, memoryBytes: 256 * 2 ** 20 },
@@ -66,12 +66,12 @@ function makeStacks(): SchedulerStack[] {
     { constraints: ['node.labels.disk==ssd'], spread: ['node.labels.zone'], cpus: 0.1, memoryBytes: 128 * 2 ** 20, max: 2 },
     { constraints: ['node.platform.arch==amd64', 'node.role!=manager'], spread: [], cpus: 0.2, memoryBytes: 64 * 2 ** 20 },
   ];
-  return Array.from({ length: stackCount }, (_, i): SchedulerStack => {
+  return Array.from({ length: count }, (_, i): SchedulerStack => {
     const kind = kinds[i % kinds.length]!;
     const spec: ServiceSpec = {
       name: 'app', image: 'busybox:1', environment: {}, ports: [], volumes: [], labels: {}, dependsOn: {}, capAdd: [], capDrop: [], devices: [], stopGracePeriodMs: 1000,
       deploy: {
-        mode: 'replicated', replicas: replicasPerService,
+        mode: 'replicated', replicas,
         placement: { constraints: kind.constraints, preferences: kind.spread.map((spread) => ({ spread })), ...(kind.max === undefined ? {} : { maxReplicasPerNode: kind.max }) },
         resources: { limits: {}, reservations: { cpus: kind.cpus, memoryBytes: kind.memoryBytes } },
         restartPolicy: { condition: 'any', delayMs: 0, windowMs: 0 }, updateConfig: update, rollbackConfig: update, labels: {},
@@ -103,7 +103,7 @@ const round = (value: number, digits = 1): number => Math.round(value * 10 ** di
 
 function main(): void {
   const nodes = makeNodes();
-  const stacks = makeStacks();
+  const stacks = makeStacks(stackCount, replicasPerService);
   const totalReplicas = stackCount * replicasPerService;
   const loadAtStart = loadavg()[0]!;
 
@@ -135,6 +135,12 @@ function main(): void {
     for (const [slot, nodeId] of Object.entries(command.slots)) if (before[slot] !== nodeId) moved++;
   }
 
+  // The same replicas as ten times as many services of a tenth the size: gathering candidates is
+  // O(nodes) per service, so this shape shows that term (one round, after the warm-up above).
+  const smallStacks = makeStacks(stackCount * 10, Math.max(1, Math.round(replicasPerService / 10)));
+  const small = timed({ nodes, stacks: smallStacks, placements: {} });
+  const smallPlaced = small.plan.commands.reduce((sum, c) => sum + Object.keys(c.slots).length, 0);
+
   // Wall-clock rate: what a leader on this (shared) machine would see.
   const placementsPerSecond = Math.round(placed / (median(fresh) / 1000));
   const report = {
@@ -159,6 +165,11 @@ function main(): void {
       unchangedPlanMs: round(unchanged.ms),
       unchangedPlanCpuMs: round(unchanged.cpuMs),
       drain: { nodesDrained: drainedIds.size, replicasMoved: moved, planMs: round(drain.ms), planCpuMs: round(drain.cpuMs) },
+      manySmallServices: {
+        stacks: smallStacks.length, replicasPerService: smallStacks[0]!.spec.services[0]!.deploy.replicas, placed: smallPlaced,
+        planMs: round(small.ms), planCpuMs: round(small.cpuMs), placementsPerSecond: Math.round(smallPlaced / (small.ms / 1000)),
+        note: 'one round; candidate gathering costs O(nodes) per service, so many small services place slower than few large ones',
+      },
     },
     reference: {
       note: 'published figure, not a same-machine run: HashiCorp Nomad C1M (2016), 1,000,000 containers on 5,000 nodes, ≈ 3,750 placements/s',
@@ -171,6 +182,7 @@ function main(): void {
     },
   };
   process.stdout.write(`${totalReplicas} replicas on ${nodeCount} nodes: ${placed} placed, ${plan!.pending.length} pending; plan from empty median ${report.results.freshPlanMedianMs} ms → ${placementsPerSecond} placements/s (${report.summary.overNomadC1mPublished}x Nomad's published C1M rate)\n`);
+  process.stdout.write(`as ${smallStacks.length} services: ${smallPlaced} placed in ${round(small.ms)} ms → ${report.results.manySmallServices.placementsPerSecond} placements/s\n`);
   process.stdout.write(`unchanged re-plan ${report.results.unchangedPlanMs} ms; drain of ${drainedIds.size} nodes moved ${moved} replicas in ${report.results.drain.planMs} ms\n`);
   if (!flags['no-write']) {
     const out = flags.out ?? join(dirname(fileURLToPath(import.meta.url)), 'results', `scheduler-${report.date.slice(0, 10)}.json`);
