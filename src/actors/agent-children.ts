@@ -81,17 +81,21 @@ export function serviceStatuses(
     const failedChild = current.find((c) => c.phase === 'failed');
     const wait = waiting.find((w) => w.stack === d.stack && w.service === d.service);
     const settled = healthy.length + completed.length;
-    const converged = settled === d.replicas && running.length + completed.length === d.replicas && mine.length === d.replicas;
+    const heldBack = d.requested - d.replicas;
+    const converged = heldBack === 0 && settled === d.replicas && running.length + completed.length === d.replicas && mine.length === d.replicas;
     const message =
       failedChild?.message ??
       (crashed ? `${crashed.name} exited with code ${crashed.exitCode ?? 'unknown'} and its restart policy does not restart it` : undefined) ??
       wait?.reason ??
-      current.find((c) => c.message && c.phase !== 'running')?.message;
+      current.find((c) => c.message && c.phase !== 'running')?.message ??
+      (heldBack > 0
+        ? `${heldBack} of ${d.requested} replicas pending: deploy.placement.max_replicas_per_node is ${d.spec.deploy.placement.maxReplicasPerNode ?? d.replicas} and this is the only node`
+        : undefined);
     return {
       stack: d.stack,
       service: d.service,
       image: d.spec.image,
-      desiredReplicas: d.replicas,
+      desiredReplicas: d.requested,
       running: running.length,
       healthy: healthy.length,
       converged,

@@ -1,6 +1,6 @@
 import type { ClusterStateData } from '../cluster/state.ts';
 import type { ServiceSpec } from '../compose/types.ts';
-import { replicasOnOneNode } from '../compose/replica-limits.ts';
+import { replicasAllowedOnOneNode, replicasOnOneNode } from '../compose/replica-limits.ts';
 import { serviceSpecHash } from './spec-hash.ts';
 
 /** One service as this node must run it. */
@@ -9,7 +9,10 @@ export interface DesiredService {
   readonly service: string;
   readonly spec: ServiceSpec;
   readonly specHash: string;
+  /** Replicas this node runs: what the service asks for, capped by max_replicas_per_node. */
   readonly replicas: number;
+  /** Replicas the service asks for on one node; more than `replicas` when the cap holds some back. */
+  readonly requested: number;
 }
 
 /**
@@ -25,7 +28,8 @@ export function desiredServices(state: Readonly<ClusterStateData>): DesiredServi
         service: spec.name,
         spec,
         specHash: serviceSpecHash(spec),
-        replicas: replicasOnOneNode(spec),
+        replicas: replicasAllowedOnOneNode(spec),
+        requested: replicasOnOneNode(spec),
       });
     }
   }

@@ -26,6 +26,16 @@ export function replicasOnOneNode(service: ServiceSpec): number {
   return service.deploy.mode === 'global' ? 1 : service.deploy.replicas;
 }
 
+/**
+ * Replicas this service may run on one node: `deploy.placement.max_replicas_per_node` caps
+ * replicasOnOneNode. With a single node the rest stay pending (the node agent says why); the
+ * cluster scheduler will place them on other nodes.
+ */
+export function replicasAllowedOnOneNode(service: ServiceSpec): number {
+  const max = service.deploy.placement.maxReplicasPerNode;
+  return max === undefined ? replicasOnOneNode(service) : Math.min(max, replicasOnOneNode(service));
+}
+
 /** The per-service cap, applied where `deploy.replicas` or `scale` is read. */
 export function checkServiceReplicas(replicas: number | undefined, path: KeyPath, sink: DiagnosticSink): number | undefined {
   if (replicas === undefined || replicas <= maxReplicasPerService) return replicas;
