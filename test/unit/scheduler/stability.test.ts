@@ -114,3 +114,23 @@ describe('scheduler stability and node state', () => {
     expect(plan.pending.map((p) => `${p.stack}/${p.service}`)).toEqual(['a/new']);
   });
 });
+
+describe('scheduler input it did not write', () => {
+  it('repairs a placement with slots that are not replica numbers, beyond the count, or on unknown nodes', () => {
+    const h = new SchedulerHarness([node('a'), node('b')]);
+    h.deploy('app', [service('web', { replicas: 2 })]);
+    h.placements.app = { web: { stack: 'app', service: 'web', stackVersion: 1, slots: { 0: 'a', x: 'a', '01': 'a', 2: 'b', 7: 'a', 1: 'ghost' }, version: 1 } };
+    h.settle();
+    expect(h.slots('app', 'web')).toEqual({ 1: 'a', 2: 'b' });
+  });
+
+  it('ignores placements of services and stacks the snapshot does not have', () => {
+    const h = new SchedulerHarness([node('a')]);
+    h.deploy('app', [service('web', { replicas: 1, cpus: 4 })]);
+    h.placements.app = { gone: { stack: 'app', service: 'gone', stackVersion: 1, slots: { 1: 'a' }, version: 1 } };
+    h.placements.removed = { web: { stack: 'removed', service: 'web', stackVersion: 1, slots: { 1: 'a' }, version: 1 } };
+    const plan = h.settle();
+    expect(plan.commands.map((c) => `${c.stack}/${c.service}`)).toEqual(['app/web']);
+    expect(h.slots('app', 'web')).toEqual({ 1: 'a' });
+  });
+});
