@@ -2,6 +2,8 @@
  * Every diagnostic code the compose loader emits, so callers and tests can match on them.
  * Schema codes come from the vendored compose-spec schema; the rest from our own rules.
  */
+import { schedulerCodes } from '../scheduler/scheduler-codes.ts';
+
 export const composeCodes = {
   yamlSyntax: 'COMPOSE_YAML_SYNTAX',
   unknownKey: 'COMPOSE_UNKNOWN_KEY',
@@ -43,6 +45,10 @@ export const composeCodes = {
   networkUnsupported: 'COMPOSE_NETWORK_UNSUPPORTED',
   undefinedNetwork: 'COMPOSE_UNDEFINED_NETWORK',
   invalidNetwork: 'COMPOSE_INVALID_NETWORK',
+  // Placement rules, checked by the scheduler's own parser so the loader and the scheduler agree.
+  invalidConstraint: schedulerCodes.invalidConstraint,
+  unknownConstraintAttribute: schedulerCodes.unknownConstraintAttribute,
+  invalidPlacementPreference: schedulerCodes.invalidPreference,
 } as const;
 
 export type ComposeCode = (typeof composeCodes)[keyof typeof composeCodes];
