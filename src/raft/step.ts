@@ -119,6 +119,8 @@ function handleMessage(d: Draft, m: RaftMessage): void {
     case 'install-snapshot-response':
       if (s.role !== 'leader') return;
       handleSnapshotResponse(d, m);
+      // A snapshot can bring the transferee to our last index with no append answer to follow.
+      maybeSendTimeoutNow(d, m.from);
       return;
     case 'timeout-now':
       if (s.role !== 'leader' && isVoter(s.membership, s.id)) campaign(d, 'vote', true);

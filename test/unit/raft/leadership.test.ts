@@ -96,7 +96,6 @@ describe('leader transfer', () => {
     // While handing over, proposals are refused.
     expect(c.propose('a', 'x3').proposals[0]).toMatchObject({ accepted: false, code: 'leadership_transfer_in_progress' });
     const timeoutNow: string[] = [];
-    c.input('a', { type: 'heartbeat-timeout' }); // the heartbeat answer resumes the paused probe to c
     c.deliverAll({ drop: (m) => m.type === 'pre-vote', observe: (m) => m.type === 'timeout-now' && timeoutNow.push(m.to) });
     expect(timeoutNow).toEqual(['c']);
     expect(c.leaders()).toEqual(['c']);
@@ -122,5 +121,89 @@ describe('leader transfer', () => {
     const c = new TestCluster(['a', 'b', 'c']);
     c.elect('a');
     expect(c.input('a', { type: 'transfer-leadership', to: 'zz' }).transfers[0]).toMatchObject({ status: 'rejected', code: 'transfer_failed' });
+  });
+
+  it('a transfer to a follower whose appends were lost sends the catch-up append at once, not after the next heartbeat', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    c.isolate('c');
+    c.propose('a', 'x1', 'x2'); // the appends to c are lost: it holds index 1, a believes they are in flight
+    c.deliverAll();
+    c.heal();
+    const out = c.input('a', { type: 'transfer-leadership', to: 'c' });
+    // The transfer's own step resends from what c is known to hold (index 1).
+    expect(out.messages.filter((m) => m.to === 'c')).toEqual([expect.objectContaining({ type: 'append-entries', prevLogIndex: 1, entries: [expect.objectContaining({ index: 2 }), expect.objectContaining({ index: 3 })] })]);
+    const timeoutNow: string[] = [];
+    // No heartbeat: the append's answer alone completes the hand-over.
+    c.deliverAll({ drop: (m) => m.type === 'pre-vote', observe: (m) => m.type === 'timeout-now' && timeoutNow.push(m.to) });
+    expect(timeoutNow).toEqual(['c']);
+    expect(c.leaders()).toEqual(['c']);
+  });
+
+  it('a target brought up to the last index by InstallSnapshot gets TimeoutNow', () => {
+    const c = new TestCluster(['a', 'b', 'c'], { snapshotEveryEntries: 3 });
+    c.elect('a');
+    c.isolate('c');
+    c.propose('a', 'x1', 'x2'); // indexes 2, 3: a compacts through 3, its last index
+    c.deliverAll();
+    expect(c.state('a').log.snapshotIndex).toBe(c.state('a').log.lastIndex);
+    c.heal();
+    expect(c.input('a', { type: 'transfer-leadership', to: 'c' }).transfers).toEqual([{ to: 'c', status: 'started' }]);
+    const seen: string[] = [];
+    c.input('a', { type: 'heartbeat-timeout' });
+    c.deliverAll({ drop: (m) => m.type === 'pre-vote', observe: (m) => (m.type === 'install-snapshot' || m.type === 'timeout-now') && seen.push(`${m.type} ${m.to}`) });
+    // Only the snapshot's answer tells a that c holds its whole log; nothing else follows it.
+    expect(seen).toEqual(['install-snapshot c', 'timeout-now c']);
+    expect(c.leaders()).toEqual(['c']);
+    expect(c.applied.get('c')).toEqual(['x1', 'x2']);
+  });
+
+  it('a transfer to the leader itself cancels a pending transfer and proposals are accepted again', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    c.isolate('c');
+    c.input('a', { type: 'transfer-leadership', to: 'c' });
+    expect(c.propose('a', 'refused').proposals[0]).toMatchObject({ accepted: false, code: 'leadership_transfer_in_progress' });
+    const out = c.input('a', { type: 'transfer-leadership', to: 'a' });
+    expect(out.transfers).toEqual([
+      expect.objectContaining({ to: 'c', status: 'aborted', code: 'transfer_failed' }),
+      { to: 'a', status: 'started' },
+    ]);
+    expect(c.state('a').leadTransferee).toBeUndefined();
+    expect(c.propose('a', 'accepted').proposals[0]).toMatchObject({ accepted: true });
+    // With nothing pending, a transfer to itself changes nothing.
+    expect(c.input('a', { type: 'transfer-leadership', to: 'a' }).transfers).toEqual([{ to: 'a', status: 'started' }]);
+  });
+
+  it('a transfer to a follower whose probe was lost probes again at once, from where it stands', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.setLog('a', [1, 1, 1], 1);
+    c.setLog('b', [1, 1, 1], 1);
+    c.setLog('c', [1, 1, 1], 1);
+    c.isolate('c');
+    c.elect('a'); // a's probe to c (at index 4, past the shared log) is lost: c's probe is paused
+    expect(c.state('a').progress.c).toMatchObject({ state: 'probe', probeSent: true, match: 0 });
+    c.heal();
+    const out = c.input('a', { type: 'transfer-leadership', to: 'c' });
+    // Not from index 1 (a does not know c's match yet): the probe a lost, again.
+    expect(out.messages.filter((m) => m.to === 'c')).toEqual([expect.objectContaining({ type: 'append-entries', prevLogIndex: 3 })]);
+    c.deliverAll({ drop: (m) => m.type === 'pre-vote' });
+    expect(c.leaders()).toEqual(['c']);
+  });
+
+  it('a repeated transfer to the same target is ignored: its timeout runs from the first request', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    c.isolate('c');
+    c.input('a', { type: 'transfer-leadership', to: 'c' });
+    c.heartbeat('a');
+    c.input('a', { type: 'check-quorum' });
+    // A client retrying faster than the timeout must not keep writes refused for ever.
+    const repeat = c.input('a', { type: 'transfer-leadership', to: 'c' });
+    expect(repeat.transfers).toEqual([{ to: 'c', status: 'started' }]);
+    expect(repeat.messages).toEqual([]);
+    c.heartbeat('a');
+    expect(c.input('a', { type: 'check-quorum' }).transfers).toEqual([expect.objectContaining({ to: 'c', status: 'aborted', code: 'transfer_failed' })]);
+    expect(c.propose('a', 'after').proposals[0]).toMatchObject({ accepted: true });
   });
 });
