@@ -69,14 +69,33 @@ export class DaemonProcess {
     return new DaemonProcess(child);
   }
 
+  /**
+   * `constellation --config FILE` inside a network namespace (a netns-cluster node): nsenter
+   * enters only the network namespace and then execs node, so the pid is the daemon's own and
+   * kill('SIGKILL') is a real kill -9 of it. Everything but the network comes from the file.
+   */
+  static spawnInNetns(options: { readonly netnsPath: string; readonly configFile: string; readonly env?: NodeJS.ProcessEnv }): DaemonProcess {
+    const child = spawn('nsenter', [
+      `--net=${options.netnsPath}`,
+      process.execPath, '--import', 'tsx', cliEntry,
+      '--config', options.configFile,
+    ], { cwd: repoRoot, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    return new DaemonProcess(child);
+  }
+
   /** Spawns and waits for the "api listening" line; returns the daemon and its API address. */
   static async start(options: DaemonProcessOptions): Promise<{ daemon: DaemonProcess; url: string }> {
     const daemon = DaemonProcess.spawn(options);
+    return { daemon, url: await daemon.untilListening(options.readyTimeoutMs ?? 60_000) };
+  }
+
+  /** Waits for the "api listening" line and returns the address logged; kills the daemon if it never comes. */
+  async untilListening(timeoutMs: number): Promise<string> {
     try {
-      const line = await daemon.waitForLog((l) => l.msg === 'api listening', options.readyTimeoutMs ?? 60_000);
-      return { daemon, url: String(line.address) };
+      const line = await this.waitForLog((l) => l.msg === 'api listening', timeoutMs);
+      return String(line.address);
     } catch (error) {
-      await daemon.kill('SIGKILL');
+      await this.kill('SIGKILL');
       throw error;
     }
   }
