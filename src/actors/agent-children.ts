@@ -1,6 +1,6 @@
 import type { HealthState } from '../seams/container-runtime.ts';
 import type { ContainerPhase } from '../machines/container-types.ts';
-import type { DesiredService } from '../agent/desired.ts';
+import { type DesiredService, wantsSlot } from '../agent/desired.ts';
 import type { EngineContainer, ObservedReplica } from '../agent/plan.ts';
 import type { ContainerView, ServiceStatus } from './agent-types.ts';
 import { hasHealthcheck } from '../agent/container-request.ts';
@@ -70,7 +70,7 @@ export function serviceStatuses(
   const all = [...children];
   return desired.map((d) => {
     const mine = all.filter((c) => c.stack === d.stack && c.service === d.service);
-    const current = mine.filter((c) => c.specHash === d.specHash && c.slot <= d.replicas && !c.removing);
+    const current = mine.filter((c) => c.specHash === d.specHash && wantsSlot(d, c.slot) && !c.removing);
     const running = current.filter((c) => c.phase === 'running');
     const needsHealth = hasHealthcheck(d.spec);
     const healthy = running.filter((c) => !needsHealth || c.health === 'healthy');

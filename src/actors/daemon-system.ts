@@ -15,6 +15,8 @@ export { noopTelemetry } from './agent-telemetry.ts';
 
 export interface DaemonSystemOptions {
   readonly nodeId: string;
+  /** In a cluster: run only the replica slots placed on this node. */
+  readonly runPlacedOnly?: boolean;
   readonly runtime: ContainerRuntime;
   /** Must already be opened (`await store.open()`): the composition root owns its lifecycle. */
   readonly store: StateStore;
@@ -46,6 +48,7 @@ export async function startDaemonSystem(options: DaemonSystemOptions): Promise<D
   const { logger } = options;
   const logic = createNodeAgentLogic({
     nodeId: options.nodeId,
+    ...(options.runPlacedOnly ? { runPlacedOnly: true } : {}),
     runtime: options.runtime,
     store: options.store,
     clock: options.clock,

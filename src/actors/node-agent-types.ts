@@ -16,6 +16,8 @@ import type { EngineWatchEvent } from './engine-watch.ts';
 
 export interface NodeAgentDeps {
   readonly nodeId: string;
+  /** In a cluster: run only the replica slots placed on `nodeId`, never a whole service. */
+  readonly runPlacedOnly?: boolean;
   readonly runtime: ContainerRuntime;
   readonly store: StateStore;
   readonly clock: Clock;

@@ -98,7 +98,7 @@ export function createNodeAgentLogic(deps: NodeAgentDeps) {
     on: {
       'desired.changed': {
         actions: act<'desired.changed'>(({ context, event, enqueue }) => {
-          const desired = desiredServices(event.state);
+          const desired = desiredServices(event.state, deps.runPlacedOnly ? deps.nodeId : undefined);
           enqueue.emit({ type: 'desired-changed', services: desired.length });
           reconcileInto(deps, { ...context, desired, storeFailures: 0 }, enqueue);
         }),

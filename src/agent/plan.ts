@@ -1,7 +1,7 @@
 import type { ContainerState, HealthState } from '../seams/container-runtime.ts';
 import type { ContainerPhase } from '../machines/container-types.ts';
 import { hasHealthcheck } from './container-request.ts';
-import { type DesiredService, serviceKey } from './desired.ts';
+import { type DesiredService, localSlots, serviceKey, wantsSlot } from './desired.ts';
 import { containerName, type ParsedLabels, type SlotIdentity } from './labels.ts';
 import { type EngineNetwork, networksToRemove } from './network-plan.ts';
 
@@ -75,7 +75,7 @@ export function planReconcile(input: PlanInput, nowMs: number): Plan {
   const whyUnwanted = (id: SlotIdentity, specHash: string): RemoveReason | undefined => {
     const d = bySvc.get(serviceKey(id.stack, id.service));
     if (!d) return stacks.has(id.stack) ? 'service-removed' : 'stack-removed';
-    if (id.slot > d.replicas) return 'scale-down';
+    if (!wantsSlot(d, id.slot)) return 'scale-down';
     if (specHash !== d.specHash) return 'spec-changed';
     return undefined;
   };
@@ -98,7 +98,7 @@ export function planReconcile(input: PlanInput, nowMs: number): Plan {
 
   for (const d of input.desired) {
     const missing: SlotIdentity[] = [];
-    for (let slot = 1; slot <= d.replicas; slot++) {
+    for (const slot of localSlots(d)) {
       const id = { stack: d.stack, service: d.service, slot };
       const name = containerName(id);
       // A slot still held by a child or an engine container (e.g. the old spec being removed)
