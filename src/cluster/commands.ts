@@ -10,6 +10,7 @@ export type ClusterCommand =
   | { readonly type: 'remove-stack'; readonly name: string; readonly atMs: number }
   | { readonly type: 'register-node'; readonly node: NodeRecord }
   | { readonly type: 'remove-node'; readonly nodeId: string }
+  | UpdateNodeCommand
   | PlaceServiceCommand
   | { readonly type: 'put'; readonly key: string; readonly value: string }
   | { readonly type: 'delete'; readonly key: string };
@@ -34,10 +35,31 @@ export interface ClientRequest {
   readonly command: ClusterCommand;
 }
 
+export type NodeRole = 'manager' | 'worker';
+export type NodeAvailability = 'active' | 'pause' | 'drain';
+
 export interface NodeRecord {
   readonly id: string;
+  /** Where peers reach the node's cluster port ("host:port"). */
   readonly address: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The fields below are absent in records written before the cluster existed (single node). */
+  readonly hostname?: string;
+  readonly role?: NodeRole;
+  readonly availability?: NodeAvailability;
+  readonly platform?: { readonly os: string; readonly arch: string };
+  readonly capacity?: { readonly nanoCpus: number; readonly memoryBytes: number };
+  readonly joinedAtMs?: number;
+}
+
+/** An operator's change to a node: availability (drain moves its replicas away), labels, role. */
+export interface UpdateNodeCommand {
+  readonly type: 'update-node';
+  readonly nodeId: string;
+  readonly availability?: NodeAvailability;
+  readonly role?: NodeRole;
+  readonly labelsAdd?: Readonly<Record<string, string>>;
+  readonly labelsRemove?: readonly string[];
 }
 
 export type CommandResult =

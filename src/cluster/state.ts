@@ -2,6 +2,7 @@ import type { StackSpec } from '../compose/types.ts';
 import { clientIdProblem } from './client-id.ts';
 import type { ClientRequest, ClusterCommand, CommandResult, NodeRecord } from './commands.ts';
 import { dictionaryOf, emptyDictionary } from './dictionary.ts';
+import { updatedNode } from './node-update.ts';
 import { nextPlacement, placementProblem, trimPlacements, type PlacementTable } from './placements.ts';
 
 export interface StackRecord {
@@ -126,6 +127,12 @@ export class ClusterState {
         // Placements on the node stay: moving its replicas is the failover reconciler's decision.
         delete this.data.nodes[command.nodeId];
         return { ok: true };
+      case 'update-node': {
+        const node = this.data.nodes[command.nodeId];
+        if (!node) return { ok: false, code: 'node_not_found', message: `no node with id "${command.nodeId}"` };
+        this.data.nodes[command.nodeId] = nodeRecord(updatedNode(node, command));
+        return { ok: true };
+      }
       case 'place-service': {
         const stack = this.data.stacks[command.stack];
         const previous = this.data.placements[command.stack]?.[command.service];

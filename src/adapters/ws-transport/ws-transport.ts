@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { cryptoRandom } from '../crypto-random.ts';
@@ -24,8 +24,14 @@ export interface WsTransportOptions<M> {
   readonly self: NodeId;
   /** Loopback unless told otherwise: exposing the port is an explicit choice. */
   readonly listenHost?: string;
-  /** 0 picks a free port; read it back with `port()`. */
+  /** 0 picks a free port; read it back with `port()`. Ignored with `httpServer`. */
   readonly listenPort: number;
+  /**
+   * An already listening HTTP server to share: the mesh then answers WebSocket upgrades on its
+   * `/raft` path and leaves every other request to the server's owner (the cluster's peer RPC),
+   * so a node exposes one cluster port. The owner closes the server.
+   */
+  readonly httpServer?: Server;
   /** Peer id → "host:port". Our own id, if present, is ignored. */
   readonly peers: Readonly<Record<NodeId, string>>;
   readonly secret: string;
@@ -142,8 +148,12 @@ export class WsTransport<M> implements Transport<M> {
   /** Listens, then starts dialing every peer. Rejects with a clear error when the port is taken. */
   static async start<M>(options: WsTransportOptions<M>): Promise<WsTransport<M>> {
     if (options.secret.length === 0) throw new TransportStartError('the cluster secret is empty; every member needs the same non-empty secret');
+    const maxPayload = options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes;
+    if (options.httpServer) {
+      return new WsTransport(options, new WebSocketServer({ server: options.httpServer, path: PATH, maxPayload, perMessageDeflate: false, clientTracking: false }));
+    }
     const host = options.listenHost ?? DEFAULTS.listenHost;
-    const server = new WebSocketServer({ host, port: options.listenPort, path: PATH, maxPayload: options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
+    const server = new WebSocketServer({ host, port: options.listenPort, path: PATH, maxPayload, perMessageDeflate: false, clientTracking: false });
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error): void => {
         server.off('listening', onListening);
