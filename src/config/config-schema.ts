@@ -21,10 +21,20 @@ export interface Config {
   };
   readonly api: { readonly host: string; readonly port: number; readonly token: string };
   readonly cluster: {
+    /** Start a new cluster with this node as its first manager (ignored once the node is a member). */
+    readonly bootstrap: boolean;
+    /** Join token (manager or worker) used with `seeds` or discovery to join an existing cluster. */
+    readonly token: string;
+    /** Optional: pins the cluster secret at bootstrap; else one is generated. */
     readonly secret: string;
     readonly listen: { readonly host: string; readonly port: number };
+    /** "host:port" peers reach this node's cluster port on; '' = listen host and port. */
+    readonly advertiseAddress: string;
+    /** Cluster ports of managers to join through, "host:port". */
     readonly seeds: readonly string[];
-    readonly discovery: { readonly tailscale: { readonly enabled: boolean; readonly socket: string } };
+    readonly heartbeatIntervalMs: number;
+    readonly nodeDownAfterMs: number;
+    readonly discovery: { readonly tailscale: { readonly enabled: boolean; readonly socket: string; readonly tag: string } };
   };
   readonly raft: { readonly electionTimeoutMs: number; readonly heartbeatIntervalMs: number; readonly snapshotEveryEntries: number };
   readonly reconcile: { readonly intervalMs: number };
@@ -69,13 +79,19 @@ export const configSchema: JsonSchema = {
       token: { type: 'string', default: '' },
     }),
     cluster: section({
+      bootstrap: { type: 'boolean', default: false },
+      token: { type: 'string', default: '' },
       secret: { type: 'string', default: '' },
       listen: section({ host: { type: 'string', minLength: 1, default: '127.0.0.1' }, port: port(7421) }),
+      advertiseAddress: { type: 'string', default: '' },
       seeds: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
+      heartbeatIntervalMs: positiveInteger(500),
+      nodeDownAfterMs: positiveInteger(2000),
       discovery: section({
         tailscale: section({
           enabled: { type: 'boolean', default: false },
           socket: { type: 'string', minLength: 1, default: '/var/run/tailscale/tailscaled.sock' },
+          tag: { type: 'string', minLength: 1, default: 'tag:constellation' },
         }),
       }),
     }),

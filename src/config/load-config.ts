@@ -4,8 +4,8 @@
  * config-schema.ts; every problem is reported with where it came from — the file and line, the
  * environment variable, or the flag — before the daemon does anything.
  *
- * Security by default: an API listening beyond loopback requires api.token, and a cluster port
- * listening beyond loopback requires cluster.secret.
+ * Security by default: an API listening beyond loopback requires api.token; the cluster port
+ * opens only in cluster mode, where every request on it is authenticated.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -47,7 +47,8 @@ export const configCodes = {
   badOverride: 'CONFIG_BAD_OVERRIDE',
   unknownOverride: 'CONFIG_UNKNOWN_OVERRIDE',
   tokenRequired: 'CONFIG_API_TOKEN_REQUIRED',
-  secretRequired: 'CONFIG_CLUSTER_SECRET_REQUIRED',
+  joinTokenRequired: 'CONFIG_JOIN_TOKEN_REQUIRED',
+  advertiseAddressRequired: 'CONFIG_ADVERTISE_ADDRESS_REQUIRED',
   timing: 'CONFIG_RAFT_TIMING',
 } as const;
 
@@ -154,9 +155,17 @@ function checkSecurity(config: Config, source: YamlSource, origins: ReadonlyMap<
       `api.host ${config.api.host} is reachable from other machines: set api.token (CONSTELLATION_API_TOKEN) so the API is not open to the network`,
       source, origins));
   }
-  if (!isLoopbackHost(config.cluster.listen.host) && config.cluster.secret === '') {
-    errors.push(locate(['cluster', 'listen', 'host'], configCodes.secretRequired,
-      `cluster.listen.host ${config.cluster.listen.host} is reachable from other machines: set cluster.secret (CONSTELLATION_CLUSTER_SECRET) so only members can join`,
+  // The cluster port opens only in cluster mode, and there every request is authenticated (the
+  // mesh and peer RPCs by the cluster secret, a join by its token), so it may face the network.
+  const clusterMode = config.cluster.bootstrap || config.cluster.seeds.length > 0 || config.cluster.discovery.tailscale.enabled;
+  if (clusterMode && !config.cluster.bootstrap && config.cluster.token === '') {
+    errors.push(locate(['cluster', 'token'], configCodes.joinTokenRequired,
+      'joining a cluster needs a join token: set cluster.token (--token), as printed by `constellation cluster tokens` on a manager',
+      source, origins));
+  }
+  if (clusterMode && config.cluster.advertiseAddress === '' && ['0.0.0.0', '::', '[::]'].includes(config.cluster.listen.host)) {
+    errors.push(locate(['cluster', 'advertiseAddress'], configCodes.advertiseAddressRequired,
+      `cluster.listen.host ${config.cluster.listen.host} is not an address peers can dial: set cluster.advertiseAddress to host:port`,
       source, origins));
   }
 }

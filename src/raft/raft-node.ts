@@ -47,6 +47,8 @@ export interface RaftNodeOptions {
    * log from the snapshot, so an index may be reported again (with the same entry).
    */
   readonly onApply?: (index: number, request: ClientRequest, result: CommandResult) => void;
+  /** A snapshot from the leader replaced the whole state machine (no onApply for what it covers). */
+  readonly onStateRestored?: () => void;
   /**
    * Storage failed (write or sync), or a step broke a Raft invariant: the node has stopped itself and
    * rejected everything pending (RaftError 'storage_failed' / 'internal_error'). Restart the process.
@@ -529,6 +531,7 @@ class ConsensusNode implements RaftNode {
   /** A snapshot from the leader replaced our state: settle waiters it covers from the session table. */
   private restoreSnapshot(snapshot: Snapshot): void {
     this.cluster = ClusterState.restore(snapshot.data);
+    this.options.onStateRestored?.();
     const sessions = this.cluster.view().sessions;
     for (const [index, waiter] of this.requestWaiters) {
       if (index > snapshot.lastIncludedIndex) continue;

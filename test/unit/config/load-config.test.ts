@@ -41,8 +41,9 @@ describe('defaults', () => {
       docker: { host: 'unix:///var/run/docker.sock' },
       api: { host: '127.0.0.1', port: 7420, token: '' },
       cluster: {
-        secret: '', listen: { host: '127.0.0.1', port: 7421 }, seeds: [],
-        discovery: { tailscale: { enabled: false, socket: '/var/run/tailscale/tailscaled.sock' } },
+        bootstrap: false, token: '', secret: '', listen: { host: '127.0.0.1', port: 7421 }, advertiseAddress: '', seeds: [],
+        heartbeatIntervalMs: 500, nodeDownAfterMs: 2000,
+        discovery: { tailscale: { enabled: false, socket: '/var/run/tailscale/tailscaled.sock', tag: 'tag:constellation' } },
       },
       raft: { electionTimeoutMs: 1000, heartbeatIntervalMs: 100, snapshotEveryEntries: 10000 },
       reconcile: { intervalMs: 5000 },
@@ -145,6 +146,7 @@ describe('environment variables and flags', () => {
         CONSTELLATION_METRICS_ENABLED: 'false',
         CONSTELLATION_CLUSTER_DISCOVERY_TAILSCALE_ENABLED: 'yes',
         CONSTELLATION_CLUSTER_SEEDS: 'a:7421, b:7421',
+        CONSTELLATION_CLUSTER_TOKEN: 't',
         CONSTELLATION_NODE_LABELS: 'zone=eu,disk=ssd',
         CONSTELLATION_NODE_DATA_DIR: '/var/lib/constellation',
       },
@@ -203,9 +205,10 @@ describe('security by default', () => {
     expect(loadErrors({ file })[0]).toMatchObject({ code: configCodes.tokenRequired, file, line: 2 });
   });
 
-  it('cluster.listen.host beyond loopback requires cluster.secret', () => {
-    expect(loadErrors({ env: { CONSTELLATION_CLUSTER_LISTEN_HOST: '10.0.0.5' } })[0]).toMatchObject({ code: configCodes.secretRequired, path: 'cluster.listen.host', file: 'environment' });
-    expect(loadOk({ env: { CONSTELLATION_CLUSTER_LISTEN_HOST: '10.0.0.5', CONSTELLATION_CLUSTER_SECRET: 's' } }).cluster.listen.host).toBe('10.0.0.5');
+  it('joining needs a join token; a wildcard cluster listen address needs an advertised one', () => {
+    expect(loadErrors({ env: { CONSTELLATION_CLUSTER_SEEDS: '10.0.0.5:7421' } })[0]).toMatchObject({ code: configCodes.joinTokenRequired, path: 'cluster.token' });
+    expect(loadErrors({ env: { CONSTELLATION_CLUSTER_BOOTSTRAP: 'true', CONSTELLATION_CLUSTER_LISTEN_HOST: '0.0.0.0' } })[0]).toMatchObject({ code: configCodes.advertiseAddressRequired, path: 'cluster.advertiseAddress' });
+    expect(loadOk({ env: { CONSTELLATION_CLUSTER_BOOTSTRAP: 'true', CONSTELLATION_CLUSTER_LISTEN_HOST: '10.0.0.5' } }).cluster.listen.host).toBe('10.0.0.5');
   });
 
   it.each([['127.0.0.1', true], ['127.1.2.3', true], ['localhost', true], ['::1', true], ['[::1]', true], ['0.0.0.0', false], ['::', false], ['10.1.1.1', false], ['localhost.evil.com', false]])(

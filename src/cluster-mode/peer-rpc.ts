@@ -1,0 +1,103 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Clock } from '../seams/clock.ts';
+import { PEER_AUTH_HEADER, signPeerRequest, verifyPeerRequest } from './peer-auth.ts';
+
+/** Largest RPC body (a forwarded deploy carries a whole stack spec, capped at 4 MiB by the API). */
+const MAX_RPC_BODY_BYTES = 8 * 1024 * 1024;
+
+export class PeerRpcError extends Error {
+  constructor(readonly code: string, message: string, readonly status = 500) {
+    super(message);
+    this.name = 'PeerRpcError';
+  }
+}
+
+/** A route answers with a JSON value or throws PeerRpcError. `secret` says how it authenticates. */
+export interface PeerRoute {
+  readonly auth: 'cluster-secret' | 'none';
+  handle(body: unknown): Promise<unknown>;
+}
+
+export interface PeerRpcServerOptions {
+  readonly secret: () => string | undefined;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly routes: Readonly<Record<string, PeerRoute>>;
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_RPC_BODY_BYTES) {
+        reject(new PeerRpcError('body_too_large', `peer RPC body exceeds ${MAX_RPC_BODY_BYTES} bytes`, 413));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * The HTTP side of the cluster port: POST /cluster/<name> with a JSON body. Every route but the
+ * join route requires the cluster secret's HMAC; nothing is parsed before it is checked.
+ */
+export function createPeerRpcHandler(options: PeerRpcServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    void (async () => {
+      const path = (req.url ?? '').split('?')[0] ?? '';
+      const route = Object.hasOwn(options.routes, path) ? options.routes[path] : undefined;
+      if (req.method !== 'POST' || !route) throw new PeerRpcError('not_found', `no peer RPC ${req.method ?? ''} ${path}`, 404);
+      const text = await readBody(req);
+      if (route.auth === 'cluster-secret') {
+        const secret = options.secret();
+        if (!secret) throw new PeerRpcError('not_in_cluster', 'this node has not joined a cluster yet', 503);
+        const header = req.headers[PEER_AUTH_HEADER];
+        const problem = verifyPeerRequest(secret, options.clock.nowMs(), Array.isArray(header) ? header[0] : header, 'POST', path, text);
+        if (problem) throw new PeerRpcError('peer_unauthenticated', `peer request refused: authentication ${problem}`, 401);
+      }
+      let body: unknown;
+      try {
+        body = text === '' ? {} : JSON.parse(text);
+      } catch {
+        throw new PeerRpcError('invalid_json', 'peer RPC body is not JSON', 400);
+      }
+      reply(res, 200, await route.handle(body));
+    })().catch((error: unknown) => {
+      const rpcError = error instanceof PeerRpcError ? error : new PeerRpcError('internal_error', error instanceof Error ? error.message : String(error));
+      if (rpcError.status >= 500) options.logger.warn({ err: error }, 'peer RPC failed');
+      if (!res.headersSent) reply(res, rpcError.status, { error: { code: rpcError.code, message: rpcError.message } });
+      else res.destroy();
+    });
+  };
+}
+
+/** Calls a peer's RPC; rejects with PeerRpcError (the peer's code, or `peer_unreachable`). */
+export async function callPeer<T>(address: string, path: string, body: unknown, auth: { secret?: string; clock: Clock }, timeoutMs = 10_000): Promise<T> {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (auth.secret) headers[PEER_AUTH_HEADER] = signPeerRequest(auth.secret, auth.clock.nowMs(), 'POST', path, text);
+  let response: Response;
+  try {
+    response = await fetch(`http://${address}${path}`, { method: 'POST', headers, body: text, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    throw new PeerRpcError('peer_unreachable', `cannot reach ${address}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`, 503);
+  }
+  const answer = (await response.json().catch(() => undefined)) as { error?: { code?: string; message?: string } } | undefined;
+  if (!response.ok) {
+    throw new PeerRpcError(answer?.error?.code ?? 'peer_error', answer?.error?.message ?? `${address}${path} answered ${response.status}`, response.status);
+  }
+  return answer as T;
+}
