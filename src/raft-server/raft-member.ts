@@ -3,11 +3,11 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { cryptoRandom } from '../adapters/crypto-random.ts';
 import { FileRaftStorage } from '../adapters/raft-wal/file-raft-storage.ts';
+import { preloadedStorage } from '../adapters/raft-wal/preloaded-storage.ts';
 import { startRaftWsTransport } from '../adapters/ws-transport/raft-ws-transport.ts';
 import type { WsTransport } from '../adapters/ws-transport/ws-transport.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import type { RaftMessage } from '../raft/messages.ts';
-import type { RaftPersistedState, RaftStorage } from '../seams/raft-storage.ts';
 import { createRaftNode, type RaftNode } from '../raft/raft-node.ts';
 import { createKvHttpServer } from './kv-http-api.ts';
 import type { RaftMemberConfig } from './parse-args.ts';
@@ -45,7 +45,7 @@ export async function startRaftMember(config: RaftMemberConfig, logger: Logger):
     node = createRaftNode({
       id: config.id,
       ...(config.join ? {} : { initialMembership: { voters: Object.keys(config.peers).sort(), learners: [] } }),
-      storage: alreadyLoaded(storage, persisted),
+      storage: preloadedStorage(storage, persisted),
       transport,
       clock: systemClock,
       random: cryptoRandom,
@@ -91,21 +91,4 @@ export async function startRaftMember(config: RaftMemberConfig, logger: Logger):
     await storage.close().catch(() => undefined);
     throw error;
   }
-}
-
-/** Hands the node the state loaded up front instead of reading the WAL a second time. */
-function alreadyLoaded(storage: RaftStorage, persisted: RaftPersistedState): RaftStorage {
-  let handedOver = false;
-  return {
-    load: async () => {
-      if (handedOver) throw new Error('the preloaded raft state was already handed over');
-      handedOver = true;
-      return persisted;
-    },
-    setHardState: (hardState) => storage.setHardState(hardState),
-    append: (entries) => storage.append(entries),
-    saveSnapshot: (snapshot) => storage.saveSnapshot(snapshot),
-    sync: () => storage.sync(),
-    close: () => storage.close(),
-  };
 }

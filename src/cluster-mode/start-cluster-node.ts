@@ -1,0 +1,222 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { cryptoRandom } from '../adapters/crypto-random.ts';
+import { FileRaftStorage } from '../adapters/raft-wal/file-raft-storage.ts';
+import { preloadedStorage } from '../adapters/raft-wal/preloaded-storage.ts';
+import { startRaftWsTransport } from '../adapters/ws-transport/raft-ws-transport.ts';
+import type { WsTransport } from '../adapters/ws-transport/ws-transport.ts';
+import type { ClientRequest, ClusterCommand, CommandResult, NodeRecord } from '../cluster/commands.ts';
+import type { Config } from '../config/config-schema.ts';
+import type { RaftMessage } from '../raft/messages.ts';
+import { createRaftNode, type RaftNode } from '../raft/raft-node.ts';
+import type { Clock } from '../seams/clock.ts';
+import { loadClusterIdentity, saveClusterIdentity, type ClusterIdentity } from './cluster-identity.ts';
+import { createPeerRpcHandler, PeerRpcError, callPeer, type PeerRoute } from './peer-rpc.ts';
+import { RaftStateStore, type ForwardedResult } from './raft-state-store.ts';
+
+/** What this node tells the cluster about itself when it registers. */
+export interface NodeDescription {
+  readonly hostname: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly platform: { readonly os: string; readonly arch: string };
+  readonly capacity: { readonly nanoCpus: number; readonly memoryBytes: number };
+}
+
+export interface ClusterNodeOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly describe: () => NodeDescription;
+  /** Extra peer RPC routes (join, heartbeats) that need the running node; added by the caller. */
+  readonly extraRoutes?: (node: ClusterNode) => Readonly<Record<string, PeerRoute>>;
+  /** Obtains an identity when this data directory has none and the node does not bootstrap. */
+  readonly join?: (advertise: string) => Promise<ClusterIdentity>;
+}
+
+export interface ClusterNode {
+  readonly identity: ClusterIdentity;
+  readonly raft: RaftNode;
+  readonly store: RaftStateStore;
+  readonly transport: WsTransport<RaftMessage>;
+  /** "host:port" of this node's cluster port as peers dial it. */
+  readonly advertise: string;
+  /** Submits a command as this node (its own client session). */
+  submit(command: ClusterCommand): Promise<CommandResult>;
+  isLeader(): boolean;
+  stop(): Promise<void>;
+}
+
+export class ClusterStartError extends Error {
+  constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ClusterStartError';
+  }
+}
+
+export function advertisedAddress(config: Config): string {
+  return config.cluster.advertiseAddress !== '' ? config.cluster.advertiseAddress : `${config.cluster.listen.host}:${config.cluster.listen.port}`;
+}
+
+/**
+ * Runs this node's Raft member on the cluster port: loads (or creates, at bootstrap) the cluster
+ * identity, opens the WAL, listens, and exposes the replicated state as a StateStore. Whatever
+ * started is closed again when a later step fails.
+ */
+export async function startClusterNode(options: ClusterNodeOptions): Promise<ClusterNode> {
+  const { config, logger, clock } = options;
+  const nodeId = config.node.id;
+  const dataDir = config.node.dataDir;
+  const advertise = advertisedAddress(config);
+  let identity = await loadClusterIdentity(dataDir, nodeId);
+  if (!identity) {
+    if (config.cluster.bootstrap) {
+      identity = {
+        version: 1,
+        clusterId: randomBytes(8).toString('hex'),
+        nodeId,
+        role: 'manager',
+        secret: config.cluster.secret !== '' ? config.cluster.secret : randomBytes(32).toString('base64url'),
+        bootstrapVoters: [nodeId],
+        peers: { [nodeId]: advertise },
+      };
+      logger.info({ clusterId: identity.clusterId }, 'bootstrapping a new cluster');
+    } else if (options.join) {
+      identity = await options.join(advertise);
+    } else {
+      throw new ClusterStartError('not_in_cluster', 'this node is not a cluster member: set cluster.bootstrap to start a cluster, or cluster.seeds and cluster.token to join one');
+    }
+    await saveClusterIdentity(dataDir, identity);
+  } else if (config.cluster.bootstrap) {
+    logger.info({ clusterId: identity.clusterId }, 'already a cluster member: cluster.bootstrap ignored');
+  }
+  const current = identity;
+
+  // Load (and check) the WAL before binding any port: a damaged log refuses to start with no side effect.
+  const storage = new FileRaftStorage({ dir: join(dataDir, 'raft') });
+  const persisted = await storage.load();
+
+  let routes: Readonly<Record<string, PeerRoute>> = {};
+  const http: Server = createServer(createPeerRpcHandler({ secret: () => current.secret, clock, logger, routes: new Proxy({}, { get: (_t, key: string) => routes[key], has: (_t, key: string) => Object.hasOwn(routes, key) }) as Record<string, PeerRoute> }));
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', (error) => reject(new ClusterStartError('cluster_listen_failed', `cannot listen on the cluster port ${config.cluster.listen.host}:${config.cluster.listen.port}: ${error.message}`, { cause: error })));
+    http.listen(config.cluster.listen.port, config.cluster.listen.host, () => resolve());
+  }).catch(async (error: unknown) => {
+    await storage.close();
+    throw error;
+  });
+
+  const transport = await startRaftWsTransport({
+    self: nodeId,
+    listenPort: 0,
+    httpServer: http,
+    peers: current.peers,
+    secret: current.secret,
+    random: cryptoRandom,
+    logger: logger.child({ component: 'transport' }),
+  });
+  let store: RaftStateStore | undefined;
+  const raft = createRaftNode({
+    id: nodeId,
+    initialMembership: { voters: [...current.bootstrapVoters], learners: [] },
+    storage: preloadedStorage(storage, persisted),
+    transport,
+    clock,
+    random: cryptoRandom,
+    electionTimeoutMs: config.raft.electionTimeoutMs,
+    heartbeatIntervalMs: config.raft.heartbeatIntervalMs,
+    snapshotEveryEntries: config.raft.snapshotEveryEntries,
+    onApply: () => store?.stateChanged(),
+    onStateRestored: () => store?.stateChanged(),
+    onFatalError: (error) => logger.fatal({ err: error }, 'raft member stopped itself; restart the daemon'),
+  });
+  const peerAddress = (id: string): string | undefined => raft.state().view().nodes[id]?.address ?? current.peers[id];
+  const forward = async (leaderId: string, request: ClientRequest): Promise<ForwardedResult> => {
+    const address = peerAddress(leaderId);
+    if (!address) throw new PeerRpcError('peer_unreachable', `no address known for leader ${leaderId}`, 503);
+    return callPeer<ForwardedResult>(address, '/cluster/submit', { request }, { secret: current.secret, clock });
+  };
+  store = new RaftStateStore({ node: raft, clock, forward });
+  const clientId = `node:${nodeId}:${randomUUID()}`;
+  let seq = 0;
+  const node: ClusterNode = {
+    identity: current,
+    raft,
+    store,
+    transport,
+    advertise,
+    submit: (command) => store.submit({ clientId, seq: ++seq, command }),
+    isLeader: () => raft.status().role === 'leader',
+    stop: async () => {
+      unsubscribe();
+      await store.close();
+      await raft.stop();
+      await transport.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await storage.close();
+    },
+  };
+  routes = {
+    '/cluster/submit': {
+      auth: 'cluster-secret',
+      handle: async (body) => {
+        const request = (body as { request?: ClientRequest }).request;
+        if (!request || typeof request.clientId !== 'string' || typeof request.seq !== 'number' || typeof request.command !== 'object') {
+          throw new PeerRpcError('invalid_request', 'submit needs {request: {clientId, seq, command}}', 400);
+        }
+        // Only the leader proposes: a follower answering here would forward again and could loop.
+        if (!node.isLeader()) throw new PeerRpcError('not_leader', `${nodeId} is not the leader`, 503);
+        const result = await raft.propose(request);
+        return { result, appliedIndex: raft.status().appliedIndex } satisfies ForwardedResult;
+      },
+    },
+    ...(options.extraRoutes?.(node) ?? {}),
+  };
+
+  const unsubscribe = store.subscribe((state) => {
+    keepPeersCurrent(state.nodes);
+    if (node.isLeader() && !state.nodes[nodeId]) void registerSelf();
+  });
+  let knownPeers = { ...current.peers };
+  const keepPeersCurrent = (nodes: Readonly<Record<string, NodeRecord>>): void => {
+    const membership = raft.status().membership;
+    const members = new Set([...membership.voters, ...membership.learners]);
+    let changed = false;
+    for (const record of Object.values(nodes)) {
+      if (!members.has(record.id) || record.id === nodeId || knownPeers[record.id] === record.address) continue;
+      transport.setPeer(record.id, record.address);
+      knownPeers = { ...knownPeers, [record.id]: record.address };
+      changed = true;
+    }
+    if (changed) {
+      saveClusterIdentity(dataDir, { ...current, peers: knownPeers }).catch((error: unknown) => logger.warn({ err: error }, 'could not save the peer list'));
+    }
+  };
+  let registering = false;
+  const registerSelf = async (): Promise<void> => {
+    if (registering) return;
+    registering = true;
+    try {
+      await node.submit({ type: 'register-node', node: { id: nodeId, address: advertise, role: 'manager', availability: 'active', joinedAtMs: clock.nowMs(), ...options.describe() } });
+    } catch (error) {
+      logger.warn({ err: error }, 'could not register this node yet; retrying on the next change');
+    } finally {
+      registering = false;
+    }
+  };
+
+  try {
+    await raft.start();
+  } catch (error) {
+    await node.stop().catch(() => undefined);
+    throw error;
+  }
+  if (storage.loadReport?.tornTail) logger.warn({ tornTail: storage.loadReport.tornTail }, 'truncated a torn WAL tail left by a crash');
+  // The leader registers itself (a bootstrapped node's first act; later, a record lost to nothing).
+  raft.actor.subscribe(() => {
+    if (node.isLeader() && !raft.state().view().nodes[nodeId]) void registerSelf();
+  });
+  return node;
+}
