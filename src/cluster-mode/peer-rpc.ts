@@ -23,6 +23,7 @@ export interface PeerRpcServerOptions {
   readonly secret: () => string | undefined;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Prototype-free: a path like /__proto__ finds nothing. */
   readonly routes: Readonly<Record<string, PeerRoute>>;
 }
 
@@ -58,7 +59,7 @@ export function createPeerRpcHandler(options: PeerRpcServerOptions): (req: Incom
   return (req, res) => {
     void (async () => {
       const path = (req.url ?? '').split('?')[0] ?? '';
-      const route = Object.hasOwn(options.routes, path) ? options.routes[path] : undefined;
+      const route = options.routes[path];
       if (req.method !== 'POST' || !route) throw new PeerRpcError('not_found', `no peer RPC ${req.method ?? ''} ${path}`, 404);
       const text = await readBody(req);
       if (route.auth === 'cluster-secret') {

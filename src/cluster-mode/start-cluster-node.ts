@@ -29,8 +29,6 @@ export interface ClusterNodeOptions {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly describe: () => NodeDescription;
-  /** Extra peer RPC routes (join, heartbeats) that need the running node; added by the caller. */
-  readonly extraRoutes?: (node: ClusterNode) => Readonly<Record<string, PeerRoute>>;
   /** Obtains an identity when this data directory has none and the node does not bootstrap. */
   readonly join?: (advertise: string) => Promise<ClusterIdentity>;
 }
@@ -45,6 +43,10 @@ export interface ClusterNode {
   /** Submits a command as this node (its own client session). */
   submit(command: ClusterCommand): Promise<CommandResult>;
   isLeader(): boolean;
+  /** The cluster-port address of a node (from its record, else the saved peer list). */
+  addressOf(nodeId: string): string | undefined;
+  /** Adds a peer RPC route on the cluster port (heartbeats, join, reads served by the leader). */
+  addRoute(path: string, route: PeerRoute): void;
   stop(): Promise<void>;
 }
 
@@ -97,8 +99,8 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
   const storage = new FileRaftStorage({ dir: join(dataDir, 'raft') });
   const persisted = await storage.load();
 
-  let routes: Readonly<Record<string, PeerRoute>> = {};
-  const http: Server = createServer(createPeerRpcHandler({ secret: () => current.secret, clock, logger, routes: new Proxy({}, { get: (_t, key: string) => routes[key], has: (_t, key: string) => Object.hasOwn(routes, key) }) as Record<string, PeerRoute> }));
+  const routes: Record<string, PeerRoute> = Object.create(null) as Record<string, PeerRoute>;
+  const http: Server = createServer(createPeerRpcHandler({ secret: () => current.secret, clock, logger, routes }));
   await new Promise<void>((resolve, reject) => {
     http.once('error', (error) => reject(new ClusterStartError('cluster_listen_failed', `cannot listen on the cluster port ${config.cluster.listen.host}:${config.cluster.listen.port}: ${error.message}`, { cause: error })));
     http.listen(config.cluster.listen.port, config.cluster.listen.host, () => resolve());
@@ -148,6 +150,10 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
     advertise,
     submit: (command) => store.submit({ clientId, seq: ++seq, command }),
     isLeader: () => raft.status().role === 'leader',
+    addressOf: peerAddress,
+    addRoute: (path, route) => {
+      routes[path] = route;
+    },
     stop: async () => {
       unsubscribe();
       await store.close();
@@ -158,22 +164,19 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
       await storage.close();
     },
   };
-  routes = {
-    '/cluster/submit': {
-      auth: 'cluster-secret',
-      handle: async (body) => {
-        const request = (body as { request?: ClientRequest }).request;
-        if (!request || typeof request.clientId !== 'string' || typeof request.seq !== 'number' || typeof request.command !== 'object') {
-          throw new PeerRpcError('invalid_request', 'submit needs {request: {clientId, seq, command}}', 400);
-        }
-        // Only the leader proposes: a follower answering here would forward again and could loop.
-        if (!node.isLeader()) throw new PeerRpcError('not_leader', `${nodeId} is not the leader`, 503);
-        const result = await raft.propose(request);
-        return { result, appliedIndex: raft.status().appliedIndex } satisfies ForwardedResult;
-      },
+  node.addRoute('/cluster/submit', {
+    auth: 'cluster-secret',
+    handle: async (body) => {
+      const request = (body as { request?: ClientRequest }).request;
+      if (!request || typeof request.clientId !== 'string' || typeof request.seq !== 'number' || typeof request.command !== 'object') {
+        throw new PeerRpcError('invalid_request', 'submit needs {request: {clientId, seq, command}}', 400);
+      }
+      // Only the leader proposes: a follower answering here would forward again and could loop.
+      if (!node.isLeader()) throw new PeerRpcError('not_leader', `${nodeId} is not the leader`, 503);
+      const result = await raft.propose(request);
+      return { result, appliedIndex: raft.status().appliedIndex } satisfies ForwardedResult;
     },
-    ...(options.extraRoutes?.(node) ?? {}),
-  };
+  });
 
   const unsubscribe = store.subscribe((state) => {
     keepPeersCurrent(state.nodes);

@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 import { startDaemonSystem, type DaemonSystem } from '../actors/daemon-system.ts';
 import { ApiTokenFileError, ensureApiTokenFile } from '../adapters/api-token-file.ts';
 import { createDockerRuntime } from '../adapters/docker/index.ts';
-import { FileStateStore } from '../adapters/file-state-store.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import { buildApiServer } from '../api/build-api-server.ts';
 import { loadCompose, warmComposeSchema } from '../compose/load-compose.ts';
@@ -14,6 +13,7 @@ import { isLoopbackHost } from '../config/loopback.ts';
 import { componentLogger } from '../log/create-logger.ts';
 import { createDaemonMetrics, type DaemonMetrics } from '../metrics/daemon-metrics.ts';
 import { PrometheusTelemetry } from '../metrics/prometheus-telemetry.ts';
+import { openStateStore } from './open-state-store.ts';
 
 export interface RunningDaemon {
   /** Where the API listens, e.g. http://127.0.0.1:7420 */
@@ -56,19 +56,15 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   // Before the API listens: the first deploy must not pay the schema compile (~0.3 s).
   warmComposeSchema();
   const dataDir = resolve(config.node.dataDir);
-  const store = new FileStateStore(dataDir);
-  await store.open();
-  let apiToken: { token: string; file: string | undefined };
-  try {
-    apiToken = await resolveApiToken(config, dataDir, logger);
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
+  // Before the store opens: a bad token file refuses to start with nothing else touched.
+  const apiToken = await resolveApiToken(config, dataDir, logger);
+  const opened = await openStateStore(config, dataDir, systemClock, componentLogger(logger, 'cluster'));
+  const { store, cluster } = opened;
   let system: DaemonSystem;
   try {
     system = await startDaemonSystem({
       nodeId: config.node.id,
+      ...(cluster ? { runPlacedOnly: true } : {}),
       runtime,
       store,
       clock: systemClock,
@@ -77,7 +73,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
       reconcileIntervalMs: config.reconcile.intervalMs,
     });
   } catch (error) {
-    await store.close();
+    await opened.close();
     throw error;
   }
   const api = await buildApiServer({
@@ -99,7 +95,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   } catch (error) {
     await api.close();
     await system.stop();
-    await store.close();
+    await opened.close();
     const code = (error as NodeJS.ErrnoException).code;
     throw new DaemonStartError('api_listen_failed', `cannot listen on ${config.api.host}:${config.api.port}: ${code ?? (error as Error).message}`, { cause: error });
   }
@@ -117,7 +113,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
       stopping ??= (async () => {
         await api.close();
         await system.stop();
-        await store.close();
+        await opened.close();
         logger.info('daemon stopped; containers keep running');
       })();
       return stopping;

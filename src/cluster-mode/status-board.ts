@@ -1,0 +1,58 @@
+import type { ContainerView, ServiceStatus } from '../actors/agent-types.ts';
+
+/** What one node last reported of itself. */
+export interface NodeReport {
+  readonly nodeId: string;
+  readonly lastSeenMs: number;
+  readonly containers: readonly ContainerView[];
+  readonly services: readonly ServiceStatus[];
+}
+
+/** The heartbeat body: containers and services only when they changed since the last one. */
+export interface Heartbeat {
+  readonly nodeId: string;
+  readonly status?: { readonly containers: readonly ContainerView[]; readonly services: readonly ServiceStatus[] };
+}
+
+/** The board as managers mirror it: reports by node. */
+export type BoardSnapshot = readonly NodeReport[];
+
+/**
+ * The leader's soft state of what runs where, fed by heartbeats (as Swarm's dispatcher holds task
+ * status): never written to the log, rebuilt within one heartbeat period after a leader change,
+ * because a node whose report the new leader lacks is asked for a full one.
+ */
+export class StatusBoard {
+  private readonly reports = new Map<string, NodeReport>();
+
+  /** Records a heartbeat; `needFull` asks the node to send its whole status next time. */
+  receive(heartbeat: Heartbeat, nowMs: number): { readonly needFull: boolean } {
+    const previous = this.reports.get(heartbeat.nodeId);
+    if (!heartbeat.status && !previous) return { needFull: true };
+    this.reports.set(heartbeat.nodeId, {
+      nodeId: heartbeat.nodeId,
+      lastSeenMs: nowMs,
+      containers: heartbeat.status?.containers ?? previous!.containers,
+      services: heartbeat.status?.services ?? previous!.services,
+    });
+    return { needFull: false };
+  }
+
+  forget(nodeId: string): void {
+    this.reports.delete(nodeId);
+  }
+
+  report(nodeId: string): NodeReport | undefined {
+    return this.reports.get(nodeId);
+  }
+
+  snapshot(): BoardSnapshot {
+    return [...this.reports.values()];
+  }
+
+  /** A follower manager mirrors the leader's board from its heartbeat answers. */
+  replaceWith(snapshot: BoardSnapshot): void {
+    this.reports.clear();
+    for (const report of snapshot) this.reports.set(report.nodeId, report);
+  }
+}

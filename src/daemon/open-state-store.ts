@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
+import { arch, cpus, hostname, platform, totalmem } from 'node:os';
+import type { Logger } from 'pino';
+import { FileStateStore, STATE_FILE_NAME } from '../adapters/file-state-store.ts';
+import { identityPath } from '../cluster-mode/cluster-identity.ts';
+import { startClusterNode, type ClusterNode, type NodeDescription } from '../cluster-mode/start-cluster-node.ts';
+import type { Config } from '../config/config-schema.ts';
+import type { Clock } from '../seams/clock.ts';
+import type { StateStore } from '../seams/state-store.ts';
+import { join } from 'node:path';
+
+export interface OpenedStore {
+  readonly store: StateStore;
+  /** Present in cluster mode. */
+  readonly cluster?: ClusterNode;
+  close(): Promise<void>;
+}
+
+/** Whether this daemon runs as a cluster member (else: the single-node file store). */
+export function isClusterMode(config: Config, dataDir: string): boolean {
+  const { cluster } = config;
+  return cluster.bootstrap || cluster.seeds.length > 0 || cluster.discovery.tailscale.enabled || existsSync(identityPath(dataDir));
+}
+
+/** Docker's names for the architecture, which Swarm-style constraints use (`node.platform.arch == x86_64`). */
+const dockerArch: Readonly<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64', arm: 'armv7l', ia32: 'i386' };
+
+export function describeThisNode(config: Config): NodeDescription {
+  return {
+    hostname: hostname(),
+    labels: config.node.labels,
+    platform: { os: platform(), arch: dockerArch[arch()] ?? arch() },
+    capacity: { nanoCpus: cpus().length * 1e9, memoryBytes: totalmem() },
+  };
+}
+
+/**
+ * Opens where desired state lives: the file store on a single node, the Raft member in a cluster.
+ * A single node that bootstraps a cluster carries its deployed stacks into the log, so it grows
+ * into a cluster without a redeploy (the old file is kept as state.json.migrated).
+ */
+export async function openStateStore(config: Config, dataDir: string, clock: Clock, logger: Logger): Promise<OpenedStore> {
+  if (!isClusterMode(config, dataDir)) {
+    const store = new FileStateStore(dataDir);
+    await store.open();
+    return { store, close: () => store.close() };
+  }
+  const legacyFile = join(dataDir, STATE_FILE_NAME);
+  const legacy = config.cluster.bootstrap && existsSync(legacyFile) ? new FileStateStore(dataDir) : undefined;
+  await legacy?.open();
+  const cluster = await startClusterNode({ config: { ...config, node: { ...config.node, dataDir } }, logger, clock, describe: () => describeThisNode(config) });
+  if (legacy) await migrateSingleNodeState(legacy, cluster, legacyFile, logger);
+  return { store: cluster.store, cluster, close: () => cluster.stop() };
+}
+
+async function migrateSingleNodeState(legacy: FileStateStore, cluster: ClusterNode, legacyFile: string, logger: Logger): Promise<void> {
+  const stacks = Object.values(legacy.current().stacks);
+  for (const stack of stacks) {
+    const result = await cluster.submit({ type: 'deploy-stack', stack: stack.spec, specHash: stack.specHash, atMs: stack.updatedAtMs });
+    if (!result.ok) throw new Error(`could not carry stack ${stack.name} into the cluster: ${result.message}`);
+  }
+  await legacy.close();
+  await rename(legacyFile, `${legacyFile}.migrated`);
+  logger.info({ stacks: stacks.length }, 'carried the single-node stacks into the cluster log');
+}

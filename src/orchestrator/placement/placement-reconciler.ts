@@ -1,0 +1,96 @@
+import type { Logger } from 'pino';
+import type { ClusterCommand, CommandResult } from '../../cluster/commands.ts';
+import type { ClusterStateData } from '../../cluster/state.ts';
+import { planPlacements } from '../../scheduler/plan-placements.ts';
+import type { NodeStatus, PendingReplica, PlanOptions } from '../../scheduler/types.ts';
+import type { Clock } from '../../seams/clock.ts';
+import { schedulerSnapshot } from './scheduler-snapshot.ts';
+
+export interface PlacementReconcilerOptions {
+  readonly isLeader: () => boolean;
+  readonly current: () => Readonly<ClusterStateData>;
+  readonly subscribe: (listener: () => void) => () => void;
+  readonly submit: (command: ClusterCommand) => Promise<CommandResult>;
+  readonly statusOf: (nodeId: string) => NodeStatus;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly planOptions?: PlanOptions;
+  /** A pass also runs this often, so a missed trigger is fixed by the next one. Default 2 s. */
+  readonly intervalMs?: number;
+}
+
+export interface PlacementReconciler {
+  /** Runs a pass soon (node status changed, leadership gained). */
+  trigger(): void;
+  /** Replicas that fit nowhere, and why, as of the last pass on this leader. */
+  pending(): readonly PendingReplica[];
+  stop(): void;
+}
+
+/**
+ * The leader's placement loop, level-triggered: read the state, plan with the pure scheduler,
+ * commit the plan's commands, and let the resulting state change trigger the next pass until the
+ * plan is empty. Only the leader runs passes; a refused command (a stale version after a redeploy)
+ * is simply re-planned from the newer state.
+ */
+export function startPlacementReconciler(options: PlacementReconcilerOptions): PlacementReconciler {
+  let scheduled = false;
+  let running = false;
+  let again = false;
+  let stopped = false;
+  let pending: readonly PendingReplica[] = [];
+  const intervalMs = options.intervalMs ?? 2000;
+
+  const pass = async (): Promise<void> => {
+    if (!options.isLeader()) {
+      pending = [];
+      return;
+    }
+    const plan = planPlacements(schedulerSnapshot(options.current(), options.statusOf), options.planOptions);
+    pending = plan.pending;
+    for (const command of plan.commands) {
+      const result = await options.submit(command);
+      if (!result.ok) options.logger.debug({ stack: command.stack, service: command.service, code: result.code }, 'placement refused; re-planning');
+      else options.logger.info({ stack: command.stack, service: command.service, slots: Object.keys(command.slots).length }, 'placed service');
+    }
+  };
+  const run = (): void => {
+    scheduled = false;
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    pass()
+      .catch((error: unknown) => options.logger.warn({ err: error }, 'placement pass failed; retrying on the next change'))
+      .finally(() => {
+        running = false;
+        if (again) {
+          again = false;
+          trigger();
+        }
+      });
+  };
+  const trigger = (): void => {
+    if (scheduled || stopped) return;
+    scheduled = true;
+    options.clock.setTimeout(run, 0);
+  };
+  const unsubscribe = options.subscribe(trigger);
+  let timer: unknown;
+  const tick = (): void => {
+    trigger();
+    timer = options.clock.setTimeout(tick, intervalMs);
+  };
+  tick();
+  return {
+    trigger,
+    pending: () => pending,
+    stop: () => {
+      stopped = true;
+      unsubscribe();
+      options.clock.clearTimeout(timer);
+    },
+  };
+}
