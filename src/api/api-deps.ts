@@ -4,6 +4,7 @@ import type { StateStore } from '../seams/state-store.ts';
 import type { DaemonMetrics } from '../metrics/daemon-metrics.ts';
 import type { ContainerView, ServiceStatus } from '../actors/agent-types.ts';
 import type { ApiBind } from './cross-site-guard.ts';
+import type { NodeView } from './routes/nodes.ts';
 
 /**
  * What the REST API needs from the rest of the daemon, kept deliberately small: the routes read
@@ -28,6 +29,8 @@ export interface ApiDeps {
   readonly token: string;
   /** The configured listen address: Host is validated against it when it is loopback. */
   readonly bind: ApiBind;
+  /** Present in cluster mode: the nodes and their management. */
+  readonly cluster?: ClusterApi;
   /** Largest accepted request body; bigger ones get 413. */
   readonly bodyLimitBytes?: number;
 }
@@ -43,3 +46,10 @@ export type ServiceInfo = ServiceStatus;
 
 /** The compose loader (src/compose/load-compose.ts): never throws for bad input. */
 export type ComposeLoader = typeof loadCompose;
+
+/** What the node routes need in cluster mode. */
+export interface ClusterApi {
+  nodes(): NodeView[];
+  /** Removes a node that is down: its record, and its Raft membership when it is a manager. */
+  removeNode(id: string): Promise<void>;
+}

@@ -9,6 +9,7 @@ import { registerContainerRoutes } from './routes/containers.ts';
 import { registerDeployRoute, yamlContentTypes } from './routes/deploy.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
+import { registerNodeRoutes } from './routes/nodes.ts';
 import { registerServiceRoutes } from './routes/services.ts';
 import { registerStackRoutes } from './routes/stacks.ts';
 
@@ -42,5 +43,6 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerStackRoutes(app, deps, submitter);
   registerServiceRoutes(app, deps);
   registerContainerRoutes(app, deps);
+  registerNodeRoutes(app, deps, submitter);
   return app;
 }

@@ -69,6 +69,15 @@ export class RaftStateStore implements StateStore {
     return Promise.resolve();
   }
 
+  /**
+   * Resolves once this member has applied everything its log held when it started. Until then
+   * `current()` is older than what this node last acted on (commit indexes are not persisted, so a
+   * restarted member starts from its snapshot): an agent reading it would remove what runs.
+   */
+  synced(lastLogIndexAtStart: number): Promise<void> {
+    return this.appliedUpTo(lastLogIndexAtStart, Number.POSITIVE_INFINITY);
+  }
+
   current(): Readonly<ClusterStateData> {
     return this.options.node.state().view();
   }
@@ -116,11 +125,11 @@ export class RaftStateStore implements StateStore {
       const waiter = {
         index,
         resolve: () => {
-          this.options.clock.clearTimeout(timer);
+          if (timer !== undefined) this.options.clock.clearTimeout(timer);
           resolve();
         },
       };
-      const timer = this.options.clock.setTimeout(() => {
+      const timer = deadlineMs === Number.POSITIVE_INFINITY ? undefined : this.options.clock.setTimeout(() => {
         this.appliedWaiters.delete(waiter);
         reject(new StoreSubmitError('outcome_unknown', `committed on the leader, but this node has not applied index ${index} yet`));
       }, Math.max(0, deadlineMs - this.options.clock.nowMs()));

@@ -40,6 +40,8 @@ export interface ClusterNode {
   readonly transport: WsTransport<RaftMessage>;
   /** "host:port" of this node's cluster port as peers dial it. */
   readonly advertise: string;
+  /** Resolves once the member has applied all it held at start (see RaftStateStore.synced). */
+  synced(): Promise<void>;
   /** Submits a command as this node (its own client session). */
   submit(command: ClusterCommand): Promise<CommandResult>;
   isLeader(): boolean;
@@ -94,6 +96,7 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
     logger.info({ clusterId: identity.clusterId }, 'already a cluster member: cluster.bootstrap ignored');
   }
   const current = identity;
+  let lastLogIndexAtStart = 0;
 
   // Load (and check) the WAL before binding any port: a damaged log refuses to start with no side effect.
   const storage = new FileRaftStorage({ dir: join(dataDir, 'raft') });
@@ -119,6 +122,7 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
     logger: logger.child({ component: 'transport' }),
   });
   let store: RaftStateStore | undefined;
+  let started = false;
   const raft = createRaftNode({
     id: nodeId,
     initialMembership: { voters: [...current.bootstrapVoters], learners: [] },
@@ -129,8 +133,13 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
     electionTimeoutMs: config.raft.electionTimeoutMs,
     heartbeatIntervalMs: config.raft.heartbeatIntervalMs,
     snapshotEveryEntries: config.raft.snapshotEveryEntries,
-    onApply: () => store?.stateChanged(),
-    onStateRestored: () => store?.stateChanged(),
+    // start() replays the log before the member can answer status(): announce once it is up.
+    onApplied: () => {
+      if (started) store?.stateChanged();
+    },
+    onStateRestored: () => {
+      if (started) store?.stateChanged();
+    },
     onFatalError: (error) => logger.fatal({ err: error }, 'raft member stopped itself; restart the daemon'),
   });
   const peerAddress = (id: string): string | undefined => raft.state().view().nodes[id]?.address ?? current.peers[id];
@@ -150,6 +159,7 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
     advertise,
     submit: (command) => store.submit({ clientId, seq: ++seq, command }),
     isLeader: () => raft.status().role === 'leader',
+    synced: () => store.synced(lastLogIndexAtStart),
     addressOf: peerAddress,
     addRoute: (path, route) => {
       routes[path] = route;
@@ -216,6 +226,9 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
     await node.stop().catch(() => undefined);
     throw error;
   }
+  started = true;
+  lastLogIndexAtStart = raft.status().lastLogIndex;
+  store.stateChanged();
   if (storage.loadReport?.tornTail) logger.warn({ tornTail: storage.loadReport.tornTail }, 'truncated a torn WAL tail left by a crash');
   // The leader registers itself (a bootstrapped node's first act; later, a record lost to nothing).
   raft.actor.subscribe(() => {

@@ -14,6 +14,7 @@ import { componentLogger } from '../log/create-logger.ts';
 import { createDaemonMetrics, type DaemonMetrics } from '../metrics/daemon-metrics.ts';
 import { PrometheusTelemetry } from '../metrics/prometheus-telemetry.ts';
 import { openStateStore } from './open-state-store.ts';
+import { startClusterServices } from './cluster-services.ts';
 
 export interface RunningDaemon {
   /** Where the API listens, e.g. http://127.0.0.1:7420 */
@@ -62,6 +63,10 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   const { store, cluster } = opened;
   let system: DaemonSystem;
   try {
+    if (cluster) {
+      logger.info('waiting for this member to catch up with the cluster log before the agent acts on it');
+      await cluster.synced();
+    }
     system = await startDaemonSystem({
       nodeId: config.node.id,
       ...(cluster ? { runPlacedOnly: true } : {}),
@@ -76,10 +81,12 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     await opened.close();
     throw error;
   }
+  const clusterServices = cluster ? startClusterServices({ cluster, system, config, clock: systemClock, logger: componentLogger(logger, 'cluster') }) : undefined;
   const api = await buildApiServer({
     nodeId: config.node.id,
     store,
-    agent: system,
+    agent: clusterServices ? clusterServices.agentView : system,
+    ...(clusterServices ? { cluster: clusterServices.api } : {}),
     loadCompose,
     logger: componentLogger(logger, 'api'),
     wallClockMs: () => Date.now(),
@@ -94,6 +101,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     address = await api.listen({ host: config.api.host, port: config.api.port });
   } catch (error) {
     await api.close();
+    clusterServices?.stop();
     await system.stop();
     await opened.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -112,6 +120,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     stop: () => {
       stopping ??= (async () => {
         await api.close();
+        clusterServices?.stop();
         await system.stop();
         await opened.close();
         logger.info('daemon stopped; containers keep running');

@@ -47,6 +47,8 @@ export interface RaftNodeOptions {
    * log from the snapshot, so an index may be reported again (with the same entry).
    */
   readonly onApply?: (index: number, request: ClientRequest, result: CommandResult) => void;
+  /** After each batch of applied entries of any kind (client requests, no-ops, membership). */
+  readonly onApplied?: (appliedIndex: number) => void;
   /** A snapshot from the leader replaced the whole state machine (no onApply for what it covers). */
   readonly onStateRestored?: () => void;
   /**
@@ -511,6 +513,7 @@ class ConsensusNode implements RaftNode {
         this.settleIndex(entry, undefined);
       }
     }
+    if (entries.length > 0) this.options.onApplied?.(this.cluster.appliedIndex);
   }
 
   private settleIndex(entry: Entry, result: CommandResult | undefined): void {

@@ -1,0 +1,163 @@
+import type { Logger } from 'pino';
+import type { ContainerView, DaemonSystem, ServiceStatus } from '../actors/daemon-system.ts';
+import { callPeer, PeerRpcError } from '../cluster-mode/peer-rpc.ts';
+import type { ClusterNode } from '../cluster-mode/start-cluster-node.ts';
+import { clusterContainers, clusterServices } from '../cluster-mode/cluster-views.ts';
+import { startHeartbeatLoop, type HeartbeatAnswer } from '../cluster-mode/heartbeat-loop.ts';
+import { StatusBoard, type Heartbeat } from '../cluster-mode/status-board.ts';
+import type { Config } from '../config/config-schema.ts';
+import { startPlacementReconciler, type PlacementReconciler } from '../orchestrator/placement/placement-reconciler.ts';
+import type { NodeStatus } from '../scheduler/types.ts';
+import type { Clock } from '../seams/clock.ts';
+import type { ClusterApi } from '../api/api-deps.ts';
+import type { NodeView } from '../api/routes/nodes.ts';
+
+export interface ClusterServices {
+  /** The API's view of what runs, for the whole cluster. */
+  readonly agentView: { containers(): ContainerView[]; services(): ServiceStatus[] };
+  readonly placements: PlacementReconciler;
+  readonly api: ClusterApi;
+  statusOf(nodeId: string): NodeStatus;
+  stop(): void;
+}
+
+function isHeartbeat(body: unknown): body is Heartbeat {
+  const value = body as Partial<Heartbeat> | null;
+  if (typeof value !== 'object' || value === null || typeof value.nodeId !== 'string') return false;
+  const status = value.status as Heartbeat['status'] | undefined;
+  return status === undefined || (Array.isArray(status.containers) && Array.isArray(status.services));
+}
+
+/**
+ * The cluster's moving parts around one daemon: its heartbeats to the leader, and, while it leads,
+ * the status board those heartbeats feed and the placement reconciler. Followers mirror the board
+ * from heartbeat answers, so the API on any manager answers for the whole cluster.
+ */
+export function startClusterServices(options: { cluster: ClusterNode; system: DaemonSystem; config: Config; clock: Clock; logger: Logger }): ClusterServices {
+  const { cluster, system, config, clock, logger } = options;
+  const nodeId = config.node.id;
+  const board = new StatusBoard();
+  const downAfterMs = config.cluster.nodeDownAfterMs;
+  let leaderSinceMs: number | undefined;
+  const statusOf = (id: string): NodeStatus => {
+    if (id === nodeId) return 'ready';
+    const report = board.report(id);
+    const now = clock.nowMs();
+    // A new leader has heard nobody yet: a node is "not yet known" (no new work, nothing moved)
+    // for one grace period, never longer: heartbeat state rebuilds within it.
+    if (!report) return leaderSinceMs !== undefined && now - leaderSinceMs < downAfterMs ? 'suspect' : 'down';
+    return now - report.lastSeenMs <= downAfterMs ? 'ready' : 'down';
+  };
+  const placements = startPlacementReconciler({
+    isLeader: () => cluster.isLeader(),
+    current: () => cluster.store.current(),
+    subscribe: (listener) => cluster.store.subscribe(listener),
+    submit: (command) => cluster.submit(command),
+    statusOf,
+    clock,
+    logger,
+  });
+  const receive = (heartbeat: Heartbeat): HeartbeatAnswer => {
+    const wasReady = statusOf(heartbeat.nodeId) === 'ready';
+    const answer = board.receive(heartbeat, clock.nowMs());
+    if (!wasReady || heartbeat.status) placements.trigger();
+    const isManager = cluster.store.current().nodes[heartbeat.nodeId]?.role !== 'worker';
+    return { needFull: answer.needFull, ...(isManager ? { board: board.snapshot() } : {}) };
+  };
+  cluster.addRoute('/cluster/heartbeat', {
+    auth: 'cluster-secret',
+    handle: (body) => {
+      if (!isHeartbeat(body)) return Promise.reject(new PeerRpcError('invalid_heartbeat', 'a heartbeat is {nodeId, status?: {containers, services}}', 400));
+      if (!cluster.isLeader()) return Promise.reject(new PeerRpcError('not_leader', `${nodeId} is not the leader`, 503));
+      return Promise.resolve(receive(body));
+    },
+  });
+  const unsubscribeRole = cluster.raft.actor.subscribe(() => {
+    const leading = cluster.isLeader();
+    if (leading && leaderSinceMs === undefined) {
+      leaderSinceMs = clock.nowMs();
+      placements.trigger();
+    } else if (!leading) leaderSinceMs = undefined;
+  });
+  const heartbeats = startHeartbeatLoop({
+    nodeId,
+    intervalMs: config.cluster.heartbeatIntervalMs,
+    clock,
+    status: () => ({ containers: system.containers(), services: system.services() }),
+    send: async (heartbeat) => {
+      if (cluster.isLeader()) return receive(heartbeat);
+      const leaderId = cluster.raft.status().leaderId;
+      const address = leaderId === undefined ? undefined : cluster.addressOf(leaderId);
+      if (!address) throw new PeerRpcError('no_leader', 'no leader known yet', 503);
+      return callPeer<HeartbeatAnswer>(address, '/cluster/heartbeat', heartbeat, { secret: cluster.identity.secret, clock }, Math.max(1000, config.cluster.heartbeatIntervalMs * 2));
+    },
+    onBoard: (snapshot) => {
+      if (!cluster.isLeader()) board.replaceWith(snapshot);
+    },
+    onError: (error) => logger.debug({ err: error }, 'heartbeat not delivered'),
+  });
+  const removeMember = async (id: string): Promise<void> => {
+    const membership = cluster.raft.status().membership;
+    if (![...membership.voters, ...membership.learners].includes(id)) return;
+    if (cluster.isLeader()) {
+      await cluster.raft.removeMember(id);
+      return;
+    }
+    const leaderId = cluster.raft.status().leaderId;
+    const address = leaderId === undefined ? undefined : cluster.addressOf(leaderId);
+    if (!address) throw new PeerRpcError('no_leader', 'the cluster has no leader right now; retry shortly', 503);
+    await callPeer(address, '/cluster/remove-member', { nodeId: id }, { secret: cluster.identity.secret, clock });
+  };
+  cluster.addRoute('/cluster/remove-member', {
+    auth: 'cluster-secret',
+    handle: async (body) => {
+      const id = (body as { nodeId?: unknown }).nodeId;
+      if (typeof id !== 'string') throw new PeerRpcError('invalid_request', 'remove-member needs {nodeId}', 400);
+      if (!cluster.isLeader()) throw new PeerRpcError('not_leader', `${nodeId} is not the leader`, 503);
+      await cluster.raft.removeMember(id);
+      return {};
+    },
+  });
+  const nodes = (): NodeView[] => {
+    const state = cluster.store.current();
+    const leaderId = cluster.raft.status().leaderId;
+    const containers = clusterContainers(board.snapshot());
+    return Object.values(state.nodes)
+      .map((record) => ({
+        id: record.id,
+        hostname: record.hostname ?? record.id,
+        role: record.role ?? 'manager',
+        status: statusOf(record.id),
+        availability: record.availability ?? 'active',
+        leader: record.id === leaderId,
+        address: record.address,
+        containers: containers.filter((container) => container.node === record.id).length,
+        labels: record.labels,
+        ...(record.platform ? { platform: record.platform } : {}),
+        ...(record.capacity ? { capacity: record.capacity } : {}),
+      }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  };
+  return {
+    api: {
+      nodes,
+      removeNode: async (id) => {
+        await removeMember(id);
+        const result = await cluster.submit({ type: 'remove-node', nodeId: id });
+        if (!result.ok) throw new PeerRpcError(result.code, result.message, 409);
+        board.forget(id);
+      },
+    },
+    agentView: {
+      containers: () => clusterContainers(board.snapshot()),
+      services: () => clusterServices(cluster.store.current(), board.snapshot(), placements.pending()),
+    },
+    placements,
+    statusOf,
+    stop: () => {
+      heartbeats.stop();
+      placements.stop();
+      unsubscribeRole.unsubscribe();
+    },
+  };
+}
