@@ -121,6 +121,8 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
     random: cryptoRandom,
     logger: logger.child({ component: 'transport' }),
   });
+  // Set right after the member is created; the hooks below only fire once it has started.
+  // eslint-disable-next-line prefer-const -- assigned after the member it listens to is created
   let store: RaftStateStore | undefined;
   let started = false;
   const raft = createRaftNode({
