@@ -50,6 +50,8 @@ export type ComposeLoader = typeof loadCompose;
 /** What the node routes need in cluster mode. */
 export interface ClusterApi {
   nodes(): NodeView[];
+  /** The current join tokens (managers only hold them). */
+  tokens(): { readonly clusterId: string; readonly manager: string };
   /** Removes a node that is down: its record, and its Raft membership when it is a manager. */
   removeNode(id: string): Promise<void>;
 }

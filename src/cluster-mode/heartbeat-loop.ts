@@ -1,11 +1,11 @@
 import type { ContainerView, ServiceStatus } from '../actors/agent-types.ts';
 import type { Clock } from '../seams/clock.ts';
-import type { BoardSnapshot, Heartbeat } from './status-board.ts';
+import type { BoardTransfer, Heartbeat } from './status-board.ts';
 
 export interface HeartbeatAnswer {
   readonly needFull: boolean;
   /** Managers receive the leader's whole board, so their API can answer for the cluster. */
-  readonly board?: BoardSnapshot;
+  readonly board?: BoardTransfer;
 }
 
 export interface HeartbeatLoopOptions {
@@ -15,7 +15,7 @@ export interface HeartbeatLoopOptions {
   readonly status: () => { readonly containers: readonly ContainerView[]; readonly services: readonly ServiceStatus[] };
   /** Delivers to the current leader (locally when this node leads). */
   readonly send: (heartbeat: Heartbeat) => Promise<HeartbeatAnswer>;
-  readonly onBoard: (board: BoardSnapshot) => void;
+  readonly onBoard: (board: BoardTransfer) => void;
   readonly onError: (error: unknown) => void;
 }
 

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Clock } from '../seams/clock.ts';
 import { PEER_AUTH_HEADER, signPeerRequest, verifyPeerRequest } from './peer-auth.ts';
 
 /** Largest RPC body (a forwarded deploy carries a whole stack spec, capped at 4 MiB by the API). */
@@ -21,7 +20,6 @@ export interface PeerRoute {
 
 export interface PeerRpcServerOptions {
   readonly secret: () => string | undefined;
-  readonly clock: Clock;
   readonly logger: Logger;
   /** Prototype-free: a path like /__proto__ finds nothing. */
   readonly routes: Readonly<Record<string, PeerRoute>>;
@@ -66,7 +64,7 @@ export function createPeerRpcHandler(options: PeerRpcServerOptions): (req: Incom
         const secret = options.secret();
         if (!secret) throw new PeerRpcError('not_in_cluster', 'this node has not joined a cluster yet', 503);
         const header = req.headers[PEER_AUTH_HEADER];
-        const problem = verifyPeerRequest(secret, options.clock.nowMs(), Array.isArray(header) ? header[0] : header, 'POST', path, text);
+        const problem = verifyPeerRequest(secret, Date.now(), Array.isArray(header) ? header[0] : header, 'POST', path, text);
         if (problem) throw new PeerRpcError('peer_unauthenticated', `peer request refused: authentication ${problem}`, 401);
       }
       let body: unknown;
@@ -85,11 +83,15 @@ export function createPeerRpcHandler(options: PeerRpcServerOptions): (req: Incom
   };
 }
 
-/** Calls a peer's RPC; rejects with PeerRpcError (the peer's code, or `peer_unreachable`). */
-export async function callPeer<T>(address: string, path: string, body: unknown, auth: { secret?: string; clock: Clock }, timeoutMs = 10_000): Promise<T> {
+/**
+ * Calls a peer's RPC; rejects with PeerRpcError (the peer's code, or `peer_unreachable`). Requests
+ * are signed with wall-clock time (the injected Clock is monotonic, and the two ends' monotonic
+ * clocks share no origin).
+ */
+export async function callPeer<T>(address: string, path: string, body: unknown, auth: { secret?: string }, timeoutMs = 10_000): Promise<T> {
   const text = JSON.stringify(body);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (auth.secret) headers[PEER_AUTH_HEADER] = signPeerRequest(auth.secret, auth.clock.nowMs(), 'POST', path, text);
+  if (auth.secret) headers[PEER_AUTH_HEADER] = signPeerRequest(auth.secret, Date.now(), 'POST', path, text);
   let response: Response;
   try {
     response = await fetch(`http://${address}${path}`, { method: 'POST', headers, body: text, signal: AbortSignal.timeout(timeoutMs) });

@@ -47,6 +47,13 @@ export interface ClusterNode {
   isLeader(): boolean;
   /** The cluster-port address of a node (from its record, else the saved peer list). */
   addressOf(nodeId: string): string | undefined;
+  /**
+   * Runs `local` on the leader: here when this node leads, else through the leader's peer RPC at
+   * `path` (which the leader serves with the same function, see addLeaderRoute).
+   */
+  onLeader<T>(path: string, body: unknown): Promise<T>;
+  /** Serves `path` on the leader only (a follower answers not_leader and the caller retries). */
+  addLeaderRoute(path: string, handle: (body: unknown) => Promise<unknown>): void;
   /** Adds a peer RPC route on the cluster port (heartbeats, join, reads served by the leader). */
   addRoute(path: string, route: PeerRoute): void;
   stop(): Promise<void>;
@@ -103,7 +110,7 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
   const persisted = await storage.load();
 
   const routes: Record<string, PeerRoute> = Object.create(null) as Record<string, PeerRoute>;
-  const http: Server = createServer(createPeerRpcHandler({ secret: () => current.secret, clock, logger, routes }));
+  const http: Server = createServer(createPeerRpcHandler({ secret: () => current.secret, logger, routes }));
   await new Promise<void>((resolve, reject) => {
     http.once('error', (error) => reject(new ClusterStartError('cluster_listen_failed', `cannot listen on the cluster port ${config.cluster.listen.host}:${config.cluster.listen.port}: ${error.message}`, { cause: error })));
     http.listen(config.cluster.listen.port, config.cluster.listen.host, () => resolve());
@@ -148,9 +155,10 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
   const forward = async (leaderId: string, request: ClientRequest): Promise<ForwardedResult> => {
     const address = peerAddress(leaderId);
     if (!address) throw new PeerRpcError('peer_unreachable', `no address known for leader ${leaderId}`, 503);
-    return callPeer<ForwardedResult>(address, '/cluster/submit', { request }, { secret: current.secret, clock });
+    return callPeer<ForwardedResult>(address, '/cluster/submit', { request }, { secret: current.secret });
   };
   store = new RaftStateStore({ node: raft, clock, forward });
+  const leaderHandlers = new Map<string, (body: unknown) => Promise<unknown>>();
   const clientId = `node:${nodeId}:${randomUUID()}`;
   let seq = 0;
   const node: ClusterNode = {
@@ -165,6 +173,20 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
     addressOf: peerAddress,
     addRoute: (path, route) => {
       routes[path] = route;
+    },
+    addLeaderRoute: (path, handle) => {
+      leaderHandlers.set(path, handle);
+      routes[path] = {
+        auth: 'cluster-secret',
+        handle: (body) => (node.isLeader() ? handle(body) : Promise.reject(new PeerRpcError('not_leader', `${nodeId} is not the leader`, 503))),
+      };
+    },
+    onLeader: async <T>(path: string, body: unknown): Promise<T> => {
+      if (node.isLeader()) return (await leaderHandlers.get(path)!(body)) as T;
+      const leaderId = raft.status().leaderId;
+      const address = leaderId === undefined ? undefined : peerAddress(leaderId);
+      if (!address) throw new PeerRpcError('no_leader', 'the cluster has no leader right now; retry shortly', 503);
+      return callPeer<T>(address, path, body, { secret: current.secret });
     },
     stop: async () => {
       unsubscribe();

@@ -14,8 +14,14 @@ export interface Heartbeat {
   readonly status?: { readonly containers: readonly ContainerView[]; readonly services: readonly ServiceStatus[] };
 }
 
-/** The board as managers mirror it: reports by node. */
+/** The board as the views read it: reports by node. */
 export type BoardSnapshot = readonly NodeReport[];
+
+/**
+ * The board as it travels to follower managers: ages instead of times, because each daemon's
+ * clock is monotonic with its own origin.
+ */
+export type BoardTransfer = readonly (Omit<NodeReport, 'lastSeenMs'> & { readonly ageMs: number })[];
 
 /**
  * The leader's soft state of what runs where, fed by heartbeats (as Swarm's dispatcher holds task
@@ -50,9 +56,13 @@ export class StatusBoard {
     return [...this.reports.values()];
   }
 
+  exportAt(nowMs: number): BoardTransfer {
+    return this.snapshot().map(({ lastSeenMs, ...report }) => ({ ...report, ageMs: nowMs - lastSeenMs }));
+  }
+
   /** A follower manager mirrors the leader's board from its heartbeat answers. */
-  replaceWith(snapshot: BoardSnapshot): void {
+  replaceWith(transfer: BoardTransfer, nowMs: number): void {
     this.reports.clear();
-    for (const report of snapshot) this.reports.set(report.nodeId, report);
+    for (const { ageMs, ...report } of transfer) this.reports.set(report.nodeId, { ...report, lastSeenMs: nowMs - ageMs });
   }
 }

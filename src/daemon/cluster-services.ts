@@ -9,6 +9,10 @@ import type { Config } from '../config/config-schema.ts';
 import { startPlacementReconciler, type PlacementReconciler } from '../orchestrator/placement/placement-reconciler.ts';
 import type { NodeStatus } from '../scheduler/types.ts';
 import type { Clock } from '../seams/clock.ts';
+import { installJoinRoutes } from '../cluster-mode/join-server.ts';
+import { currentTokenSet } from '../cluster-mode/join-tokens-store.ts';
+import { startLearnerPromotion } from '../cluster-mode/learner-promotion.ts';
+import { formatToken } from '../join/join-token.ts';
 import type { ClusterApi } from '../api/api-deps.ts';
 import type { NodeView } from '../api/routes/nodes.ts';
 
@@ -62,7 +66,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     const answer = board.receive(heartbeat, clock.nowMs());
     if (!wasReady || heartbeat.status) placements.trigger();
     const isManager = cluster.store.current().nodes[heartbeat.nodeId]?.role !== 'worker';
-    return { needFull: answer.needFull, ...(isManager ? { board: board.snapshot() } : {}) };
+    return { needFull: answer.needFull, ...(isManager ? { board: board.exportAt(clock.nowMs()) } : {}) };
   };
   cluster.addRoute('/cluster/heartbeat', {
     auth: 'cluster-secret',
@@ -72,6 +76,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
       return Promise.resolve(receive(body));
     },
   });
+  installJoinRoutes(cluster, clock, logger);
   const unsubscribeRole = cluster.raft.actor.subscribe(() => {
     const leading = cluster.isLeader();
     if (leading && leaderSinceMs === undefined) {
@@ -79,6 +84,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
       placements.trigger();
     } else if (!leading) leaderSinceMs = undefined;
   });
+  const learners = startLearnerPromotion({ cluster, clock, logger, intervalMs: config.cluster.heartbeatIntervalMs });
   const heartbeats = startHeartbeatLoop({
     nodeId,
     intervalMs: config.cluster.heartbeatIntervalMs,
@@ -89,34 +95,23 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
       const leaderId = cluster.raft.status().leaderId;
       const address = leaderId === undefined ? undefined : cluster.addressOf(leaderId);
       if (!address) throw new PeerRpcError('no_leader', 'no leader known yet', 503);
-      return callPeer<HeartbeatAnswer>(address, '/cluster/heartbeat', heartbeat, { secret: cluster.identity.secret, clock }, Math.max(1000, config.cluster.heartbeatIntervalMs * 2));
+      return callPeer<HeartbeatAnswer>(address, '/cluster/heartbeat', heartbeat, { secret: cluster.identity.secret }, Math.max(1000, config.cluster.heartbeatIntervalMs * 2));
     },
     onBoard: (snapshot) => {
-      if (!cluster.isLeader()) board.replaceWith(snapshot);
+      if (!cluster.isLeader()) board.replaceWith(snapshot, clock.nowMs());
     },
     onError: (error) => logger.debug({ err: error }, 'heartbeat not delivered'),
   });
   const removeMember = async (id: string): Promise<void> => {
     const membership = cluster.raft.status().membership;
     if (![...membership.voters, ...membership.learners].includes(id)) return;
-    if (cluster.isLeader()) {
-      await cluster.raft.removeMember(id);
-      return;
-    }
-    const leaderId = cluster.raft.status().leaderId;
-    const address = leaderId === undefined ? undefined : cluster.addressOf(leaderId);
-    if (!address) throw new PeerRpcError('no_leader', 'the cluster has no leader right now; retry shortly', 503);
-    await callPeer(address, '/cluster/remove-member', { nodeId: id }, { secret: cluster.identity.secret, clock });
+    await cluster.onLeader('/cluster/remove-member', { nodeId: id });
   };
-  cluster.addRoute('/cluster/remove-member', {
-    auth: 'cluster-secret',
-    handle: async (body) => {
-      const id = (body as { nodeId?: unknown }).nodeId;
-      if (typeof id !== 'string') throw new PeerRpcError('invalid_request', 'remove-member needs {nodeId}', 400);
-      if (!cluster.isLeader()) throw new PeerRpcError('not_leader', `${nodeId} is not the leader`, 503);
-      await cluster.raft.removeMember(id);
-      return {};
-    },
+  cluster.addLeaderRoute('/cluster/remove-member', async (body) => {
+    const id = (body as { nodeId?: unknown }).nodeId;
+    if (typeof id !== 'string') throw new PeerRpcError('invalid_request', 'remove-member needs {nodeId}', 400);
+    await cluster.raft.removeMember(id);
+    return {};
   });
   const nodes = (): NodeView[] => {
     const state = cluster.store.current();
@@ -141,6 +136,11 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
   return {
     api: {
       nodes,
+      tokens: () => {
+        const set = currentTokenSet(cluster.store.current());
+        if (!set) throw new PeerRpcError('join_not_ready', 'the cluster has not issued join tokens yet; retry shortly', 503);
+        return { clusterId: cluster.identity.clusterId, manager: formatToken(set.manager) };
+      },
       removeNode: async (id) => {
         await removeMember(id);
         const result = await cluster.submit({ type: 'remove-node', nodeId: id });
@@ -155,6 +155,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     placements,
     statusOf,
     stop: () => {
+      learners.stop();
       heartbeats.stop();
       placements.stop();
       unsubscribeRole.unsubscribe();

@@ -4,6 +4,7 @@ import { arch, cpus, hostname, platform, totalmem } from 'node:os';
 import type { Logger } from 'pino';
 import { FileStateStore, STATE_FILE_NAME } from '../adapters/file-state-store.ts';
 import { identityPath } from '../cluster-mode/cluster-identity.ts';
+import { joinCluster } from '../cluster-mode/join-client.ts';
 import { startClusterNode, type ClusterNode, type NodeDescription } from '../cluster-mode/start-cluster-node.ts';
 import type { Config } from '../config/config-schema.ts';
 import type { Clock } from '../seams/clock.ts';
@@ -49,7 +50,14 @@ export async function openStateStore(config: Config, dataDir: string, clock: Clo
   const legacyFile = join(dataDir, STATE_FILE_NAME);
   const legacy = config.cluster.bootstrap && existsSync(legacyFile) ? new FileStateStore(dataDir) : undefined;
   await legacy?.open();
-  const cluster = await startClusterNode({ config: { ...config, node: { ...config.node, dataDir } }, logger, clock, describe: () => describeThisNode(config) });
+  const describe = (): NodeDescription => describeThisNode(config);
+  const cluster = await startClusterNode({
+    config: { ...config, node: { ...config.node, dataDir } },
+    logger,
+    clock,
+    describe,
+    join: (advertise) => joinCluster({ nodeId: config.node.id, token: config.cluster.token, seeds: config.cluster.seeds, advertise, describe, clock, logger }),
+  });
   if (legacy) await migrateSingleNodeState(legacy, cluster, legacyFile, logger);
   return { store: cluster.store, cluster, close: () => cluster.stop() };
 }

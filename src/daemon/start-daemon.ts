@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -58,6 +59,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   warmComposeSchema();
   const dataDir = resolve(config.node.dataDir);
   // Before the store opens: a bad token file refuses to start with nothing else touched.
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const apiToken = await resolveApiToken(config, dataDir, logger);
   const opened = await openStateStore(config, dataDir, systemClock, componentLogger(logger, 'cluster'));
   const { store, cluster } = opened;

@@ -53,6 +53,20 @@ export function registerNodeRoutes(app: FastifyInstance, deps: ApiDeps, submitte
     if (!node) throw new ApiError(404, 'node_not_found', `no node with id "${id}"; \`constellation node ls\` lists them`);
     return node;
   };
+  app.get('/v1/cluster/tokens', {
+    schema: {
+      summary: 'The join token for new managers (whoever holds it can join the cluster: keep it secret)',
+      tags: ['nodes'],
+      response: { 200: { type: 'object', required: ['clusterId', 'manager'], properties: { clusterId: { type: 'string' }, manager: { type: 'string' } } }, ...commonErrorResponses },
+    },
+  }, async () => {
+    if (!deps.cluster) throw notCluster();
+    try {
+      return deps.cluster.tokens();
+    } catch (error) {
+      throw new ApiError(503, (error as { code?: string }).code ?? 'join_not_ready', (error as Error).message);
+    }
+  });
   app.get<{ Reply: NodeView[] }>('/v1/nodes', {
     schema: { summary: 'Every node of the cluster', tags: ['nodes'], response: { 200: { type: 'array', items: nodeSchema }, ...commonErrorResponses } },
   }, async () => {
