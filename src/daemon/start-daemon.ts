@@ -25,6 +25,8 @@ export interface RunningDaemon {
   readonly metrics: DaemonMetrics;
   /** The file holding the generated API token; undefined when api.token is set in the config. */
   readonly tokenFile: string | undefined;
+  /** In cluster mode: the cluster port's address as peers dial it (what `--join` takes). */
+  readonly clusterAddress?: string;
   /** Watches every actor event (XState inspection); returns a detach function. */
   attachInspector: DaemonSystem['attachInspector'];
   /** Stops the API and the actors. Containers keep running: a restarted daemon adopts them. */
@@ -118,6 +120,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     system,
     metrics,
     tokenFile: apiToken.file,
+    ...(cluster ? { clusterAddress: cluster.advertise } : {}),
     attachInspector: (observer) => system.attachInspector(observer),
     stop: () => {
       stopping ??= (async () => {
