@@ -34,12 +34,39 @@ function canInstallWithApt(): boolean {
 }
 
 let aptUpdated = false;
+/** Installs in this process run one after another (the docker and cluster setups start together). */
+let aptQueue: Promise<unknown> = Promise.resolve();
+
+const aptLockBusy = /Could not get lock|Unable to lock/;
+
+/**
+ * apt-get that waits while another apt (another test run, unattended upgrades) holds its locks,
+ * instead of failing the whole run on a race: up to 10 minutes, polling every 2 s.
+ */
+async function aptGet(args: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const deadline = Date.now() + 600_000;
+  for (;;) {
+    try {
+      await runCommand('apt-get', ['-o', 'DPkg::Lock::Timeout=600', ...args], { env });
+      return;
+    } catch (error) {
+      if (!(error instanceof Error) || !aptLockBusy.test(error.message) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+}
 
 /**
  * Makes sure the binaries exist. As root on Debian it installs the missing packages with apt-get;
  * anywhere else it throws one error saying exactly what to install.
  */
-export async function ensureBinaries(required: readonly RequiredBinary[]): Promise<void> {
+export function ensureBinaries(required: readonly RequiredBinary[]): Promise<void> {
+  const next = aptQueue.then(() => ensureBinariesNow(required));
+  aptQueue = next.catch(() => undefined);
+  return next;
+}
+
+async function ensureBinariesNow(required: readonly RequiredBinary[]): Promise<void> {
   const missing = required.filter((r) => {
     const path = findExecutable(r.binary);
     return path === undefined || r.problem?.(path) !== undefined;
@@ -58,10 +85,10 @@ export async function ensureBinaries(required: readonly RequiredBinary[]): Promi
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (!aptUpdated) {
-    await runCommand('apt-get', ['update'], { env });
+    await aptGet(['update'], env);
     aptUpdated = true;
   }
-  await runCommand('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { env });
+  await aptGet(['install', '-y', '--no-install-recommends', ...packages], env);
   for (const r of missing) {
     const path = findExecutable(r.binary);
     if (path === undefined) throw new Error(`installed ${r.debianPackage} but ${r.binary} is still not on PATH`);
