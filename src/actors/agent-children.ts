@@ -73,14 +73,18 @@ export function serviceStatuses(
     const current = mine.filter((c) => c.specHash === d.specHash && wantsSlot(d, c.slot) && !c.removing);
     const running = current.filter((c) => c.phase === 'running');
     const needsHealth = hasHealthcheck(d.spec);
-    const healthy = running.filter((c) => !needsHealth || c.health === 'healthy');
+    // Healthy means a healthcheck said so: a replica without one (health "none") is running only.
+    // An image's own HEALTHCHECK counts too, though the file declares none.
+    const healthy = running.filter((c) => c.health === 'healthy');
+    const healthcheck = needsHealth || current.some((c) => c.health !== 'none');
     // Replicas that exited and will not be restarted (restart_policy none, or on-failure after a
     // clean exit): a clean exit is a completed job, anything else a failure that needs a human.
     const completed = current.filter((c) => c.phase === 'exited' && c.exitCode === 0);
     const crashed = current.find((c) => c.phase === 'exited' && c.exitCode !== 0);
     const failedChild = current.find((c) => c.phase === 'failed');
     const wait = waiting.find((w) => w.stack === d.stack && w.service === d.service);
-    const settled = healthy.length + completed.length;
+    // Converged waits for healthy only where the file asks for a healthcheck.
+    const settled = (needsHealth ? healthy.length : running.length) + completed.length;
     const heldBack = d.requested - d.replicas;
     const converged = heldBack === 0 && settled === d.replicas && running.length + completed.length === d.replicas && mine.length === d.replicas;
     const message =
@@ -98,6 +102,7 @@ export function serviceStatuses(
       desiredReplicas: d.requested,
       running: running.length,
       healthy: healthy.length,
+      healthcheck,
       converged,
       failed: failedChild !== undefined || crashed !== undefined,
       ...(message !== undefined ? { message } : {}),

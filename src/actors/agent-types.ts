@@ -25,8 +25,10 @@ export interface ServiceStatus {
   readonly desiredReplicas: number;
   /** Replicas with the current spec that are running. */
   readonly running: number;
-  /** Of those, how many are healthy (a service without a healthcheck counts running ones). */
+  /** Of those, how many a healthcheck reported healthy; a replica without a healthcheck is never counted. */
   readonly healthy: number;
+  /** Whether the service's replicas have a healthcheck (the file's or the image's); without one, `healthy` is 0 and running is all that is known. */
+  readonly healthcheck: boolean;
   /**
    * Exactly the desired replicas exist with the current spec and nothing else, each running
    * (healthy where a healthcheck exists) or completed (exited 0 and not to be restarted).

@@ -42,7 +42,7 @@ export const commonErrorResponses = {
 
 export const serviceStatusSchema = {
   type: 'object',
-  required: ['id', 'stack', 'service', 'image', 'desiredReplicas', 'running', 'healthy', 'converged', 'failed'],
+  required: ['id', 'stack', 'service', 'image', 'desiredReplicas', 'running', 'healthy', 'healthcheck', 'converged', 'failed'],
   properties: {
     id: { type: 'string', description: '<stack>_<service>' },
     stack: { type: 'string' },
@@ -50,7 +50,8 @@ export const serviceStatusSchema = {
     image: { type: 'string' },
     desiredReplicas: { type: 'integer' },
     running: { type: 'integer' },
-    healthy: { type: 'integer' },
+    healthy: { type: 'integer', description: 'running replicas a healthcheck reported healthy (never those without a healthcheck)' },
+    healthcheck: { type: 'boolean', description: 'whether the replicas have a healthcheck; without one only running is known' },
     converged: { type: 'boolean' },
     failed: { type: 'boolean' },
     message: { type: 'string' },

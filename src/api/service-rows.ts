@@ -1,3 +1,4 @@
+import { hasHealthcheck } from '../agent/container-request.ts';
 import type { ApiDeps, ServiceInfo } from './api-deps.ts';
 
 export interface ServiceRow extends ServiceInfo {
@@ -24,7 +25,7 @@ export function serviceRows(deps: Pick<ApiDeps, 'store' | 'agent'>, stackFilter?
       const status = observed.get(id);
       rows.set(id, status ? { ...status, id } : {
         id, stack: record.name, service: spec.name, image: spec.image,
-        desiredReplicas: spec.deploy.replicas, running: 0, healthy: 0, converged: false, failed: false,
+        desiredReplicas: spec.deploy.replicas, running: 0, healthy: 0, healthcheck: hasHealthcheck(spec), converged: false, failed: false,
         message: 'waiting for the node agent',
       });
     }

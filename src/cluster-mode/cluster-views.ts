@@ -1,4 +1,5 @@
 import type { ContainerView, ServiceStatus } from '../actors/agent-types.ts';
+import { hasHealthcheck } from '../agent/container-request.ts';
 import type { ClusterStateData } from '../cluster/state.ts';
 import type { PendingReplica } from '../scheduler/types.ts';
 import type { BoardSnapshot } from './status-board.ts';
@@ -37,6 +38,7 @@ export function clusterServices(state: Readonly<ClusterStateData>, board: BoardS
         desiredReplicas: desired,
         running: reports.reduce((sum, status) => sum + status.running, 0),
         healthy: reports.reduce((sum, status) => sum + status.healthy, 0),
+        healthcheck: hasHealthcheck(spec) || reports.some((status) => status.healthcheck === true),
         converged: waiting.length === 0 && placed === desired && reported === desired && reports.every((status) => status.converged),
         failed: reports.some((status) => status.failed),
         ...(message !== undefined ? { message } : {}),

@@ -30,7 +30,7 @@ export function registerServicesCommand(program: Command, io: CliIo, setExit: (c
         writeLine(io.stdout, JSON.stringify(rows, null, 2));
       } else {
         writeLine(io.stdout, renderTable(['SERVICE', 'REPLICAS', 'HEALTHY', 'IMAGE', 'STATUS'], rows.map((row) => [
-          row.id, `${row.running}/${row.desiredReplicas}`, String(row.healthy), row.image, statusOf(row),
+          row.id, `${row.running}/${row.desiredReplicas}`, row.healthcheck ? String(row.healthy) : '-', row.image, statusOf(row),
         ])));
       }
       setExit(ExitCode.ok);

@@ -3,7 +3,8 @@ import type { ServiceRow } from '../../api/service-rows.ts';
 const spinnerFrames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 function describe(row: ServiceRow): string {
-  const health = row.healthy > 0 ? `, ${row.healthy} healthy` : '';
+  // Without a healthcheck nothing is known beyond running: no "healthy" count at all.
+  const health = row.healthcheck ? `, ${row.healthy} healthy` : '';
   const message = row.message ? ` — ${row.message}` : '';
   return `${row.running}/${row.desiredReplicas} running${health}${message}`;
 }

@@ -20,7 +20,7 @@ describe('node agent on the simulated engine', () => {
     expect(runningNames(h.runtime)).toEqual(['app_web_1', 'app_web_2', 'app_web_3']);
     const c = h.runtime.byName('app_web_2')!;
     expect(c.labels).toMatchObject({ [LABEL_STACK]: 'app', [LABEL_SERVICE]: 'web', [LABEL_SLOT]: '2', [LABEL_NODE]: 'n1', [LABEL_SPEC_HASH]: serviceSpecHash(service('web', { replicas: 3 })) });
-    expect(h.agent.services()).toEqual([expect.objectContaining({ stack: 'app', service: 'web', desiredReplicas: 3, running: 3, healthy: 3, converged: true, failed: false })]);
+    expect(h.agent.services()).toEqual([expect.objectContaining({ stack: 'app', service: 'web', desiredReplicas: 3, running: 3, healthy: 0, healthcheck: false, converged: true, failed: false })]);
     expect(h.agent.containers().map((v) => [v.name, v.state])).toEqual([['app_web_1', 'running'], ['app_web_2', 'running'], ['app_web_3', 'running']]);
   });
 
@@ -113,8 +113,11 @@ describe('node agent on the simulated engine', () => {
     await h.clock.advance(20_000);
     expect(h.runtime.byName('app_web_1')).toBeUndefined();
     expect(h.agent.services().find((s) => s.service === 'web')!.message).toMatch(/waiting for db: 0\/1 healthy/);
+    expect(h.agent.services().find((s) => s.service === 'db')).toMatchObject({ running: 1, healthy: 0, healthcheck: true, converged: false });
     h.runtime.setHealth(h.runtime.byName('app_db_1')!.id, 'healthy');
     await h.until(() => converged(h!), 'both converged');
+    // Healthy counts only what a healthcheck reported: db has one, web (running) has none.
+    expect(h.agent.services().map((s) => [s.service, s.running, s.healthy, s.healthcheck])).toEqual([['db', 1, 1, true], ['web', 1, 0, false]]);
     expect(h.runtime.calls.filter((c) => c.startsWith('start'))).toEqual(['start app_db_1', 'start app_web_1']);
   });
 

@@ -31,7 +31,7 @@ function container(name: string, state: ContainerInfo['state'], extra: Partial<C
 }
 
 function status(service: string, running: number, desired: number, extra: Partial<ServiceInfo> = {}): ServiceInfo {
-  return { stack: 'shop', service, image: 'busybox:1', desiredReplicas: desired, running, healthy: 0, converged: running === desired, failed: false, ...extra };
+  return { stack: 'shop', service, image: 'busybox:1', desiredReplicas: desired, running, healthy: 0, healthcheck: false, converged: running === desired, failed: false, ...extra };
 }
 
 describe('read routes', () => {

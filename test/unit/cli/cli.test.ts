@@ -91,14 +91,14 @@ describe('constellation CLI', () => {
       const specs = deps.store.current().stacks.shop?.spec.services ?? [];
       return specs.map((spec): ServiceInfo => {
         const count = Math.min(running, spec.deploy.replicas);
-        return { stack: 'shop', service: spec.name, image: spec.image, desiredReplicas: spec.deploy.replicas, running: count, healthy: count, converged: count === spec.deploy.replicas, failed: false };
+        return { stack: 'shop', service: spec.name, image: spec.image, desiredReplicas: spec.deploy.replicas, running: count, healthy: count, healthcheck: true, converged: count === spec.deploy.replicas, failed: false };
       });
     };
     const dir = await project({ 'compose.yaml': compose });
     const run = await cli(['deploy', '--file', join(dir, 'compose.yaml'), '--stack', 'shop', '--api', url]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(ExitCode.ok);
-    expect(run.stdout).toContain('web: 0/2 running (converging)');
+    expect(run.stdout).toContain('web: 0/2 running, 0 healthy (converging)');
     expect(run.stdout).toContain('web: 1/2 running');
     expect(run.stdout).toContain('web: 2/2 running, 2 healthy (converged)');
     expect(run.stdout).toContain('stack shop converged: db 1/1, web 2/2');
@@ -107,7 +107,7 @@ describe('constellation CLI', () => {
   it('deploy draws a live display on a TTY', async () => {
     const { deps, url } = await api();
     deps.agent.services = () => (deps.store.current().stacks.shop?.spec.services ?? []).map((spec) => ({
-      stack: 'shop', service: spec.name, image: spec.image, desiredReplicas: spec.deploy.replicas, running: spec.deploy.replicas, healthy: 0, converged: true, failed: false,
+      stack: 'shop', service: spec.name, image: spec.image, desiredReplicas: spec.deploy.replicas, running: spec.deploy.replicas, healthy: 0, healthcheck: false, converged: true, failed: false,
     }));
     const dir = await project({ 'compose.yaml': compose });
     const run = await cli(['deploy', '--file', join(dir, 'compose.yaml'), '--stack', 'shop', '--api', url], {}, { tty: true });
@@ -119,7 +119,7 @@ describe('constellation CLI', () => {
   it('deploy exits 1 when a service fails or it does not converge in time', async () => {
     const { deps, url } = await api();
     const dir = await project({ 'compose.yaml': compose });
-    deps.agent.serviceList = [{ stack: 'shop', service: 'web', image: 'busybox:1', desiredReplicas: 2, running: 0, healthy: 0, converged: false, failed: true, message: 'restart attempts exhausted' }];
+    deps.agent.serviceList = [{ stack: 'shop', service: 'web', image: 'busybox:1', desiredReplicas: 2, running: 0, healthy: 0, healthcheck: false, converged: false, failed: true, message: 'restart attempts exhausted' }];
     const failed = await cli(['deploy', '--file', join(dir, 'compose.yaml'), '--stack', 'shop', '--api', url]);
     expect(failed.code).toBe(ExitCode.failed);
     expect(failed.stderr).toContain('error: stack shop failed: web (restart attempts exhausted)');
@@ -219,13 +219,13 @@ describe('constellation CLI', () => {
     deps.agent.containerList = [
       { name: 'shop_web_1', stack: 'shop', service: 'web', slot: 1, image: 'busybox:1', specHash: 'h', state: 'running', health: 'none', restarts: 0, containerId: 'abcdef0123456789' },
     ];
-    deps.agent.serviceList = [{ stack: 'shop', service: 'web', image: 'busybox:1', desiredReplicas: 2, running: 1, healthy: 1, converged: false, failed: false }];
+    deps.agent.serviceList = [{ stack: 'shop', service: 'web', image: 'busybox:1', desiredReplicas: 2, running: 1, healthy: 0, healthcheck: false, converged: false, failed: false }];
     const ps = await cli(['ps'], env);
     expect(ps.code).toBe(0);
     expect(ps.stdout.split('\n')[0]).toMatch(/^NAME\s+STATE\s+HEALTH\s+RESTARTS\s+IMAGE\s+CONTAINER ID/);
     expect(ps.stdout).toMatch(/shop_web_1\s+running\s+none\s+0\s+busybox:1\s+abcdef012345/);
     const services = await cli(['services'], env);
-    expect(services.stdout).toMatch(/shop_web\s+1\/2\s+1\s+busybox:1\s+converging/);
+    expect(services.stdout).toMatch(/shop_web\s+1\/2\s+-\s+busybox:1\s+converging/);
     expect(services.stdout).toMatch(/shop_db\s+0\/1/);
     const json = JSON.parse((await cli(['services', '--json', '--stack', 'shop'], env)).stdout);
     expect(json).toHaveLength(2);

@@ -6,7 +6,7 @@ import { ProgressDisplay } from '../../../src/cli/render/progress.ts';
 import { renderTable } from '../../../src/cli/render/table.ts';
 
 function row(service: string, running: number, desired: number, extra: Partial<ServiceRow> = {}): ServiceRow {
-  return { id: `s_${service}`, stack: 's', service, image: 'i', desiredReplicas: desired, running, healthy: 0, converged: running === desired, failed: false, ...extra };
+  return { id: `s_${service}`, stack: 's', service, image: 'i', desiredReplicas: desired, running, healthy: 0, healthcheck: false, converged: running === desired, failed: false, ...extra };
 }
 
 describe('rendering', () => {
@@ -24,6 +24,15 @@ describe('rendering', () => {
     display.update([row('web', 2, 2)]);
     display.finish([row('web', 2, 2)]);
     expect(chunks.join('')).toBe('web: 0/2 running (converging)\nweb: 2/2 running (converged)\n');
+  });
+
+  it('shows a healthy count only for services with a healthcheck', () => {
+    const out = new PassThrough();
+    const chunks: string[] = [];
+    out.on('data', (chunk) => chunks.push(String(chunk)));
+    const display = new ProgressDisplay(out);
+    display.update([row('web', 2, 2, { healthcheck: true, healthy: 1, converged: false }), row('worker', 1, 1)]);
+    expect(chunks.join('')).toBe('web: 2/2 running, 1 healthy (converging)\nworker: 1/1 running (converged)\n');
   });
 
   it('redraws in place on a TTY', () => {
