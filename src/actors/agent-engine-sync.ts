@@ -34,7 +34,10 @@ export function listed(h: HandlerDeps, context: NodeAgentContext, result: Effect
   enqueue.cancel('resync');
   if (!result.ok) {
     const listFailures = context.listFailures + 1;
-    logger.warn({ error: result.message, attempt: listFailures }, 'engine listing failed; retrying');
+    // Once per outage, not once per retry. An engine that was never reached is the daemon's
+    // start-up warning (which says what to do); one that went away is news worth a warning.
+    const news = listFailures === 1 && (context.listedOnce || result.code !== 'engine_unavailable');
+    logger[news ? 'warn' : 'debug']({ error: result.message, code: result.code, attempt: listFailures }, 'engine listing failed; retrying until the engine answers');
     enqueue.raise({ type: 'resync' }, { id: 'resync', delay: engineRetryDelayMs(listFailures) });
     enqueue.assign({ ...context, listing: false, listFailures });
     return;
@@ -63,6 +66,7 @@ export function listed(h: HandlerDeps, context: NodeAgentContext, result: Effect
     const stack = n.labels[LABEL_STACK];
     if (stack) networks[n.name] = { id: n.id, name: n.name, stack };
   }
+  if (context.listFailures > 0) logger.info({ failedAttempts: context.listFailures }, 'docker engine answers again');
   enqueue.emit({ type: 'engine-listed', containers: Object.keys(engine).length });
   enqueue.raise({ type: 'resync' }, { id: 'resync', delay: h.resyncIntervalMs });
   if (context.relistWanted) enqueue.raise({ type: 'resync' });
@@ -126,7 +130,8 @@ export function streamDown(h: HandlerDeps, context: NodeAgentContext, error: str
   const { logger, telemetry } = h;
   const streamFailures = context.streamFailures + 1;
   const delayMs = engineRetryDelayMs(streamFailures);
-  logger.warn({ error, retryInMs: delayMs }, 'engine event stream ended; re-subscribing');
+  // Once per outage: the retries after the first are debug, and the listing says when it is back.
+  logger[streamFailures === 1 && context.listedOnce ? 'warn' : 'debug']({ error, retryInMs: delayMs, attempt: streamFailures }, 'engine event stream ended; re-subscribing');
   safely(logger, () => telemetry.engineError('events'));
   enqueue.stopChild(ENGINE_WATCH_ID);
   enqueue.emit({ type: 'engine-stream', connected: false, ...(error ? { error } : {}) });

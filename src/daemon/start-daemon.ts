@@ -14,6 +14,7 @@ import { isLoopbackHost } from '../config/loopback.ts';
 import { componentLogger } from '../log/create-logger.ts';
 import { createDaemonMetrics, type DaemonMetrics } from '../metrics/daemon-metrics.ts';
 import { PrometheusTelemetry } from '../metrics/prometheus-telemetry.ts';
+import { engineUnreachableMessage } from './engine-unreachable.ts';
 import { openStateStore } from './open-state-store.ts';
 import { startClusterServices } from './cluster-services.ts';
 
@@ -55,7 +56,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   const runtime = createDockerRuntime(dockerHost);
   runtime.ping().then(
     () => logger.info({ dockerHost }, 'docker engine reachable'),
-    (error: unknown) => logger.warn({ dockerHost, err: error }, 'docker engine not reachable yet; the agent keeps retrying'),
+    (error: unknown) => logger.warn({ dockerHost }, engineUnreachableMessage(dockerHost, error)),
   );
   // Before the API listens: the first deploy must not pay the schema compile (~0.3 s).
   warmComposeSchema();
