@@ -65,7 +65,7 @@ export class ApiClient {
     if (response.ok) return parsed as T;
     const error = isErrorBody(parsed) ? parsed.error : { code: `http_${response.status}`, message: text.slice(0, 200) || response.statusText, diagnostics: [] as ApiDiagnostic[] };
     const hint = response.status === 401 && this.options.unauthorizedHint ? `; ${this.options.unauthorizedHint}` : '';
-    throw new CliError(exitCodeFor(response.status), `${error.message} [${error.code}]${hint}`, error.diagnostics);
+    throw new CliError(exitCodeFor(response.status), `${error.message} [${error.code}]${hint}`, error.diagnostics, error.code);
   }
 }
 

@@ -7,6 +7,8 @@ export class CliError extends Error {
     readonly exitCode: ExitCodeValue,
     message: string,
     readonly diagnostics: readonly ApiDiagnostic[] = [],
+    /** The API's error code when the failure came from the daemon (e.g. `invalid_compose`). */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'CliError';

@@ -63,7 +63,11 @@ export type LoadComposeResult =
 
 export function loadCompose(options: LoadComposeOptions): LoadComposeResult {
   try {
-    return load(options);
+    const result = load(options);
+    // In the order a reader meets them in the file, whichever check found them first.
+    return result.ok
+      ? { ...result, warnings: byLine(result.warnings) }
+      : { ...result, errors: byLine(result.errors), warnings: byLine(result.warnings) };
   } catch (error) {
     // A loader bug must not take the daemon down with it; report it like any other problem.
     return {
@@ -142,6 +146,13 @@ function load(options: LoadComposeOptions): LoadComposeResult {
   const ordered = defaultInitJobRestart(orderServices(services, new Set(Object.keys(servicesRaw)), sink), servicesRaw, sink);
   if (sink.errors.length > 0 || !stackName.ok) return fail();
   return { ok: true, stack: { name: stackName.name, services: ordered }, warnings: sink.warnings };
+}
+
+/** Stable sort by line; diagnostics about the file as a whole (no line) come first. */
+function byLine(diagnostics: readonly ComposeDiagnostic[]): ComposeDiagnostic[] {
+  return diagnostics.map((diagnostic, index) => ({ diagnostic, index }))
+    .sort((a, b) => (a.diagnostic.line ?? 0) - (b.diagnostic.line ?? 0) || a.index - b.index)
+    .map(({ diagnostic }) => diagnostic);
 }
 
 function serviceOfPath(path: KeyPath): string | undefined {

@@ -35,14 +35,15 @@ export function parseYamlSource(content: string, options: { file?: string; codeP
   const doc = parseDocument(content, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true });
   const lineAt = (offset: number): number => lineCounter.linePos(offset).line;
   if (doc.errors.length > 0) {
+    // The first only: one indentation mistake makes the parser report every line after it too.
     return {
       ok: false,
-      errors: doc.errors.map((error) => ({
+      errors: doc.errors.slice(0, 1).map((error) => ({
         severity: 'error' as const,
         code: `${codePrefix}_YAML_SYNTAX`,
         message: `invalid YAML: ${firstLine(error.message)}`,
         ...(file === undefined ? {} : { file }),
-        line: lineAt(error.pos[0]),
+        line: lineAt(firstVisible(content, error.pos[0], error.pos[1])),
       })),
     };
   }
@@ -72,6 +73,16 @@ export function parseYamlSource(content: string, options: { file?: string; codeP
       },
     },
   };
+}
+
+/**
+ * The parser's range for a bad indentation starts at the end of the line before the culprit:
+ * point at the first character that is not blank inside the range, where the user must look.
+ */
+function firstVisible(content: string, start: number, end: number): number {
+  let offset = start;
+  while (offset < end && /\s/.test(content[offset] ?? '')) offset += 1;
+  return offset;
 }
 
 function firstLine(message: string): string {

@@ -7,12 +7,12 @@ import type { DeployReply } from '../../api/routes/deploy.ts';
 import type { StackSummary } from '../../api/routes/stacks.ts';
 import type { ServiceRow } from '../../api/service-rows.ts';
 import { loadCompose } from '../../compose/load-compose.ts';
-import { formatDiagnostic } from '../../compose/diagnostics.ts';
 import { CliError } from '../cli-error.ts';
 import { writeLine, type CliIo } from '../cli-io.ts';
 import { apiClientFor, withClientOptions, type ClientOptions } from '../client-options.ts';
 import { readComposeInput } from '../compose-input.ts';
 import { ExitCode } from '../exit-codes.ts';
+import { composeRejected, printComposeWarnings, type ComposeFileNames } from '../render/compose-report.ts';
 import { ProgressDisplay } from '../render/progress.ts';
 import { waitUntil } from '../wait-until.ts';
 
@@ -30,23 +30,31 @@ function parseTimeoutSeconds(raw: string): number {
   return seconds;
 }
 
-function printWarnings(warnings: readonly ApiDiagnostic[], stream: NodeJS.WritableStream): void {
-  for (const warning of warnings) writeLine(stream, formatDiagnostic(warning));
-}
-
-/** --dry-run: load and normalize locally, print the result; the daemon is never contacted. */
-function dryRun(io: CliIo, input: { path: string; content: string; stack: string }): number {
+/**
+ * --dry-run: load and normalize locally, print the result; the daemon is never contacted. Errors
+ * and warnings look exactly as a real deploy's: same header, same file name, same stream.
+ */
+function dryRun(io: CliIo, input: { path: string; content: string; stack: string }, givenFile: string): number {
   const env = Object.fromEntries(Object.entries(io.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
   const loaded = loadCompose({ content: input.content, file: input.path, stackName: input.stack, env });
-  if (!loaded.ok) {
-    const count = loaded.errors.length;
-    throw new CliError(ExitCode.invalid, `${input.path}: ${count} error${count === 1 ? '' : 's'}; nothing was deployed`, [...loaded.errors, ...loaded.warnings]);
-  }
+  const names = { given: givenFile, inDiagnostics: input.path };
+  if (!loaded.ok) throw composeRejected([...loaded.errors, ...loaded.warnings], names);
   writeLine(io.stdout, `# stack ${loaded.stack.name}: ${loaded.stack.services.length} service(s), normalized (dry run: nothing was deployed)`);
-  io.stdout.write(stringify({ name: loaded.stack.name, services: loaded.stack.services }));
-  writeLine(io.stdout, `# ${loaded.warnings.length} warning(s)`);
-  printWarnings(loaded.warnings, io.stdout);
+  // Plain YAML: services that share a value (e.g. one default restart policy object) would
+  // otherwise print as anchors and aliases (&a1 / *a1) that the user never wrote.
+  io.stdout.write(stringify({ name: loaded.stack.name, services: loaded.stack.services }, { aliasDuplicateObjects: false }));
+  printComposeWarnings(io.stderr, loaded.warnings, names);
   return ExitCode.ok;
+}
+
+/** A daemon's invalid_compose answer, rendered as --dry-run renders the same file. */
+async function postDeploy(client: ReturnType<typeof apiClientFor>, body: unknown, names: ComposeFileNames): Promise<DeployReply> {
+  try {
+    return await client.post<DeployReply>('/v1/deploy', body);
+  } catch (error) {
+    if (error instanceof CliError && error.code === 'invalid_compose') throw composeRejected(error.diagnostics, names);
+    throw error;
+  }
 }
 
 export function registerDeployCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -61,16 +69,17 @@ export function registerDeployCommand(program: Command, io: CliIo, setExit: (cod
       const timeoutSeconds = parseTimeoutSeconds(options.timeout);
       const input = await readComposeInput(options.file, options.stack, io.env);
       if (options.dryRun) {
-        setExit(dryRun(io, input));
+        setExit(dryRun(io, input, options.file));
         return;
       }
       const client = apiClientFor(options, io);
-      const accepted = await client.post<DeployReply>('/v1/deploy', {
+      const names = { given: options.file, inDiagnostics: basename(input.path) };
+      const accepted = await postDeploy(client, {
         stack: input.stack, compose: input.content, env: input.env, file: basename(input.path),
         // A daemon on this machine can resolve relative bind mounts and env_files like compose does.
         ...(isLoopbackHost(client.host) ? { workingDir: dirname(input.path) } : {}),
-      });
-      printWarnings(accepted.warnings as ApiDiagnostic[], io.stderr);
+      }, names);
+      printComposeWarnings(io.stderr, accepted.warnings as ApiDiagnostic[], names);
       writeLine(io.stdout, `stack ${accepted.stack} accepted (version ${accepted.version}, services: ${accepted.services.join(', ') || 'none'})`);
       if (options.detach) {
         setExit(ExitCode.ok);

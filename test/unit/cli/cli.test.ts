@@ -151,8 +151,7 @@ describe('constellation CLI', () => {
     const dir = await project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    imagez: typo\n' });
     const run = await cli(['deploy', '--file', join(dir, 'compose.yaml'), '--stack', 'shop', '--api', url]);
     expect(run.code).toBe(ExitCode.invalid);
-    expect(run.stderr).toMatch(/^error: compose file rejected/);
-    expect(run.stderr).toContain('[invalid_compose]');
+    expect(run.stderr).toMatch(/^error: compose file \S+compose\.yaml rejected \(1 error\); nothing was deployed \[invalid_compose\]\n/);
     expect(run.stderr).toMatch(/compose\.yaml:4 .*imagez/);
     expect(deps.store.submitted).toEqual([]);
   });
@@ -167,7 +166,6 @@ describe('constellation CLI', () => {
     expect(run.stdout).toContain('nothing was deployed');
     expect(run.stdout).toContain('image: busybox:1.37');
     expect(run.stdout).toContain('replicas: 2');
-    expect(run.stdout).toMatch(/# \d+ warning\(s\)/);
     const bad = await project({ 'compose.yaml': 'services:\n  web:\n    image: busybox\n    ports: [80\n' });
     const rejected = await cli(['deploy', '--dry-run', '--file', join(bad, 'compose.yaml'), '--api', nobody]);
     expect(rejected.code).toBe(ExitCode.invalid);
