@@ -1,4 +1,4 @@
-import { createActor, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
 import type { Logger } from 'pino';
 import type { Clock } from '../seams/clock.ts';
 import type { ContainerRuntime } from '../seams/container-runtime.ts';
@@ -34,6 +34,8 @@ export interface DaemonSystem {
   services(): ServiceStatus[];
   /** Live agent events; returns an unsubscribe function. A throwing listener is logged and ignored. */
   subscribe(listener: (event: AgentEvent) => void): () => void;
+  /** The root actor (the node agent): inspection walks its tree to replay live actors. */
+  readonly root: AnyActorRef;
   /** Sees every actor event of the system while attached; returns the detach function. */
   attachInspector(observer: (inspectionEvent: InspectionEvent) => void): () => void;
   /** Stops the actors; containers keep running in the engine (a restarted daemon adopts them). */
@@ -67,6 +69,7 @@ export async function startDaemonSystem(options: DaemonSystemOptions): Promise<D
   actor.start();
 
   return {
+    root: actor,
     containers: () =>
       Object.values(actor.getSnapshot().context.children)
         .map(toView)

@@ -5,6 +5,7 @@ import type { DaemonMetrics } from '../metrics/daemon-metrics.ts';
 import type { ContainerView, ServiceStatus } from '../actors/agent-types.ts';
 import type { ApiBind } from './cross-site-guard.ts';
 import type { NodeView } from './routes/nodes.ts';
+import type { InspectionHub } from '../observe/inspection-hub.ts';
 
 /**
  * What the REST API needs from the rest of the daemon, kept deliberately small: the routes read
@@ -31,6 +32,8 @@ export interface ApiDeps {
   readonly bind: ApiBind;
   /** Present in cluster mode: the nodes and their management. */
   readonly cluster?: ClusterApi;
+  /** The actor inspection stream (`GET /v1/inspect`); absent in tests that do not need it. */
+  readonly inspection?: InspectionHub;
   /** Largest accepted request body; bigger ones get 413. */
   readonly bodyLimitBytes?: number;
 }

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { errorBody } from './api-error.ts';
+import { isWebsocketUpgrade, tokenFromHandshake } from './websocket.ts';
 
 /**
  * What is reachable without the token: liveness, for supervisors and load balancers, and the API's
@@ -29,10 +30,12 @@ export function installBearerAuth(app: FastifyInstance, token: string): void {
     if (isPublic(request.method, request.url.split('?')[0] ?? '')) return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match?.[1] || !timingSafeEqual(digest(match[1].trim()), expected)) {
+    // WebSocket handshakes may carry the token where browsers and URL-only clients can put it.
+    const presented = match?.[1]?.trim() ?? (isWebsocketUpgrade(request.headers) ? tokenFromHandshake(request.headers) : undefined);
+    if (!presented || !timingSafeEqual(digest(presented), expected)) {
       return reply.status(401)
         .header('www-authenticate', 'Bearer realm="constellation"')
-        .send(errorBody('unauthorized', match ? 'the bearer token is wrong' : 'missing "Authorization: Bearer <token>" header'));
+        .send(errorBody('unauthorized', presented ? 'the bearer token is wrong' : 'missing "Authorization: Bearer <token>" header'));
     }
   });
 }

@@ -8,10 +8,12 @@ import { registerOpenApi } from './openapi.ts';
 import { registerContainerRoutes } from './routes/containers.ts';
 import { registerDeployRoute, yamlContentTypes } from './routes/deploy.ts';
 import { registerHealthRoute } from './routes/health.ts';
+import { registerInspectRoute } from './routes/inspect.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
 import { registerServiceRoutes } from './routes/services.ts';
 import { registerStackRoutes } from './routes/stacks.ts';
+import { installWebsockets } from './websocket.ts';
 
 /** Compose files are small; 4 MiB leaves room for generated ones without inviting abuse. */
 export const defaultBodyLimitBytes = 4 * 1024 * 1024;
@@ -28,6 +30,9 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   installErrorHandlers(app);
+  // First: its onRequest hook marks handshakes, so a handshake refused by the hooks below has its
+  // socket destroyed after the refusal; and it must see every WebSocket route as it is declared.
+  await installWebsockets(app);
   // onRequest hooks run in this order and before any body is read: a refused request has no effect.
   installCrossSiteGuard(app, deps.bind);
   installBearerAuth(app, deps.token);
@@ -44,5 +49,6 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerServiceRoutes(app, deps);
   registerContainerRoutes(app, deps);
   registerNodeRoutes(app, deps, submitter);
+  if (deps.inspection) registerInspectRoute(app, deps.inspection);
   return app;
 }

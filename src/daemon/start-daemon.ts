@@ -15,6 +15,8 @@ import { componentLogger } from '../log/create-logger.ts';
 import { createDaemonMetrics, type DaemonMetrics } from '../metrics/daemon-metrics.ts';
 import { PrometheusTelemetry } from '../metrics/prometheus-telemetry.ts';
 import { engineUnreachableMessage } from './engine-unreachable.ts';
+import { InspectionHub } from '../observe/inspection-hub.ts';
+import { createRedactor } from '../observe/redaction.ts';
 import { openStateStore } from './open-state-store.ts';
 import { startClusterServices } from './cluster-services.ts';
 
@@ -24,6 +26,8 @@ export interface RunningDaemon {
   readonly api: FastifyInstance;
   readonly system: DaemonSystem;
   readonly metrics: DaemonMetrics;
+  /** The actor inspection stream behind GET /v1/inspect. */
+  readonly inspection: InspectionHub;
   /** The file holding the generated API token; undefined when api.token is set in the config. */
   readonly tokenFile: string | undefined;
   /** In cluster mode: the cluster port's address as peers dial it (what `--join` takes). */
@@ -86,6 +90,14 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     await opened.close();
     throw error;
   }
+  // Known secrets are scrubbed by value from everything the inspector sends, wherever they appear.
+  const redactor = createRedactor([apiToken.token, ...(cluster ? [cluster.identity.secret] : [])]);
+  const inspection = new InspectionHub({
+    sources: [{ root: system.root }, ...(cluster ? [{ root: cluster.raft.actor }] : [])],
+    redactor,
+    wallClockMs: () => Date.now(),
+    logger: componentLogger(logger, 'inspect'),
+  });
   const clusterServices = cluster ? startClusterServices({ cluster, system, config, clock: systemClock, logger: componentLogger(logger, 'cluster') }) : undefined;
   const api = await buildApiServer({
     nodeId: config.node.id,
@@ -99,6 +111,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     clientId: `api:${config.node.id}:${randomUUID()}`,
     ...(config.metrics.enabled ? { metrics } : {}),
     token: apiToken.token,
+    inspection,
     bind: { host: config.api.host, port: config.api.port },
   });
   let address: string;
@@ -120,11 +133,13 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     api,
     system,
     metrics,
+    inspection,
     tokenFile: apiToken.file,
     ...(cluster ? { clusterAddress: cluster.advertise } : {}),
     attachInspector: (observer) => system.attachInspector(observer),
     stop: () => {
       stopping ??= (async () => {
+        inspection.close();
         await api.close();
         clusterServices?.stop();
         await system.stop();
