@@ -30,3 +30,21 @@ export async function waitUntilRunning(options: WaitRunningOptions): Promise<voi
     await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
   }
 }
+
+/**
+ * Resolves when the engines together run at least `count` containers with the label (a cluster
+ * deploy is done when every machine's engine says so). Same 50 ms polling as waitUntilRunning.
+ */
+export async function waitUntilRunningOnEngines(options: Omit<WaitRunningOptions, 'socketPath'> & { readonly socketPaths: readonly string[] }): Promise<number[]> {
+  const engines = options.socketPaths.map((socketPath) => new Dockerode({ socketPath }));
+  const deadline = Date.now() + options.timeoutMs;
+  while (true) {
+    const perEngine = await Promise.all(engines.map(async (docker) => (await docker.listContainers({ filters: { label: [options.label], status: ['running'] } })).length));
+    const running = perEngine.reduce((sum, n) => sum + n, 0);
+    if (running >= options.count) return perEngine;
+    if (Date.now() > deadline) {
+      throw new Error(`${options.what}: only ${running} of ${options.count} containers running (per engine ${perEngine.join('/')}) after ${options.timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
+  }
+}
