@@ -103,6 +103,7 @@ export function serviceStatuses(
       running: running.length,
       healthy: healthy.length,
       healthcheck,
+      removing: mine.length - current.length,
       converged,
       failed: failedChild !== undefined || crashed !== undefined,
       ...(message !== undefined ? { message } : {}),

@@ -27,6 +27,8 @@ export interface ServiceStatus {
   readonly running: number;
   /** Of those, how many a healthcheck reported healthy; a replica without a healthcheck is never counted. */
   readonly healthy: number;
+  /** Replicas on their way out (scaled away, replaced by a new spec): stopping or being removed. */
+  readonly removing?: number;
   /** Whether the service's replicas have a healthcheck (the file's or the image's); without one, `healthy` is 0 and running is all that is known. */
   readonly healthcheck: boolean;
   /**

@@ -51,6 +51,7 @@ export const serviceStatusSchema = {
     desiredReplicas: { type: 'integer' },
     running: { type: 'integer' },
     healthy: { type: 'integer', description: 'running replicas a healthcheck reported healthy (never those without a healthcheck)' },
+    removing: { type: 'integer', description: 'replicas on their way out (scaled away or replaced): stopping or being removed' },
     healthcheck: { type: 'boolean', description: 'whether the replicas have a healthcheck; without one only running is known' },
     converged: { type: 'boolean' },
     failed: { type: 'boolean' },

@@ -39,6 +39,7 @@ export function clusterServices(state: Readonly<ClusterStateData>, board: BoardS
         running: reports.reduce((sum, status) => sum + status.running, 0),
         healthy: reports.reduce((sum, status) => sum + status.healthy, 0),
         healthcheck: hasHealthcheck(spec) || reports.some((status) => status.healthcheck === true),
+        removing: reports.reduce((sum, status) => sum + (status.removing ?? 0), 0),
         converged: waiting.length === 0 && placed === desired && reported === desired && reports.every((status) => status.converged),
         failed: reports.some((status) => status.failed),
         ...(message !== undefined ? { message } : {}),

@@ -56,7 +56,7 @@ describe('daemon + CLI on a real engine', () => {
     const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-web', '--config', env.configFile]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('stack e2e-web converged: web 3/3, worker 1/1');
+    expect(run.stdout).toMatch(/stack e2e-web converged in \d+\.\d s: web 3\/3, worker 1\/1\n$/);
 
     const containers = await getJson<{ name: string; state: string; containerId?: string }[]>('/v1/containers?stack=e2e-web');
     expect(containers.body.map((c) => [c.name, c.state])).toEqual([
@@ -80,6 +80,7 @@ describe('daemon + CLI on a real engine', () => {
     const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-web', '--config', env.configFile]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('stack e2e-web accepted (version 2');
+    expect(run.stdout).toMatch(/stack e2e-web converged in \d+\.\d s: web 2\/2, worker 1\/1\n$/);
     // Converged means exactly the desired replicas and nothing else: the third is already gone.
     expect((await stackContainers(dockerHost, 'e2e-web')).map((c) => c.name)).toEqual(['e2e-web_web_1', 'e2e-web_web_2', 'e2e-web_worker_1']);
   });
@@ -135,7 +136,7 @@ describe('daemon + CLI on a real engine', () => {
     const file = await env.writeCompose('ghost.yaml', `services:\n  ghost:\n    image: constellation-test/does-not-exist:1\n`);
     const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-ghost', '--timeout', '60', '--config', env.configFile]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: stack e2e-ghost failed: ghost \(.*No such image: constellation-test\/does-not-exist:1/);
+    expect(run.stderr).toMatch(/^error: stack e2e-ghost failed after \d+\.\d s: ghost \(.*No such image: constellation-test\/does-not-exist:1/);
     expect(run.stdout).toContain('ghost: 0/1 running');
     const metrics = await (await env.fetch('/metrics')).text();
     expect(metrics).toMatch(/constellation_engine_errors_total\{operation="create"\} [1-9]/);
@@ -146,7 +147,12 @@ describe('daemon + CLI on a real engine', () => {
     const run = await runConstellation(['rm', 'e2e-web', '--config', env.configFile]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('stack e2e-web removed');
+    // Per service what is left while the stops wait out their grace period (the worker's
+    // `sleep` ignores SIGTERM, so it is there for a second at least), then the time it took.
+    expect(run.stdout).toMatch(/^worker: 1 of 1 left: 1 \w+ \(removing\)$/m);
+    expect(run.stdout).toMatch(/^web: all 2 removed \(removed\)$/m);
+    expect(run.stdout).toMatch(/^worker: all 1 removed \(removed\)$/m);
+    expect(run.stdout).toMatch(/stack e2e-web removed in \d+\.\d s\n$/);
     expect(await stackContainers(dockerHost, 'e2e-web')).toEqual([]);
     expect((await getJson<unknown[]>('/v1/stacks')).body).toEqual([]);
     const again = await runConstellation(['rm', 'e2e-web', '--config', env.configFile]);

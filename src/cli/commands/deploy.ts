@@ -13,6 +13,7 @@ import { apiClientFor, withClientOptions, type ClientOptions } from '../client-o
 import { readComposeInput } from '../compose-input.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { composeRejected, printComposeWarnings, type ComposeFileNames } from '../render/compose-report.ts';
+import { formatElapsed } from '../render/elapsed.ts';
 import { ProgressDisplay } from '../render/progress.ts';
 import { waitUntil } from '../wait-until.ts';
 
@@ -66,6 +67,7 @@ export function registerDeployCommand(program: Command, io: CliIo, setExit: (cod
     .option('--dry-run', 'load and normalize the file locally, print the services and warnings, deploy nothing')
     .option('--timeout <seconds>', 'how long to wait for convergence', '300'))
     .action(async (options: DeployOptions) => {
+      const startedMs = Date.now();
       const timeoutSeconds = parseTimeoutSeconds(options.timeout);
       const input = await readComposeInput(options.file, options.stack, io.env);
       if (options.dryRun) {
@@ -85,11 +87,11 @@ export function registerDeployCommand(program: Command, io: CliIo, setExit: (cod
         setExit(ExitCode.ok);
         return;
       }
-      setExit(await waitForConvergence(io, client, accepted.stack, timeoutSeconds * 1000));
+      setExit(await waitForConvergence(io, client, accepted.stack, timeoutSeconds * 1000, startedMs));
     });
 }
 
-async function waitForConvergence(io: CliIo, client: ReturnType<typeof apiClientFor>, stack: string, timeoutMs: number): Promise<number> {
+async function waitForConvergence(io: CliIo, client: ReturnType<typeof apiClientFor>, stack: string, timeoutMs: number, startedMs: number): Promise<number> {
   const display = new ProgressDisplay(io.stdout);
   let rows: ServiceRow[] = [];
   const outcome = await waitUntil(async () => {
@@ -100,20 +102,21 @@ async function waitForConvergence(io: CliIo, client: ReturnType<typeof apiClient
     return summary.converged ? 'converged' : undefined;
   }, { timeoutMs, intervalMs: display.interactive ? 150 : 500, ...(io.interrupted ? { interrupted: io.interrupted } : {}) });
   display.finish(rows);
+  const elapsed = formatElapsed(Date.now() - startedMs);
   switch (outcome) {
     case 'converged':
-      writeLine(io.stdout, `stack ${stack} converged: ${rows.map((row) => `${row.service} ${row.running}/${row.desiredReplicas}`).join(', ')}`);
+      writeLine(io.stdout, `stack ${stack} converged in ${elapsed}: ${rows.map((row) => `${row.service} ${row.running}/${row.desiredReplicas}`).join(', ')}`);
       return ExitCode.ok;
     case 'failed': {
       const failed = rows.filter((row) => row.failed).map((row) => `${row.service}${row.message ? ` (${row.message})` : ''}`);
-      writeLine(io.stderr, `error: stack ${stack} failed: ${failed.join(', ')}`);
+      writeLine(io.stderr, `error: stack ${stack} failed after ${elapsed}: ${failed.join(', ')}`);
       return ExitCode.failed;
     }
     case 'timeout':
       writeLine(io.stderr, `error: stack ${stack} did not converge within ${timeoutMs / 1000} s; it keeps converging in the daemon (watch with: constellation services)`);
       return ExitCode.failed;
     case 'interrupted':
-      writeLine(io.stderr, `interrupted: stack ${stack} was accepted and keeps converging in the daemon`);
+      writeLine(io.stderr, `interrupted after ${elapsed}: stack ${stack} was accepted and keeps converging in the daemon`);
       return ExitCode.interrupted;
   }
 }

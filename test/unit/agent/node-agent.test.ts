@@ -121,6 +121,19 @@ describe('node agent on the simulated engine', () => {
     expect(h.runtime.calls.filter((c) => c.startsWith('start'))).toEqual(['start app_db_1', 'start app_web_1']);
   });
 
+  it('counts the replicas a scale-down is removing until they are gone', async () => {
+    h = await startHarness();
+    await h.store.deploy(stack('app', [service('web', { replicas: 3 })]));
+    await h.until(() => converged(h!), 'three replicas');
+    // The engine refuses the first removals: the two extra replicas stay on their way out a while.
+    h.runtime.failNext('remove', 'engine_error', 4);
+    await h.store.deploy(stack('app', [service('web', { replicas: 1 })]));
+    await h.until(() => h!.agent.services()[0]?.removing === 2, 'two removing');
+    expect(h.agent.services()[0]).toMatchObject({ running: 1, desiredReplicas: 1, removing: 2, converged: false });
+    await h.until(() => converged(h!), 'scaled to one');
+    expect(h.agent.services()[0]).toMatchObject({ running: 1, removing: 0 });
+  });
+
   it('replaces containers whose spec changed, keeps the others', async () => {
     h = await startHarness();
     await h.store.deploy(stack('app', [service('web', { replicas: 2 }), service('db')]));
