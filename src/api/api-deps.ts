@@ -6,6 +6,7 @@ import type { ContainerView, ServiceStatus } from '../actors/agent-types.ts';
 import type { ApiBind } from './cross-site-guard.ts';
 import type { NodeView } from './routes/nodes.ts';
 import type { InspectionHub } from '../observe/inspection-hub.ts';
+import type { EventLog } from '../observe/event-log.ts';
 
 /**
  * What the REST API needs from the rest of the daemon, kept deliberately small: the routes read
@@ -34,6 +35,8 @@ export interface ApiDeps {
   readonly cluster?: ClusterApi;
   /** The actor inspection stream (`GET /v1/inspect`); absent in tests that do not need it. */
   readonly inspection?: InspectionHub;
+  /** The cluster event log behind `GET /v1/events`; absent in tests that do not need it. */
+  readonly events?: EventLog;
   /** Largest accepted request body; bigger ones get 413. */
   readonly bodyLimitBytes?: number;
 }

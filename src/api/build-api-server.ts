@@ -9,6 +9,7 @@ import { registerContainerRoutes } from './routes/containers.ts';
 import { registerDeployRoute, yamlContentTypes } from './routes/deploy.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerInspectRoute } from './routes/inspect.ts';
+import { registerEventRoutes } from './routes/events.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
 import { registerServiceRoutes } from './routes/services.ts';
@@ -50,5 +51,6 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerContainerRoutes(app, deps);
   registerNodeRoutes(app, deps, submitter);
   if (deps.inspection) registerInspectRoute(app, deps.inspection);
+  if (deps.events) registerEventRoutes(app, deps.events);
   return app;
 }

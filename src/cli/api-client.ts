@@ -25,6 +25,25 @@ export class ApiClient {
     return new URL(this.options.baseUrl).hostname;
   }
 
+  /** Where a stream (WebSocket) on `path` connects, with the headers that authenticate it. */
+  streamTarget(path: string): { url: string; headers: Record<string, string>; unauthorizedHint?: string } {
+    const url = new URL(path, this.options.baseUrl);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return {
+      url: url.toString(),
+      headers: this.options.token ? { authorization: `Bearer ${this.options.token}` } : {},
+      ...(this.options.unauthorizedHint ? { unauthorizedHint: this.options.unauthorizedHint } : {}),
+    };
+  }
+
+  /** The page URL of the daemon for a browser: the token rides in the fragment, which is never sent. */
+  pageUrl(path: string, fragment: Record<string, string>): string {
+    const url = new URL(path, this.options.baseUrl);
+    const parts = { ...(this.options.token ? { token: this.options.token } : {}), ...fragment };
+    url.hash = new URLSearchParams(parts).toString();
+    return url.toString();
+  }
+
   get<T>(path: string): Promise<T> {
     return this.request<T>('GET', path);
   }

@@ -3,6 +3,8 @@ import { CliError } from './cli-error.ts';
 import { writeLine, type CliIo } from './cli-io.ts';
 import { registerDeployCommand } from './commands/deploy.ts';
 import { runDaemonCommand, withDaemonOptions, type DaemonFlags } from './commands/daemon.ts';
+import { registerEventsCommand } from './commands/events.ts';
+import { registerInspectCommand } from './commands/inspect.ts';
 import { registerPsCommand } from './commands/ps.ts';
 import { registerRmCommand } from './commands/rm.ts';
 import { registerServicesCommand } from './commands/services.ts';
@@ -39,6 +41,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerPsCommand(program, io, setExit);
   registerServicesCommand(program, io, setExit);
   registerRmCommand(program, io, setExit);
+  registerEventsCommand(program, io, setExit);
+  registerInspectCommand(program, io, setExit);
   for (const command of program.commands) command.exitOverride().addHelpText('after', exitCodeHelp);
   return program;
 }

@@ -17,6 +17,8 @@ import { PrometheusTelemetry } from '../metrics/prometheus-telemetry.ts';
 import { engineUnreachableMessage } from './engine-unreachable.ts';
 import { InspectionHub } from '../observe/inspection-hub.ts';
 import { createRedactor } from '../observe/redaction.ts';
+import { EventLog } from '../observe/event-log.ts';
+import { ClusterEventSource } from '../observe/cluster-event-source.ts';
 import { openStateStore } from './open-state-store.ts';
 import { startClusterServices } from './cluster-services.ts';
 
@@ -28,6 +30,8 @@ export interface RunningDaemon {
   readonly metrics: DaemonMetrics;
   /** The actor inspection stream behind GET /v1/inspect. */
   readonly inspection: InspectionHub;
+  /** The cluster event log behind GET /v1/events. */
+  readonly events: EventLog;
   /** The file holding the generated API token; undefined when api.token is set in the config. */
   readonly tokenFile: string | undefined;
   /** In cluster mode: the cluster port's address as peers dial it (what `--join` takes). */
@@ -37,6 +41,9 @@ export interface RunningDaemon {
   /** Stops the API and the actors. Containers keep running: a restarted daemon adopts them. */
   stop(): Promise<void>;
 }
+
+/** Cluster events kept for readers that resume with ?since= (about 3 MB at most). */
+const eventHistory = 10_000;
 
 export class DaemonStartError extends Error {
   constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
@@ -99,6 +106,23 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     logger: componentLogger(logger, 'inspect'),
   });
   const clusterServices = cluster ? startClusterServices({ cluster, system, config, clock: systemClock, logger: componentLogger(logger, 'cluster') }) : undefined;
+  // Typed cluster events from what the daemon already knows: the store (the replicated log in a
+  // cluster), the agent's or the cluster board's replicas, the nodes and the leader.
+  const events = new EventLog(eventHistory, randomUUID(), () => Date.now());
+  const eventSource = new ClusterEventSource({
+    log: events,
+    logger: componentLogger(logger, 'events'),
+    inputs: {
+      localNodeId: config.node.id,
+      clustered: clusterServices !== undefined,
+      state: () => store.current(),
+      containers: () => (clusterServices ? clusterServices.agentView.containers() : system.containers()),
+      nodes: () => (clusterServices ? clusterServices.api.nodes() : [{ id: config.node.id, status: 'ready', availability: 'active', role: 'manager' }]),
+      leader: () => (cluster ? cluster.raft.status().leaderId : config.node.id),
+      changes: [(listener) => store.subscribe(listener), (listener) => system.subscribe(listener)],
+    },
+  });
+  eventSource.start();
   const api = await buildApiServer({
     nodeId: config.node.id,
     store,
@@ -112,12 +136,14 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     ...(config.metrics.enabled ? { metrics } : {}),
     token: apiToken.token,
     inspection,
+    events,
     bind: { host: config.api.host, port: config.api.port },
   });
   let address: string;
   try {
     address = await api.listen({ host: config.api.host, port: config.api.port });
   } catch (error) {
+    eventSource.stop();
     await api.close();
     clusterServices?.stop();
     await system.stop();
@@ -134,12 +160,14 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     system,
     metrics,
     inspection,
+    events,
     tokenFile: apiToken.file,
     ...(cluster ? { clusterAddress: cluster.advertise } : {}),
     attachInspector: (observer) => system.attachInspector(observer),
     stop: () => {
       stopping ??= (async () => {
         inspection.close();
+        eventSource.stop();
         await api.close();
         clusterServices?.stop();
         await system.stop();

@@ -1,0 +1,37 @@
+/**
+ * Typed cluster events (`GET /v1/events`, `constellation events`). Every event has the index the
+ * log gave it (monotonic per daemon process), its type, when it was seen (wall clock, ms) and,
+ * where they apply, the stack, service and node it is about — the fields the filters match.
+ */
+export type ClusterEventBody =
+  | { readonly type: 'deploy.accepted'; readonly stack: string; readonly version: number; readonly specHash: string; readonly services: readonly string[] }
+  | { readonly type: 'stack.removed'; readonly stack: string }
+  | { readonly type: 'replica.scheduled'; readonly stack: string; readonly service: string; readonly slot: number; readonly node: string; readonly previousNode?: string }
+  | ({ readonly type: 'replica.started' | 'replica.healthy' | 'replica.unhealthy' | 'replica.removed' } & ReplicaFields)
+  | ({ readonly type: 'replica.exited'; readonly exitCode?: number; readonly message?: string } & ReplicaFields)
+  | ({ readonly type: 'replica.restarted'; readonly restarts: number } & ReplicaFields)
+  | ({ readonly type: 'replica.failed'; readonly message?: string } & ReplicaFields)
+  | { readonly type: 'node.joined'; readonly node: string; readonly role: string }
+  | { readonly type: 'node.removed'; readonly node: string }
+  | { readonly type: 'node.status'; readonly node: string; readonly from: string; readonly to: string }
+  | { readonly type: 'node.availability'; readonly node: string; readonly from: string; readonly to: string }
+  | { readonly type: 'leader.changed'; readonly from?: string; readonly to?: string };
+
+interface ReplicaFields {
+  readonly stack: string;
+  readonly service: string;
+  readonly slot: number;
+  readonly node: string;
+  readonly container: string;
+  readonly containerId?: string;
+}
+
+export type ClusterEventType = ClusterEventBody['type'];
+
+export type ClusterEvent = ClusterEventBody & { readonly index: number; readonly atMs: number };
+
+export const clusterEventTypes: readonly ClusterEventType[] = [
+  'deploy.accepted', 'stack.removed', 'replica.scheduled', 'replica.started', 'replica.healthy', 'replica.unhealthy',
+  'replica.exited', 'replica.restarted', 'replica.failed', 'replica.removed', 'node.joined', 'node.removed', 'node.status',
+  'node.availability', 'leader.changed',
+];

@@ -1,0 +1,97 @@
+import type { ClusterEventBody } from './cluster-event-types.ts';
+
+/** One replica as some node reports it (the agent's ContainerView plus where it runs). */
+export interface ReplicaView {
+  readonly stack: string;
+  readonly service: string;
+  readonly slot: number;
+  readonly node: string;
+  readonly name: string;
+  readonly containerId?: string;
+  readonly state: string;
+  readonly health: string;
+  readonly restarts: number;
+  readonly exitCode?: number;
+  readonly message?: string;
+}
+
+/** What the event source compares from one look to the next. */
+export interface ClusterViewSnapshot {
+  readonly stacks: Readonly<Record<string, { readonly version: number; readonly specHash: string; readonly services: readonly string[] }>>;
+  /** `stack/service/slot` → node. */
+  readonly placements: Readonly<Record<string, string>>;
+  /** `node/container name` → replica. */
+  readonly replicas: Readonly<Record<string, ReplicaView>>;
+  readonly nodes: Readonly<Record<string, { readonly status: string; readonly availability: string; readonly role: string }>>;
+  readonly leader: string | undefined;
+}
+
+export const emptyClusterView: ClusterViewSnapshot = { stacks: {}, placements: {}, replicas: {}, nodes: {}, leader: undefined };
+
+/** States in which a replica's process has ended (and the container machine decides what next). */
+const ended = new Set(['exited', 'backoff', 'failed']);
+
+/**
+ * The events between two looks at the cluster, in a stable order: desired state first (deploys,
+ * placements), then nodes, then what runs. Level-triggered like the reconcilers: a change that
+ * came and went between two looks is not reported, but nothing seen is ever missed or repeated.
+ */
+export function diffClusterViews(before: ClusterViewSnapshot, after: ClusterViewSnapshot): ClusterEventBody[] {
+  const out: ClusterEventBody[] = [];
+  if (before.leader !== after.leader) out.push({ type: 'leader.changed', ...(before.leader ? { from: before.leader } : {}), ...(after.leader ? { to: after.leader } : {}) });
+  for (const [name, stack] of Object.entries(after.stacks)) {
+    const old = before.stacks[name];
+    if (!old || old.version !== stack.version) out.push({ type: 'deploy.accepted', stack: name, version: stack.version, specHash: stack.specHash, services: stack.services });
+  }
+  for (const name of Object.keys(before.stacks)) if (!after.stacks[name]) out.push({ type: 'stack.removed', stack: name });
+  for (const [key, node] of Object.entries(after.placements)) {
+    const old = before.placements[key];
+    if (old === node) continue;
+    const [stack = '', service = '', slot = '0'] = key.split('/');
+    out.push({ type: 'replica.scheduled', stack, service, slot: Number(slot), node, ...(old ? { previousNode: old } : {}) });
+  }
+  for (const [id, node] of Object.entries(after.nodes)) {
+    const old = before.nodes[id];
+    if (!old) {
+      out.push({ type: 'node.joined', node: id, role: node.role });
+      continue;
+    }
+    if (old.status !== node.status) out.push({ type: 'node.status', node: id, from: old.status, to: node.status });
+    if (old.availability !== node.availability) out.push({ type: 'node.availability', node: id, from: old.availability, to: node.availability });
+  }
+  for (const id of Object.keys(before.nodes)) if (!after.nodes[id]) out.push({ type: 'node.removed', node: id });
+  for (const [key, replica] of Object.entries(after.replicas)) out.push(...replicaEvents(before.replicas[key], replica));
+  for (const [key, replica] of Object.entries(before.replicas)) {
+    if (!after.replicas[key]) out.push({ type: 'replica.removed', ...replicaFields(replica) });
+  }
+  return out;
+}
+
+function replicaFields(replica: ReplicaView) {
+  return {
+    stack: replica.stack,
+    service: replica.service,
+    slot: replica.slot,
+    node: replica.node,
+    container: replica.name,
+    ...(replica.containerId ? { containerId: replica.containerId } : {}),
+  };
+}
+
+function replicaEvents(old: ReplicaView | undefined, now: ReplicaView): ClusterEventBody[] {
+  const out: ClusterEventBody[] = [];
+  const fields = replicaFields(now);
+  if (old && now.restarts > old.restarts) out.push({ type: 'replica.restarted', ...fields, restarts: now.restarts });
+  if (now.state !== old?.state) {
+    if (now.state === 'running') out.push({ type: 'replica.started', ...fields });
+    else if (now.state === 'failed') out.push({ type: 'replica.failed', ...fields, ...(now.message ? { message: now.message } : {}) });
+    else if (ended.has(now.state) && !(old && ended.has(old.state))) {
+      out.push({ type: 'replica.exited', ...fields, ...(now.exitCode !== undefined ? { exitCode: now.exitCode } : {}), ...(now.message ? { message: now.message } : {}) });
+    }
+  }
+  if (now.health !== old?.health) {
+    if (now.health === 'healthy') out.push({ type: 'replica.healthy', ...fields });
+    else if (now.health === 'unhealthy') out.push({ type: 'replica.unhealthy', ...fields });
+  }
+  return out;
+}
