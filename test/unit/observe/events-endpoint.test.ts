@@ -166,7 +166,7 @@ describe('GET /v1/events', () => {
     expect(result.code).toBe(0);
     const lines = result.stdout.trim().split('\n');
     expect(lines.filter((line) => / replica\.scheduled {2}web\/app\.\d on n1$/.test(line))).toHaveLength(2);
-    expect(lines.filter((line) => / replica\.started {2}web\/app\.\d on n1  containerId=/.test(line))).toHaveLength(2);
+    expect(lines.filter((line) => / replica\.started {2}web\/app\.\d on n1 {2}containerId=/.test(line))).toHaveLength(2);
     expect(lines.some((line) => line.includes('deploy.accepted'))).toBe(false);
     expect(lines[0]).toMatch(/^#2 {2}\d\d:\d\d:\d\d {2}replica\.scheduled/);
 
