@@ -2,6 +2,7 @@
  * Every diagnostic code the compose loader emits, so callers and tests can match on them.
  * Schema codes come from the vendored compose-spec schema; the rest from our own rules.
  */
+import { FAILOVER_LABEL_CODE } from '../orchestrator/failover/delivery-mode.ts';
 import { schedulerCodes } from '../scheduler/scheduler-codes.ts';
 
 export const composeCodes = {
@@ -49,6 +50,8 @@ export const composeCodes = {
   invalidConstraint: schedulerCodes.invalidConstraint,
   unknownConstraintAttribute: schedulerCodes.unknownConstraintAttribute,
   invalidPlacementPreference: schedulerCodes.invalidPreference,
+  // constellation.delivery / constellation.rebalance deploy labels (issue 7).
+  invalidFailoverLabel: FAILOVER_LABEL_CODE,
 } as const;
 
 export type ComposeCode = (typeof composeCodes)[keyof typeof composeCodes];

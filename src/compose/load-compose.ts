@@ -32,6 +32,7 @@ import type { NormalizeContext } from './normalize-context.ts';
 import { normalizeService } from './normalize-service.ts';
 import { readRegularTextFile, realPathOf } from './read-host-file.ts';
 import { validateConstraints } from '../scheduler/validate-placement.ts';
+import { validateFailoverLabels } from '../orchestrator/failover/delivery-mode.ts';
 import { checkStackReplicas } from './replica-limits.ts';
 import { schemaDiagnostics } from './schema-diagnostics.ts';
 import { resolveStackName } from './stack-name.ts';
@@ -142,6 +143,7 @@ function load(options: LoadComposeOptions): LoadComposeResult {
   checkPortConflicts(services, servicesRaw, sink, source.lineOf);
   // A constraint on an attribute nodes do not have would leave every replica pending forever.
   for (const spec of services) for (const problem of validateConstraints(spec)) sink.error(['services', spec.name, ...problem.path], problem.code, problem.message);
+  for (const spec of services) for (const problem of validateFailoverLabels(spec)) sink.error(['services', spec.name, ...problem.path], problem.code, problem.message);
 
   const ordered = defaultInitJobRestart(orderServices(services, new Set(Object.keys(servicesRaw)), sink), servicesRaw, sink);
   if (sink.errors.length > 0 || !stackName.ok) return fail();

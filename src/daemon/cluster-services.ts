@@ -6,7 +6,10 @@ import { clusterContainers, clusterServices } from '../cluster-mode/cluster-view
 import { startHeartbeatLoop, type HeartbeatAnswer } from '../cluster-mode/heartbeat-loop.ts';
 import { StatusBoard, type Heartbeat } from '../cluster-mode/status-board.ts';
 import type { Config } from '../config/config-schema.ts';
-import { startPlacementReconciler, type PlacementReconciler } from '../orchestrator/placement/placement-reconciler.ts';
+import type { PlacementReconciler } from '../orchestrator/placement/placement-reconciler.ts';
+import { failoverTiming } from '../orchestrator/failover/failover-timing.ts';
+import { startLeaderScheduling } from '../orchestrator/failover/leader-scheduling.ts';
+import { nodeTimingFrom } from '../machines/node-timing.ts';
 import type { NodeStatus } from '../scheduler/types.ts';
 import type { Clock } from '../seams/clock.ts';
 import { installJoinRoutes } from '../cluster-mode/join-server.ts';
@@ -41,30 +44,29 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
   const { cluster, system, config, clock, logger } = options;
   const nodeId = config.node.id;
   const board = new StatusBoard();
-  const downAfterMs = config.cluster.nodeDownAfterMs;
-  let leaderSinceMs: number | undefined;
-  const statusOf = (id: string): NodeStatus => {
-    if (id === nodeId) return 'ready';
-    const report = board.report(id);
-    const now = clock.nowMs();
-    // A new leader has heard nobody yet: a node is "not yet known" (no new work, nothing moved)
-    // for one grace period, never longer: heartbeat state rebuilds within it.
-    if (!report) return leaderSinceMs !== undefined && now - leaderSinceMs < downAfterMs ? 'suspect' : 'down';
-    return now - report.lastSeenMs <= downAfterMs ? 'ready' : 'down';
-  };
-  const placements = startPlacementReconciler({
+  // Liveness (node machines), failover policy and placement loop: src/orchestrator/failover.
+  const scheduling = startLeaderScheduling({
+    selfId: nodeId,
     isLeader: () => cluster.isLeader(),
     current: () => cluster.store.current(),
     subscribe: (listener) => cluster.store.subscribe(listener),
     submit: (command) => cluster.submit(command),
-    statusOf,
     clock,
     logger,
+    nodeTiming: nodeTimingFrom(config.cluster.heartbeatIntervalMs, config.cluster.nodeDownAfterMs),
+    failoverTiming: failoverTiming({ heartbeatIntervalMs: config.cluster.heartbeatIntervalMs, nodeDownAfterMs: config.cluster.nodeDownAfterMs, electionTimeoutMs: config.raft.electionTimeoutMs }),
   });
+  const placements = scheduling.placements;
+  const statusOf = (id: string): NodeStatus => {
+    if (scheduling.liveness.leading()) return scheduling.liveness.statusOf(id);
+    // A follower manager only shows status, from the board it mirrors off the leader (ages).
+    if (id === nodeId) return 'ready';
+    const report = board.report(id);
+    return report && clock.nowMs() - report.lastSeenMs <= config.cluster.nodeDownAfterMs ? 'ready' : 'down';
+  };
   const receive = (heartbeat: Heartbeat): HeartbeatAnswer => {
-    const wasReady = statusOf(heartbeat.nodeId) === 'ready';
+    scheduling.heartbeat(heartbeat.nodeId, heartbeat.status !== undefined);
     const answer = board.receive(heartbeat, clock.nowMs());
-    if (!wasReady || heartbeat.status) placements.trigger();
     const isManager = cluster.store.current().nodes[heartbeat.nodeId]?.role !== 'worker';
     return { needFull: answer.needFull, ...(isManager ? { board: board.exportAt(clock.nowMs()) } : {}) };
   };
@@ -77,13 +79,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     },
   });
   installJoinRoutes(cluster, clock, logger);
-  const unsubscribeRole = cluster.raft.actor.subscribe(() => {
-    const leading = cluster.isLeader();
-    if (leading && leaderSinceMs === undefined) {
-      leaderSinceMs = clock.nowMs();
-      placements.trigger();
-    } else if (!leading) leaderSinceMs = undefined;
-  });
+  const unsubscribeRole = cluster.raft.actor.subscribe(() => scheduling.leadershipChanged());
   const learners = startLearnerPromotion({ cluster, clock, logger, intervalMs: config.cluster.heartbeatIntervalMs });
   const heartbeats = startHeartbeatLoop({
     nodeId,
@@ -157,7 +153,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     stop: () => {
       learners.stop();
       heartbeats.stop();
-      placements.stop();
+      scheduling.stop();
       unsubscribeRole.unsubscribe();
     },
   };

@@ -17,9 +17,11 @@ export function acceptsNew(node: SchedulerNode): boolean {
  * May a replica the node already runs stay there? Pause keeps replicas, drain moves them; a node
  * that left will not run them again; a down node keeps them unless the caller replaces them.
  */
-export function keepsExisting(node: SchedulerNode, options: PlanOptions): boolean {
+export function keepsExisting(node: SchedulerNode, options: PlanOptions, needs: ServiceNeeds): boolean {
   if (node.availability === 'drain' || node.status === 'left') return false;
-  return node.status !== 'down' || options.replaceOnDown !== true;
+  if (node.status !== 'down') return true;
+  const replace = options.replaceOnDown;
+  return typeof replace === 'function' ? !replace(needs.stack, needs.service, node.id) : replace !== true;
 }
 
 export function meetsConstraints(needs: ServiceNeeds, node: SchedulerNode): boolean {

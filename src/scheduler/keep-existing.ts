@@ -27,7 +27,7 @@ export function keepExisting(context: PlanContext, work: ServiceWork): void {
     const count = work.countOnNode.get(index) ?? 0;
     // A global service runs once per node: a second slot on the same node is dropped.
     if (deploy.mode === 'global' && count > 0) continue;
-    if (!keepsExisting(node, context.options) || !meetsConstraints(work.needs, node)) continue;
+    if (!keepsExisting(node, context.options, work.needs) || !meetsConstraints(work.needs, node)) continue;
     if (!hasRoom(work.needs, context.ledger, index, node, count)) continue;
     assign(context, work, slot, index);
   }

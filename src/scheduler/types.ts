@@ -50,11 +50,13 @@ export interface SchedulerSnapshot {
 
 export interface PlanOptions {
   /**
-   * Move replicas off nodes whose status is `down`. Off by default: a down node may only be cut off
-   * and still run its replicas, so replacing them is the failover reconciler's call, not a side
-   * effect of every planning pass.
+   * Move replicas off nodes whose status is `down`: all of them (`true`), or those of the services
+   * the predicate allows on that node. Off by default: a down node may only be cut off and still
+   * run its replicas, so replacing them is the failover policy's call
+   * (src/orchestrator/failover), not a side effect of every planning pass. The predicate must be
+   * a pure function of the caller's snapshot for the plan to stay one.
    */
-  readonly replaceOnDown?: boolean;
+  readonly replaceOnDown?: boolean | ((stack: string, service: string, nodeId: string) => boolean);
 }
 
 /** The filters, in the order they run. Each can tell why it rejects a node. */

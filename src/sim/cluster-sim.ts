@@ -1,4 +1,4 @@
-import type { CommandResult } from '../cluster/commands.ts';
+import type { ClientRequest, CommandResult } from '../cluster/commands.ts';
 import { NotLeaderError, RaftError } from '../raft/errors.ts';
 import type { RaftMessage } from '../raft/messages.ts';
 import { createRaftNode, type RaftNode, type RaftStatus } from '../raft/raft-node.ts';
@@ -8,6 +8,7 @@ import { HistoryRecorder } from './history.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { calmNetwork, SimNetwork, type NetworkFaults } from './sim-network.ts';
 import { lastIndexOf, SimStorage } from './sim-storage.ts';
+import type { Clock } from '../seams/clock.ts';
 import { ClockScope, VirtualClock } from './virtual-clock.ts';
 
 export interface ClusterSimOptions {
@@ -25,6 +26,8 @@ export interface ClusterSimOptions {
   readonly faults?: NetworkFaults;
   /** Each member's clock runs at 1 ± up to this many per mille of true time (fixed per member). */
   readonly clockDriftPerMille?: number;
+  /** Told of every entry a member applies (e.g. to drive a leader's reconcilers off its state). */
+  readonly onApply?: (id: NodeId, index: number, request: ClientRequest, result: CommandResult) => void;
 }
 
 interface Member {
@@ -140,6 +143,11 @@ export class ClusterSim {
   /** True time at which the member's current pause ends (≤ now when it is not paused). */
   pausedUntilMs(id: NodeId): number {
     return this.members.get(id)?.scope?.pausedUntilMs() ?? 0;
+  }
+
+  /** The member's own clock (drift, pauses, dies with a crash): for code that runs beside its Raft member. */
+  clockOf(id: NodeId): Clock | undefined {
+    return this.members.get(id)?.scope;
   }
 
   isUp(id: NodeId): boolean {
@@ -289,7 +297,9 @@ export class ClusterSim {
       ...(this.options.snapshotEveryEntries === undefined ? {} : { snapshotEveryEntries: this.options.snapshotEveryEntries }),
       ...(this.options.maxEntriesPerAppend === undefined ? {} : { maxEntriesPerAppend: this.options.maxEntriesPerAppend }),
       onApply: (index, request, result) => {
-        if (member.incarnation === incarnation) this.invariants.onApply(member.id, index, request, result);
+        if (member.incarnation !== incarnation) return;
+        this.invariants.onApply(member.id, index, request, result);
+        this.options.onApply?.(member.id, index, request, result);
       },
     });
     member.node = node;

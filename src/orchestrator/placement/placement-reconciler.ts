@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { ClusterCommand, CommandResult } from '../../cluster/commands.ts';
+import type { ClusterCommand, CommandResult, PlaceServiceCommand } from '../../cluster/commands.ts';
+import type { PlacementRecord } from '../../cluster/placements.ts';
 import type { ClusterStateData } from '../../cluster/state.ts';
 import { planPlacements } from '../../scheduler/plan-placements.ts';
 import type { NodeStatus, PendingReplica, PlanOptions } from '../../scheduler/types.ts';
@@ -14,7 +15,10 @@ export interface PlacementReconcilerOptions {
   readonly statusOf: (nodeId: string) => NodeStatus;
   readonly clock: Clock;
   readonly logger: Logger;
-  readonly planOptions?: PlanOptions;
+  /** Asked on every pass: the failover policy's answer changes with time and node status. */
+  readonly planOptions?: PlanOptions | (() => PlanOptions);
+  /** Told of every committed placement and the record it replaced (failover events). */
+  readonly onCommitted?: (command: PlaceServiceCommand, before: PlacementRecord | undefined) => void;
   /** A pass also runs this often, so a missed trigger is fixed by the next one. Default 2 s. */
   readonly intervalMs?: number;
 }
@@ -46,12 +50,19 @@ export function startPlacementReconciler(options: PlacementReconcilerOptions): P
       pending = [];
       return;
     }
-    const plan = planPlacements(schedulerSnapshot(options.current(), options.statusOf), options.planOptions);
+    const state = options.current();
+    const planOptions = typeof options.planOptions === 'function' ? options.planOptions() : options.planOptions;
+    const plan = planPlacements(schedulerSnapshot(state, options.statusOf), planOptions);
     pending = plan.pending;
-    for (const command of plan.commands) {
+    // The records the plan was made from: the state object is mutated in place as entries apply.
+    const before = plan.commands.map((command) => state.placements[command.stack]?.[command.service]);
+    for (const [index, command] of plan.commands.entries()) {
       const result = await options.submit(command);
       if (!result.ok) options.logger.debug({ stack: command.stack, service: command.service, code: result.code }, 'placement refused; re-planning');
-      else options.logger.info({ stack: command.stack, service: command.service, slots: Object.keys(command.slots).length }, 'placed service');
+      else {
+        options.logger.info({ stack: command.stack, service: command.service, slots: Object.keys(command.slots).length }, 'placed service');
+        options.onCommitted?.(command, before[index]);
+      }
     }
   };
   const run = (): void => {

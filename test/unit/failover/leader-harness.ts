@@ -1,0 +1,113 @@
+/**
+ * The leader's scheduling loop (liveness + failover policy + placement reconciler, exactly as the
+ * daemon wires them) on a virtual clock, over the real replicated state machine, with heartbeats
+ * simulated per node. Every committed placement is recorded, so a test reads what the leader
+ * decided and when, instead of applying it anywhere real.
+ */
+import pino from 'pino';
+import type { ClusterCommand, CommandResult, PlaceServiceCommand } from '../../../src/cluster/commands.ts';
+import { ClusterState, type ClusterStateData } from '../../../src/cluster/state.ts';
+import type { ServiceSpec } from '../../../src/compose/types.ts';
+import { nodeTimingFrom } from '../../../src/machines/node-timing.ts';
+import type { FailoverEvent } from '../../../src/orchestrator/failover/failover-reconciler.ts';
+import { failoverTiming } from '../../../src/orchestrator/failover/failover-timing.ts';
+import { startLeaderScheduling, type LeaderScheduling } from '../../../src/orchestrator/failover/leader-scheduling.ts';
+import { VirtualClock } from '../../../src/sim/virtual-clock.ts';
+
+export const HEARTBEAT_MS = 500;
+export const DOWN_AFTER_MS = 2000;
+export const ELECTION_TIMEOUT_MS = 1000;
+export const timing = failoverTiming({ heartbeatIntervalMs: HEARTBEAT_MS, nodeDownAfterMs: DOWN_AFTER_MS, electionTimeoutMs: ELECTION_TIMEOUT_MS });
+
+export interface Decision {
+  readonly atMs: number;
+  readonly command: PlaceServiceCommand;
+}
+
+export class LeaderHarness {
+  readonly clock = new VirtualClock();
+  readonly state = new ClusterState();
+  readonly decisions: Decision[] = [];
+  readonly failovers: FailoverEvent[] = [];
+  private readonly listeners = new Set<(state: Readonly<ClusterStateData>) => void>();
+  private readonly silent = new Set<string>();
+  private index = 0;
+  private leader = true;
+  private seq = 0;
+  readonly scheduling: LeaderScheduling;
+
+  constructor(readonly nodeIds: readonly string[]) {
+    for (const id of nodeIds) this.apply({ type: 'register-node', node: { id, address: `${id}:7421`, labels: {}, role: 'manager', availability: 'active' } });
+    this.scheduling = startLeaderScheduling({
+      selfId: nodeIds[0]!,
+      isLeader: () => this.leader,
+      current: () => this.state.view(),
+      subscribe: (listener) => {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+      },
+      submit: (command) => Promise.resolve(this.apply(command)),
+      clock: this.clock,
+      logger: pino({ level: 'silent' }),
+      nodeTiming: nodeTimingFrom(HEARTBEAT_MS, DOWN_AFTER_MS),
+      failoverTiming: timing,
+      onFailover: (event) => this.failovers.push(event),
+    });
+    const beat = (): void => {
+      if (this.leader) for (const id of this.nodeIds) if (!this.silent.has(id)) this.scheduling.heartbeat(id, false);
+      this.clock.setTimeout(beat, HEARTBEAT_MS);
+    };
+    beat();
+  }
+
+  apply(command: ClusterCommand): CommandResult {
+    const result = this.state.apply(++this.index, { clientId: 'harness', seq: ++this.seq, command });
+    if (result.ok && command.type === 'place-service') this.decisions.push({ atMs: this.clock.nowMs(), command });
+    for (const listener of this.listeners) listener(this.state.view());
+    return result;
+  }
+
+  deploy(name: string, services: ServiceSpec[]): void {
+    this.apply({ type: 'deploy-stack', stack: { name, services }, specHash: `${name}-${++this.seq}`, atMs: this.clock.nowMs() });
+  }
+
+  /** The node stops heartbeating (crash, or a cut in either direction). */
+  silence(id: string): void {
+    this.silent.add(id);
+  }
+
+  resume(id: string): void {
+    this.silent.delete(id);
+  }
+
+  /** Another manager takes over: this one's view is dropped and rebuilt from nothing. */
+  changeLeader(): void {
+    this.leader = false;
+    this.scheduling.leadershipChanged();
+    this.leader = true;
+    this.scheduling.leadershipChanged();
+  }
+
+  slots(stack: string, service: string): Record<string, string> {
+    return { ...(this.state.view().placements[stack]?.[service]?.slots ?? {}) };
+  }
+
+  /** Replicas of the service per node. */
+  spread(stack: string, service: string): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const node of Object.values(this.slots(stack, service))) counts[node] = (counts[node] ?? 0) + 1;
+    return counts;
+  }
+
+  decisionsAfter(atMs: number): Decision[] {
+    return this.decisions.filter((decision) => decision.atMs > atMs);
+  }
+
+  async advance(ms: number): Promise<void> {
+    await this.clock.advance(ms);
+  }
+
+  stop(): void {
+    this.scheduling.stop();
+  }
+}
