@@ -37,6 +37,11 @@ export interface ApiDeps {
   readonly inspection?: InspectionHub;
   /** The cluster event log behind `GET /v1/events`; absent in tests that do not need it. */
   readonly events?: EventLog;
+  /**
+   * On a worker: fetches the cluster's state from a manager before each /v1 request, so the
+   * routes read it as they read a manager's own (a failure answers 503 with its code).
+   */
+  readonly refresh?: () => Promise<void>;
   /** Largest accepted request body; bigger ones get 413. */
   readonly bodyLimitBytes?: number;
 }
@@ -57,7 +62,7 @@ export type ComposeLoader = typeof loadCompose;
 export interface ClusterApi {
   nodes(): NodeView[];
   /** The current join tokens (managers only hold them). */
-  tokens(): { readonly clusterId: string; readonly manager: string };
+  tokens(): { readonly clusterId: string; readonly manager: string; readonly worker: string };
   /** Removes a node that is down: its record, and its Raft membership when it is a manager. */
   removeNode(id: string): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiDeps } from './api-deps.ts';
+import { ApiError } from './api-error.ts';
 import { installBearerAuth } from './bearer-auth.ts';
 import { CommandSubmitter } from './command-submitter.ts';
 import { installCrossSiteGuard } from './cross-site-guard.ts';
@@ -41,6 +42,19 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   // the API does not parse it at all (415): compose files come as application/yaml or JSON.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(yamlContentTypes, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  if (deps.refresh) {
+    const refresh = deps.refresh;
+    // After authentication (an onRequest hook), before the handler reads the state.
+    app.addHook('preHandler', async (request) => {
+      // /v1/inspect shows this daemon's own actors: nothing to read from a manager.
+      if (!request.url.startsWith('/v1/') || request.url.startsWith('/v1/inspect')) return;
+      try {
+        await refresh();
+      } catch (error) {
+        throw new ApiError(503, (error as { code?: string }).code ?? 'no_manager', `cannot read the cluster from a manager: ${(error as Error).message}`);
+      }
+    });
+  }
   await registerOpenApi(app);
   const submitter = new CommandSubmitter(deps);
   if (deps.metrics) registerMetricsRoute(app, deps.metrics);

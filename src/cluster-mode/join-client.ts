@@ -10,7 +10,7 @@ import { callPeer, PeerRpcError } from './peer-rpc.ts';
 import { ClusterStartError, type NodeDescription } from './start-cluster-node.ts';
 
 /** Refusals no retry can fix: the daemon stops with the reason instead of trying again. */
-const FINAL = new Set(['token_malformed', 'token_checksum_mismatch', 'token_wrong_cluster', 'token_wrong_role', 'token_rotated', 'token_invalid', 'join_proof_invalid', 'seal_invalid', 'seal_malformed', 'node_id_taken', 'too_many_managers', 'workers_not_supported']);
+const FINAL = new Set(['token_malformed', 'token_checksum_mismatch', 'token_wrong_cluster', 'token_wrong_role', 'token_rotated', 'token_invalid', 'join_proof_invalid', 'seal_invalid', 'seal_malformed', 'node_id_taken', 'too_many_managers']);
 
 export interface JoinOptions {
   readonly nodeId: string;
@@ -49,7 +49,11 @@ export async function joinCluster(options: JoinOptions): Promise<ClusterIdentity
         const answer = await callPeer<JoinAnswer>(seed, '/cluster/join', request, {}, 30_000);
         checkManagerProof(token, serverNonce, claim, answer.proof);
         const secret = openClusterSecret(token, serverNonce, claim, answer.sealed);
-        options.logger.info({ seed, clusterId: token.clusterId }, 'joined the cluster as a manager');
+        options.logger.info({ seed, clusterId: token.clusterId, role: token.role }, `joined the cluster as a ${token.role}`);
+        if (token.role === 'worker') {
+          // A worker's `secret` is its own node key; its peers are the managers it opens sessions to.
+          return { version: 1, clusterId: token.clusterId, nodeId: options.nodeId, role: 'worker', secret, bootstrapVoters: [], peers: { ...answer.peers } };
+        }
         return { version: 1, clusterId: token.clusterId, nodeId: options.nodeId, role: 'manager', secret, bootstrapVoters: answer.bootstrapVoters, peers: { ...answer.peers, [options.nodeId]: options.advertise } };
       } catch (error) {
         const code = error instanceof PeerRpcError || error instanceof JoinError ? error.code : undefined;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { cryptoRandom } from '../adapters/crypto-random.ts';
-import type { NodeRecord } from '../cluster/commands.ts';
+import type { NodeRecord, NodeRole } from '../cluster/commands.ts';
 import { JoinError } from '../join/join-error.ts';
 import { managerProof, newJoinNonce, sealClusterSecret, verifyClaim, type JoinClaim, type Sealed } from '../join/join-proof.ts';
 import { generateTokenSet } from '../join/join-token.ts';
@@ -8,6 +8,7 @@ import type { Clock } from '../seams/clock.ts';
 import { currentTokenSet, encodeTokenSet, JOIN_TOKENS_KEY } from './join-tokens-store.ts';
 import { PeerRpcError } from './peer-rpc.ts';
 import type { ClusterNode, NodeDescription } from './start-cluster-node.ts';
+import { workerKey } from './worker/worker-key.ts';
 
 /** Raft voters: more managers add latency and no safety (Swarm and Nomad advise 3 or 5). */
 export const MAX_MANAGERS = 5;
@@ -27,7 +28,7 @@ export interface JoinAnswer {
   readonly peers: Readonly<Record<string, string>>;
 }
 
-const joinStatus: Record<string, number> = { node_id_taken: 409, too_many_managers: 409, workers_not_supported: 409 };
+const joinStatus: Record<string, number> = { node_id_taken: 409, too_many_managers: 409 };
 
 /**
  * The manager's side of joining (src/join has the proofs): a one-time challenge, then a claim
@@ -65,38 +66,46 @@ export function installJoinRoutes(cluster: ClusterNode, clock: Clock, logger: Lo
         if (error instanceof JoinError) throw new PeerRpcError(error.code, error.message, 401);
         throw error;
       }
-      if (token.role === 'worker') {
-        throw new PeerRpcError('workers_not_supported', 'join: worker nodes are not supported yet; join with the manager token (up to 5 managers)');
-      }
       const node = request.node;
       if (typeof node !== 'object' || node === null || typeof node.address !== 'string' || typeof node.hostname !== 'string') {
         throw new PeerRpcError('invalid_request', 'join: node must describe {address, hostname, labels, platform, capacity}', 400);
       }
-      const answer = await cluster.onLeader<JoinAnswer>('/cluster/admit', { nodeId: claim.nodeId, node });
-      return { ...answer, proof: managerProof(token, serverNonce, claim), sealed: sealClusterSecret(cryptoRandom, token, serverNonce, claim, cluster.identity.secret) };
+      const answer = await cluster.onLeader<JoinAnswer>('/cluster/admit', { nodeId: claim.nodeId, node, role: token.role });
+      // What is sealed is what the role needs and no more: a manager gets the cluster secret (the
+      // Raft mesh and every manager RPC), a worker only the key derived for its own node id.
+      const secret = token.role === 'manager' ? cluster.identity.secret : workerKey(cluster.identity.secret, claim.nodeId);
+      return { ...answer, proof: managerProof(token, serverNonce, claim), sealed: sealClusterSecret(cryptoRandom, token, serverNonce, claim, secret) };
     },
   });
   cluster.addLeaderRoute('/cluster/admit', async (body) => {
-    const { nodeId, node } = body as { nodeId: string; node: JoinRequest['node'] };
+    const { nodeId, node, role: asked } = body as { nodeId: string; node: JoinRequest['node']; role?: NodeRole };
+    const role: NodeRole = asked === 'worker' ? 'worker' : 'manager';
     const state = cluster.store.current();
     if (Object.hasOwn(state.nodes, nodeId)) {
       throw new PeerRpcError('node_id_taken', `join: a node with id "${nodeId}" is already a member; pick another node.id, or \`constellation node rm ${nodeId}\` first`, joinStatus.node_id_taken);
     }
-    const managers = Object.values(state.nodes).filter((record) => (record.role ?? 'manager') === 'manager').length;
-    if (managers >= MAX_MANAGERS) {
-      throw new PeerRpcError('too_many_managers', `join: the cluster already has ${managers} managers, the most it takes`, joinStatus.too_many_managers);
+    const managers = Object.values(state.nodes).filter((record) => (record.role ?? 'manager') === 'manager');
+    if (role === 'manager' && managers.length >= MAX_MANAGERS) {
+      throw new PeerRpcError('too_many_managers', `join: the cluster already has ${managers.length} managers, the most it takes; join further nodes with the worker token`, joinStatus.too_many_managers);
     }
     const record: NodeRecord = {
-      id: nodeId, address: node.address, hostname: node.hostname, labels: node.labels ?? {}, role: 'manager', availability: 'active',
+      id: nodeId, address: node.address, hostname: node.hostname, labels: node.labels ?? {}, role, availability: 'active',
       platform: node.platform, capacity: node.capacity, joinedAtMs: clock.nowMs(),
     };
     const registered = await cluster.submit({ type: 'register-node', node: record });
     if (!registered.ok) throw new PeerRpcError(registered.code, registered.message, 409);
+    if (role === 'worker') {
+      // Not a Raft member: no mesh peer, no learner. It learns the managers to open its session to.
+      logger.info({ nodeId, address: node.address }, 'node joined as a worker');
+      const addresses: Record<string, string> = {};
+      for (const manager of managers) addresses[manager.id] = manager.address;
+      return { bootstrapVoters: [], peers: addresses } satisfies Omit<JoinAnswer, 'proof' | 'sealed'>;
+    }
     cluster.transport.setPeer(nodeId, node.address);
     await cluster.raft.addLearner(nodeId);
     logger.info({ nodeId, address: node.address }, 'node joined as a learner; promoted to voter once caught up');
     const peers: Record<string, string> = {};
-    for (const member of Object.values(cluster.store.current().nodes)) peers[member.id] = member.address;
+    for (const member of Object.values(cluster.store.current().nodes)) if ((member.role ?? 'manager') === 'manager') peers[member.id] = member.address;
     return { bootstrapVoters: cluster.identity.bootstrapVoters, peers } satisfies Omit<JoinAnswer, 'proof' | 'sealed'>;
   });
 }

@@ -12,14 +12,23 @@ export class PeerRpcError extends Error {
   }
 }
 
-/** A route answers with a JSON value or throws PeerRpcError. `secret` says how it authenticates. */
+/**
+ * A route answers with a JSON value or throws PeerRpcError. `auth` says how it authenticates:
+ * the cluster secret (managers), a worker's own key (the caller's node id is then passed to the
+ * handler), or nothing (joining).
+ */
 export interface PeerRoute {
-  readonly auth: 'cluster-secret' | 'none';
-  handle(body: unknown): Promise<unknown>;
+  readonly auth: 'cluster-secret' | 'worker' | 'none';
+  handle(body: unknown, caller?: string): Promise<unknown>;
 }
+
+/** On worker routes: which node signs the request (its key is derived for that id). */
+export const PEER_NODE_HEADER = 'x-constellation-node';
 
 export interface PeerRpcServerOptions {
   readonly secret: () => string | undefined;
+  /** The key a worker signs with (src/cluster-mode/worker/worker-key.ts); absent on a worker. */
+  readonly workerKey?: (nodeId: string) => string | undefined;
   readonly logger: Logger;
   /** Prototype-free: a path like /__proto__ finds nothing. */
   readonly routes: Readonly<Record<string, PeerRoute>>;
@@ -60,9 +69,12 @@ export function createPeerRpcHandler(options: PeerRpcServerOptions): (req: Incom
       const route = options.routes[path];
       if (req.method !== 'POST' || !route) throw new PeerRpcError('not_found', `no peer RPC ${req.method ?? ''} ${path}`, 404);
       const text = await readBody(req);
-      if (route.auth === 'cluster-secret') {
-        const secret = options.secret();
-        if (!secret) throw new PeerRpcError('not_in_cluster', 'this node has not joined a cluster yet', 503);
+      let caller: string | undefined;
+      if (route.auth !== 'none') {
+        const nodeHeader = req.headers[PEER_NODE_HEADER];
+        caller = route.auth === 'worker' ? (Array.isArray(nodeHeader) ? nodeHeader[0] : nodeHeader) : undefined;
+        const secret = route.auth === 'worker' ? (caller === undefined ? undefined : options.workerKey?.(caller)) : options.secret();
+        if (!secret) throw new PeerRpcError(route.auth === 'worker' ? 'peer_unauthenticated' : 'not_in_cluster', route.auth === 'worker' ? 'peer request refused: no worker key for the named node' : 'this node has not joined a cluster yet', route.auth === 'worker' ? 401 : 503);
         const header = req.headers[PEER_AUTH_HEADER];
         const problem = verifyPeerRequest(secret, Date.now(), Array.isArray(header) ? header[0] : header, 'POST', path, text);
         if (problem) throw new PeerRpcError('peer_unauthenticated', `peer request refused: authentication ${problem}`, 401);
@@ -73,7 +85,7 @@ export function createPeerRpcHandler(options: PeerRpcServerOptions): (req: Incom
       } catch {
         throw new PeerRpcError('invalid_json', 'peer RPC body is not JSON', 400);
       }
-      reply(res, 200, await route.handle(body));
+      reply(res, 200, await route.handle(body, caller));
     })().catch((error: unknown) => {
       const rpcError = error instanceof PeerRpcError ? error : new PeerRpcError('internal_error', error instanceof Error ? error.message : String(error));
       if (rpcError.status >= 500) options.logger.warn({ err: error }, 'peer RPC failed');
@@ -88,10 +100,11 @@ export function createPeerRpcHandler(options: PeerRpcServerOptions): (req: Incom
  * are signed with wall-clock time (the injected Clock is monotonic, and the two ends' monotonic
  * clocks share no origin).
  */
-export async function callPeer<T>(address: string, path: string, body: unknown, auth: { secret?: string }, timeoutMs = 10_000): Promise<T> {
+export async function callPeer<T>(address: string, path: string, body: unknown, auth: { secret?: string; nodeId?: string }, timeoutMs = 10_000): Promise<T> {
   const text = JSON.stringify(body);
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (auth.secret) headers[PEER_AUTH_HEADER] = signPeerRequest(auth.secret, Date.now(), 'POST', path, text);
+  if (auth.nodeId !== undefined) headers[PEER_NODE_HEADER] = auth.nodeId;
   let response: Response;
   try {
     response = await fetch(`http://${address}${path}`, { method: 'POST', headers, body: text, signal: AbortSignal.timeout(timeoutMs) });

@@ -1,12 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { cryptoRandom } from '../adapters/crypto-random.ts';
 import { FileRaftStorage } from '../adapters/raft-wal/file-raft-storage.ts';
 import { preloadedStorage } from '../adapters/raft-wal/preloaded-storage.ts';
 import { startRaftWsTransport } from '../adapters/ws-transport/raft-ws-transport.ts';
-import type { WsTransport } from '../adapters/ws-transport/ws-transport.ts';
+import { RAFT_WS_PATH, type WsTransport } from '../adapters/ws-transport/ws-transport.ts';
 import type { ClientRequest, ClusterCommand, CommandResult, NodeRecord } from '../cluster/commands.ts';
 import type { Config } from '../config/config-schema.ts';
 import type { RaftMessage } from '../raft/messages.ts';
@@ -15,6 +16,7 @@ import type { Clock } from '../seams/clock.ts';
 import { loadClusterIdentity, saveClusterIdentity, type ClusterIdentity } from './cluster-identity.ts';
 import { createPeerRpcHandler, PeerRpcError, callPeer, type PeerRoute } from './peer-rpc.ts';
 import { RaftStateStore, type ForwardedResult } from './raft-state-store.ts';
+import { workerKey } from './worker/worker-key.ts';
 
 /** What this node tells the cluster about itself when it registers. */
 export interface NodeDescription {
@@ -56,8 +58,12 @@ export interface ClusterNode {
   addLeaderRoute(path: string, handle: (body: unknown) => Promise<unknown>): void;
   /** Adds a peer RPC route on the cluster port (heartbeats, join, reads served by the leader). */
   addRoute(path: string, route: PeerRoute): void;
+  /** Serves WebSocket upgrades on `path` of the cluster port (worker sessions); /raft is the mesh's. */
+  addUpgradeRoute(path: string, handle: UpgradeHandler): void;
   stop(): Promise<void>;
 }
+
+export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 export class ClusterStartError extends Error {
   constructor(readonly code: string, message: string, options?: { cause?: unknown }) {
@@ -110,7 +116,19 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
   const persisted = await storage.load();
 
   const routes: Record<string, PeerRoute> = Object.create(null) as Record<string, PeerRoute>;
-  const http: Server = createServer(createPeerRpcHandler({ secret: () => current.secret, logger, routes }));
+  const upgrades: Record<string, UpgradeHandler> = Object.create(null) as Record<string, UpgradeHandler>;
+  // Worker routes authenticate with the key derived for the calling node, and only while that
+  // node's record says it is a worker (a removed or promoted node's key opens nothing).
+  let recordOf: (id: string) => NodeRecord | undefined = () => undefined;
+  const keyOfWorker = (id: string): string | undefined => (recordOf(id)?.role === 'worker' ? workerKey(current.secret, id) : undefined);
+  const http: Server = createServer(createPeerRpcHandler({ secret: () => current.secret, workerKey: keyOfWorker, logger, routes }));
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (request.url ?? '').split('?')[0] ?? '';
+    if (path === RAFT_WS_PATH) return; // the mesh's own listener takes it
+    const handle = upgrades[path];
+    if (handle) return handle(request, socket, head);
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  });
   await new Promise<void>((resolve, reject) => {
     http.once('error', (error) => reject(new ClusterStartError('cluster_listen_failed', `cannot listen on the cluster port ${config.cluster.listen.host}:${config.cluster.listen.port}: ${error.message}`, { cause: error })));
     http.listen(config.cluster.listen.port, config.cluster.listen.host, () => resolve());
@@ -151,6 +169,7 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
     },
     onFatalError: (error) => logger.fatal({ err: error }, 'raft member stopped itself; restart the daemon'),
   });
+  recordOf = (id) => raft.state().view().nodes[id];
   const peerAddress = (id: string): string | undefined => raft.state().view().nodes[id]?.address ?? current.peers[id];
   const forward = async (leaderId: string, request: ClientRequest): Promise<ForwardedResult> => {
     const address = peerAddress(leaderId);
@@ -173,6 +192,9 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
     addressOf: peerAddress,
     addRoute: (path, route) => {
       routes[path] = route;
+    },
+    addUpgradeRoute: (path, handle) => {
+      upgrades[path] = handle;
     },
     addLeaderRoute: (path, handle) => {
       leaderHandlers.set(path, handle);

@@ -13,6 +13,7 @@ import { nodeTimingFrom } from '../machines/node-timing.ts';
 import type { NodeStatus } from '../scheduler/types.ts';
 import type { Clock } from '../seams/clock.ts';
 import { installJoinRoutes } from '../cluster-mode/join-server.ts';
+import { installManagerWorkerRoutes } from '../cluster-mode/worker/manager-worker-routes.ts';
 import { currentTokenSet } from '../cluster-mode/join-tokens-store.ts';
 import { startLearnerPromotion } from '../cluster-mode/learner-promotion.ts';
 import { formatToken } from '../join/join-token.ts';
@@ -79,6 +80,15 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     },
   });
   installJoinRoutes(cluster, clock, logger);
+  const workers = installManagerWorkerRoutes({
+    cluster,
+    clock,
+    logger,
+    heartbeatIntervalMs: config.cluster.heartbeatIntervalMs,
+    receive,
+    view: () => ({ containers: clusterContainers(board.snapshot()), services: clusterServices(cluster.store.current(), board.snapshot(), placements.pending()), nodeViews: nodes() }),
+    removeNode: (id) => removeNode(id),
+  });
   const unsubscribeRole = cluster.raft.actor.subscribe(() => scheduling.leadershipChanged());
   const learners = startLearnerPromotion({ cluster, clock, logger, intervalMs: config.cluster.heartbeatIntervalMs });
   const heartbeats = startHeartbeatLoop({
@@ -109,6 +119,12 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     await cluster.raft.removeMember(id);
     return {};
   });
+  const removeNode = async (id: string): Promise<void> => {
+    await removeMember(id);
+    const result = await cluster.submit({ type: 'remove-node', nodeId: id });
+    if (!result.ok) throw new PeerRpcError(result.code, result.message, 409);
+    board.forget(id);
+  };
   const nodes = (): NodeView[] => {
     const state = cluster.store.current();
     const leaderId = cluster.raft.status().leaderId;
@@ -135,14 +151,9 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
       tokens: () => {
         const set = currentTokenSet(cluster.store.current());
         if (!set) throw new PeerRpcError('join_not_ready', 'the cluster has not issued join tokens yet; retry shortly', 503);
-        return { clusterId: cluster.identity.clusterId, manager: formatToken(set.manager) };
+        return { clusterId: cluster.identity.clusterId, manager: formatToken(set.manager), worker: formatToken(set.worker) };
       },
-      removeNode: async (id) => {
-        await removeMember(id);
-        const result = await cluster.submit({ type: 'remove-node', nodeId: id });
-        if (!result.ok) throw new PeerRpcError(result.code, result.message, 409);
-        board.forget(id);
-      },
+      removeNode: (id) => removeNode(id),
     },
     agentView: {
       containers: () => clusterContainers(board.snapshot()),
@@ -151,6 +162,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     placements,
     statusOf,
     stop: () => {
+      workers.stop();
       learners.stop();
       heartbeats.stop();
       scheduling.stop();

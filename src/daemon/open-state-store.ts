@@ -3,19 +3,33 @@ import { rename } from 'node:fs/promises';
 import { arch, cpus, hostname, platform, totalmem } from 'node:os';
 import type { Logger } from 'pino';
 import { FileStateStore, STATE_FILE_NAME } from '../adapters/file-state-store.ts';
-import { identityPath } from '../cluster-mode/cluster-identity.ts';
+import { identityPath, loadClusterIdentity, saveClusterIdentity, type ClusterIdentity } from '../cluster-mode/cluster-identity.ts';
 import { joinCluster } from '../cluster-mode/join-client.ts';
-import { startClusterNode, type ClusterNode, type NodeDescription } from '../cluster-mode/start-cluster-node.ts';
+import { advertisedAddress, startClusterNode, type ClusterNode, type NodeDescription } from '../cluster-mode/start-cluster-node.ts';
+import { startWorkerNode, type WorkerNode } from '../cluster-mode/worker/start-worker-node.ts';
+import { parseToken } from '../join/join-token.ts';
 import type { Config } from '../config/config-schema.ts';
 import type { Clock } from '../seams/clock.ts';
 import type { StateStore } from '../seams/state-store.ts';
-import { join } from 'node:path';
+import { join as pathJoin } from 'node:path';
 
 export interface OpenedStore {
   readonly store: StateStore;
-  /** Present in cluster mode. */
+  /** Present in cluster mode on a manager. */
   readonly cluster?: ClusterNode;
+  /** Present on a worker: `store` then holds its assignments only. */
+  readonly worker?: WorkerNode;
   close(): Promise<void>;
+}
+
+/** The role a join token is for; undefined when there is none or it does not parse (the join says why). */
+function tokenRole(token: string): 'manager' | 'worker' | undefined {
+  if (token === '') return undefined;
+  try {
+    return parseToken(token).role;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether this daemon runs as a cluster member (else: the single-node file store). */
@@ -47,17 +61,25 @@ export async function openStateStore(config: Config, dataDir: string, clock: Clo
     await store.open();
     return { store, close: () => store.close() };
   }
-  const legacyFile = join(dataDir, STATE_FILE_NAME);
+  const describe = (): NodeDescription => describeThisNode(config);
+  const join = (advertise: string): Promise<ClusterIdentity> => joinCluster({ nodeId: config.node.id, token: config.cluster.token, seeds: config.cluster.seeds, advertise, describe, clock, logger });
+  // A worker is not a Raft member: it joins (or comes back) with its own identity and a session.
+  const saved = await loadClusterIdentity(dataDir, config.node.id);
+  if (saved?.role === 'worker' || (!saved && !config.cluster.bootstrap && tokenRole(config.cluster.token) === 'worker')) {
+    let identity = saved;
+    if (!identity) {
+      identity = await join(advertisedAddress(config));
+      await saveClusterIdentity(dataDir, identity);
+    } else if (config.cluster.bootstrap) {
+      logger.info({ clusterId: identity.clusterId }, 'this node is a worker of a cluster: cluster.bootstrap ignored');
+    }
+    const worker = await startWorkerNode({ identity, dataDir, heartbeatIntervalMs: config.cluster.heartbeatIntervalMs, clock, logger });
+    return { store: worker.store, worker, close: () => worker.stop() };
+  }
+  const legacyFile = pathJoin(dataDir, STATE_FILE_NAME);
   const legacy = config.cluster.bootstrap && existsSync(legacyFile) ? new FileStateStore(dataDir) : undefined;
   await legacy?.open();
-  const describe = (): NodeDescription => describeThisNode(config);
-  const cluster = await startClusterNode({
-    config: { ...config, node: { ...config.node, dataDir } },
-    logger,
-    clock,
-    describe,
-    join: (advertise) => joinCluster({ nodeId: config.node.id, token: config.cluster.token, seeds: config.cluster.seeds, advertise, describe, clock, logger }),
-  });
+  const cluster = await startClusterNode({ config: { ...config, node: { ...config.node, dataDir } }, logger, clock, describe, join });
   if (legacy) await migrateSingleNodeState(legacy, cluster, legacyFile, logger);
   return { store: cluster.store, cluster, close: () => cluster.stop() };
 }

@@ -76,7 +76,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const apiToken = await resolveApiToken(config, dataDir, logger);
   const opened = await openStateStore(config, dataDir, systemClock, componentLogger(logger, 'cluster'));
-  const { store, cluster } = opened;
+  const { store, cluster, worker } = opened;
   let system: DaemonSystem;
   try {
     if (cluster) {
@@ -85,7 +85,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     }
     system = await startDaemonSystem({
       nodeId: config.node.id,
-      ...(cluster ? { runPlacedOnly: true } : {}),
+      ...(cluster || worker ? { runPlacedOnly: true } : {}),
       runtime,
       store,
       clock: systemClock,
@@ -118,16 +118,19 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
       state: () => store.current(),
       containers: () => (clusterServices ? clusterServices.agentView.containers() : system.containers()),
       nodes: () => (clusterServices ? clusterServices.api.nodes() : [{ id: config.node.id, status: 'ready', availability: 'active', role: 'manager' }]),
-      leader: () => (cluster ? cluster.raft.status().leaderId : config.node.id),
+      // A worker knows no leader of its own (its session is to any manager).
+      leader: () => (cluster ? cluster.raft.status().leaderId : worker ? undefined : config.node.id),
       changes: [(listener) => store.subscribe(listener), (listener) => system.subscribe(listener)],
     },
   });
   eventSource.start();
+  worker?.startSession(() => ({ containers: system.containers(), services: system.services() }));
+  // On a worker the API reads the cluster from a manager and forwards writes (see WorkerApiClient).
   const api = await buildApiServer({
     nodeId: config.node.id,
-    store,
-    agent: clusterServices ? clusterServices.agentView : system,
-    ...(clusterServices ? { cluster: clusterServices.api } : {}),
+    store: worker ? worker.api.store : store,
+    agent: worker ? worker.api.agent : clusterServices ? clusterServices.agentView : system,
+    ...(clusterServices ? { cluster: clusterServices.api } : worker ? { cluster: worker.api.cluster, refresh: () => worker.api.refresh() } : {}),
     loadCompose,
     logger: componentLogger(logger, 'api'),
     wallClockMs: () => Date.now(),

@@ -11,7 +11,8 @@ import { checkTokenId, type JoinRole, type JoinToken, randomSecret, type VerifyO
  *   node → manager   {clusterId, role, generation, nodeId, clientNonce, proof}
  *                    proof = HMAC-SHA256(secret, "join-client" | serverNonce | clientNonce | nodeId | clusterId | role | generation)
  *   manager → node   {proof: HMAC-SHA256(secret, "join-server" | …same…)}  — the node knows it joined the real cluster
- *                    and, for a manager token, the sealed cluster secret (below)
+ *                    and the sealed secret of its role: the cluster secret for a manager token, the key
+ *                    derived for its node id for a worker token (src/cluster-mode/worker/worker-key.ts)
  *
  * Fresh 32-byte nonces on both sides make every proof single-use; the role labels stop a
  * reflected proof, and the node id binds the proof to the node that is joining. Proofs are
@@ -87,7 +88,6 @@ export function openClusterSecret(token: JoinToken, serverNonce: string, claim: 
   if (typeof s !== 'object' || s === null || !isHex(s.iv, 24) || !isHex(s.tag, 32) || typeof s.ciphertext !== 'string' || !/^(?:[0-9a-f]{2}){1,4096}$/.test(s.ciphertext)) {
     throw new JoinError('seal_malformed', 'join: the sealed cluster secret must be {iv: 12 bytes hex, ciphertext: hex, tag: 16 bytes hex}');
   }
-  if (token.role !== 'manager') throw new JoinError('token_wrong_role', 'join: only a manager token receives the cluster secret');
   try {
     const decipher = createDecipheriv('aes-256-gcm', sealKey(token, serverNonce, claim), Buffer.from(s.iv, 'hex'));
     decipher.setAAD(aad(token, claim));

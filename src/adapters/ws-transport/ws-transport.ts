@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { cryptoRandom } from '../crypto-random.ts';
 import type { Random } from '../../seams/random.ts';
@@ -55,7 +56,8 @@ export interface WsTransportOptions<M> {
   readonly logger?: TransportLogger;
 }
 
-const PATH = '/raft';
+export const RAFT_WS_PATH = '/raft';
+const PATH = RAFT_WS_PATH;
 const DEFAULTS = {
   listenHost: '127.0.0.1',
   // Large because an InstallSnapshot carries the whole snapshot in one frame (src/raft/messages.ts);
@@ -150,7 +152,17 @@ export class WsTransport<M> implements Transport<M> {
     if (options.secret.length === 0) throw new TransportStartError('the cluster secret is empty; every member needs the same non-empty secret');
     const maxPayload = options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes;
     if (options.httpServer) {
-      return new WsTransport(options, new WebSocketServer({ server: options.httpServer, path: PATH, maxPayload, perMessageDeflate: false, clientTracking: false }));
+      // noServer: ws's own `server` mode answers 400 to every upgrade on another path, which would
+      // refuse the other WebSockets of the cluster port (worker sessions). Only /raft is taken here.
+      const shared = new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false, clientTracking: false });
+      const httpServer = options.httpServer;
+      const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+        if ((request.url ?? '').split('?')[0] !== PATH) return;
+        shared.handleUpgrade(request, socket, head, (ws) => shared.emit('connection', ws, request));
+      };
+      httpServer.on('upgrade', onUpgrade);
+      shared.once('close', () => httpServer.off('upgrade', onUpgrade));
+      return new WsTransport(options, shared);
     }
     const host = options.listenHost ?? DEFAULTS.listenHost;
     const server = new WebSocketServer({ host, port: options.listenPort, path: PATH, maxPayload, perMessageDeflate: false, clientTracking: false });
@@ -171,7 +183,7 @@ export class WsTransport<M> implements Transport<M> {
 
   /** The bound port (useful with listenPort 0). */
   port(): number {
-    const address = this.server.address();
+    const address = this.options.httpServer ? this.options.httpServer.address() : this.server.address();
     return typeof address === 'object' && address !== null ? address.port : 0;
   }
 

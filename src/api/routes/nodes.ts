@@ -55,9 +55,9 @@ export function registerNodeRoutes(app: FastifyInstance, deps: ApiDeps, submitte
   };
   app.get('/v1/cluster/tokens', {
     schema: {
-      summary: 'The join token for new managers (whoever holds it can join the cluster: keep it secret)',
+      summary: 'The join tokens for new managers and workers (whoever holds one can join the cluster: keep them secret)',
       tags: ['nodes'],
-      response: { 200: { type: 'object', required: ['clusterId', 'manager'], properties: { clusterId: { type: 'string' }, manager: { type: 'string' } } }, ...commonErrorResponses },
+      response: { 200: { type: 'object', required: ['clusterId', 'manager', 'worker'], properties: { clusterId: { type: 'string' }, manager: { type: 'string' }, worker: { type: 'string' } } }, ...commonErrorResponses },
     },
   }, async () => {
     if (!deps.cluster) throw notCluster();

@@ -114,10 +114,12 @@ describe('sealing the cluster secret for a new manager', () => {
     expect(codeOf(() => openClusterSecret(set.manager, first.serverNonce, { ...first.claim, nodeId: 'node-c' }, sealed))).toBe('seal_invalid');
   });
 
-  it('only a manager token opens a seal, and a malformed seal is seal_malformed', () => {
+  it('a seal opens only with the token of the role it was sealed for (a worker gets its own key), and a malformed seal is seal_malformed', () => {
     const { serverNonce, claim } = handshake(set.worker);
     const sealed = sealClusterSecret(random, set.manager, serverNonce, claim, clusterSecret);
-    expect(codeOf(() => openClusterSecret(set.worker, serverNonce, claim, sealed))).toBe('token_wrong_role');
+    expect(codeOf(() => openClusterSecret(set.worker, serverNonce, claim, sealed))).toBe('seal_invalid');
+    const forWorker = sealClusterSecret(random, set.worker, serverNonce, claim, 'worker-key');
+    expect(openClusterSecret(set.worker, serverNonce, claim, forWorker)).toBe('worker-key');
     expect(codeOf(() => openClusterSecret(set.manager, serverNonce, claim, { iv: 'x', ciphertext: '', tag: '' }))).toBe('seal_malformed');
     expect(codeOf(() => openClusterSecret(set.manager, serverNonce, claim, 'sealed'))).toBe('seal_malformed');
   });

@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { WebSocket, type RawData } from 'ws';
+import type { Clock } from '../../seams/clock.ts';
+import { PEER_AUTH_HEADER, signPeerRequest } from '../peer-auth.ts';
+import {
+  checkManagerProof, MAX_SESSION_FRAME_BYTES, parseManagerFrame, SESSION_NODE_HEADER, SESSION_NONCE_HEADER, sessionBody, WORKER_SESSION_PATH,
+  type ManagerAddress, type ManagerFrame, type WorkerFrame, type WorkerStatus,
+} from './session-protocol.ts';
+
+export interface WorkerSessionClientOptions {
+  readonly nodeId: string;
+  /** This worker's key (src/cluster-mode/worker/worker-key.ts). */
+  readonly key: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly heartbeatIntervalMs: number;
+  /** Managers' cluster-port addresses to try, in order (the last list a manager sent, saved). */
+  readonly managers: () => readonly string[];
+  readonly status: () => WorkerStatus;
+  readonly onAssign: (frame: Extract<ManagerFrame, { t: 'assign' }>) => void;
+  readonly onManagers: (managers: readonly ManagerAddress[]) => void;
+}
+
+export interface WorkerSessionClient {
+  /** The manager this worker is connected to, if any. */
+  connected(): ManagerAddress | undefined;
+  stop(): void;
+}
+
+/**
+ * The worker's end of its session: connects to one manager at a time, proves itself in the signed
+ * upgrade, checks the manager's proof in its first frame, then beats every period and applies the
+ * assignments it is sent. When the session drops (the manager died, or went silent for several
+ * periods) it goes on to the next manager it knows, with a back-off only once every one failed in
+ * a row. Losing every manager changes nothing that runs: the assignments held stay in force.
+ */
+export function startWorkerSessionClient(options: WorkerSessionClientOptions): WorkerSessionClient {
+  const { clock, logger } = options;
+  const silentAfterMs = Math.max(2000, options.heartbeatIntervalMs * 4);
+  let stopped = false;
+  let socket: WebSocket | undefined;
+  let current: ManagerAddress | undefined;
+  let attempt = 0;
+  let failuresInRow = 0;
+  let reconnectTimer: unknown;
+  let beatTimer: unknown;
+  let lastSentStatus: string | undefined;
+  let lastHeardMs = 0;
+
+  const schedule = (delayMs: number): void => {
+    if (stopped) return;
+    reconnectTimer = clock.setTimeout(connect, delayMs);
+  };
+
+  function connect(): void {
+    reconnectTimer = undefined;
+    if (stopped) return;
+    const list = options.managers();
+    if (list.length === 0) {
+      logger.warn('no manager address known; cannot open a worker session');
+      schedule(5000);
+      return;
+    }
+    const address = list[attempt % list.length]!;
+    attempt += 1;
+    const nonce = randomBytes(32).toString('hex');
+    const ws = new WebSocket(`ws://${address}${WORKER_SESSION_PATH}`, {
+      headers: {
+        [SESSION_NODE_HEADER]: options.nodeId,
+        [SESSION_NONCE_HEADER]: nonce,
+        [PEER_AUTH_HEADER]: signPeerRequest(options.key, Date.now(), 'GET', WORKER_SESSION_PATH, sessionBody(options.nodeId, nonce)),
+      },
+      maxPayload: MAX_SESSION_FRAME_BYTES,
+      perMessageDeflate: false,
+      handshakeTimeout: 5000,
+    });
+    socket = ws;
+    let welcomed = false;
+    lastHeardMs = clock.nowMs();
+    const fail = (reason: string, error?: unknown): void => {
+      logger.debug({ manager: address, reason, err: error }, 'worker session attempt failed');
+    };
+    ws.on('unexpected-response', (_request, response) => {
+      fail(`manager answered ${response.statusCode}`);
+      ws.terminate();
+    });
+    ws.on('error', (error) => fail('socket error', error));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      let frame: ManagerFrame;
+      try {
+        if (isBinary) throw new Error('binary frames are not part of the protocol');
+        frame = parseManagerFrame(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+      } catch (error) {
+        logger.warn({ manager: address, err: error }, 'manager sent a malformed frame; closing the session');
+        ws.close(1008, 'malformed frame');
+        return;
+      }
+      lastHeardMs = clock.nowMs();
+      if (!welcomed) {
+        if (frame.t !== 'welcome' || !checkManagerProof(options.key, nonce, options.nodeId, frame.managerId, frame.proof)) {
+          logger.warn({ manager: address }, 'the manager did not prove it holds this worker\'s key; not its cluster');
+          ws.terminate();
+          return;
+        }
+        welcomed = true;
+        failuresInRow = 0;
+        current = { id: frame.managerId, address };
+        lastSentStatus = undefined;
+        logger.info({ manager: frame.managerId, address }, 'worker session open');
+        options.onManagers(frame.managers);
+        beat();
+        return;
+      }
+      switch (frame.t) {
+        case 'assign':
+          options.onAssign(frame);
+          break;
+        case 'managers':
+          options.onManagers(frame.managers);
+          break;
+        case 'ack':
+          if (frame.needFull) lastSentStatus = undefined;
+          break;
+        case 'welcome':
+          break;
+      }
+    });
+    ws.on('close', () => {
+      if (socket === ws) socket = undefined;
+      if (beatTimer !== undefined) clock.clearTimeout(beatTimer);
+      beatTimer = undefined;
+      if (welcomed) logger.warn({ manager: current?.id, address }, 'worker session lost; trying the next manager (what runs keeps running)');
+      else failuresInRow += 1;
+      current = undefined;
+      if (stopped) return;
+      // Straight on to the next manager; back off once every known one failed in a row.
+      const rounds = Math.floor(failuresInRow / Math.max(1, options.managers().length));
+      schedule(failuresInRow === 0 ? 0 : rounds === 0 ? 50 : Math.min(5000, 250 * 2 ** Math.min(5, rounds - 1)));
+    });
+  }
+
+  function beat(): void {
+    beatTimer = undefined;
+    const ws = socket;
+    if (stopped || !ws || ws.readyState !== ws.OPEN) return;
+    if (clock.nowMs() - lastHeardMs > silentAfterMs) {
+      logger.warn({ manager: current?.id }, 'manager silent for too long; dropping the session');
+      ws.terminate();
+      return;
+    }
+    const status = options.status();
+    const text = JSON.stringify(status);
+    const frame: WorkerFrame = text === lastSentStatus ? { t: 'beat' } : { t: 'beat', status };
+    lastSentStatus = text;
+    ws.send(JSON.stringify(frame));
+    beatTimer = clock.setTimeout(beat, options.heartbeatIntervalMs);
+  }
+
+  connect();
+  return {
+    connected: () => current,
+    stop: () => {
+      stopped = true;
+      if (reconnectTimer !== undefined) clock.clearTimeout(reconnectTimer);
+      if (beatTimer !== undefined) clock.clearTimeout(beatTimer);
+      socket?.terminate();
+    },
+  };
+}

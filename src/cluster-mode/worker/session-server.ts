@@ -1,0 +1,184 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { ClusterStateData } from '../../cluster/state.ts';
+import type { Clock } from '../../seams/clock.ts';
+import { PEER_AUTH_HEADER, verifyPeerRequest } from '../peer-auth.ts';
+import type { ClusterNode } from '../start-cluster-node.ts';
+import type { Heartbeat } from '../status-board.ts';
+import { AssignmentIndex } from './assignment-index.ts';
+import {
+  managerProof, MAX_SESSION_FRAME_BYTES, parseWorkerFrame, SESSION_NODE_HEADER, SESSION_NONCE_HEADER, sessionBody, WORKER_SESSION_PATH,
+  type ManagerAddress, type ManagerFrame,
+} from './session-protocol.ts';
+import { workerKey } from './worker-key.ts';
+
+export interface WorkerSessionServerOptions {
+  readonly cluster: ClusterNode;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The heartbeat period: a session silent for several is closed (its worker is gone or cut off). */
+  readonly heartbeatIntervalMs: number;
+  /** Takes a worker's heartbeat to the leader's board (here, or relayed); resolves with needFull. */
+  readonly onBeat: (heartbeat: Heartbeat) => Promise<{ readonly needFull: boolean }>;
+}
+
+export interface WorkerSessionServer {
+  /** Node ids with an open session here. */
+  sessions(): string[];
+  stop(): void;
+}
+
+interface Session {
+  readonly nodeId: string;
+  readonly socket: WebSocket;
+  lastHeardMs: number;
+}
+
+/** Client nonces are remembered this long (the signature's own window is 2 minutes either way). */
+const NONCE_MEMORY_MS = 5 * 60_000;
+const MAX_REMEMBERED_NONCES = 100_000;
+/** A worker that cannot read this much of its stream is dropped; it reconnects and gets all anew. */
+const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+
+function refuse(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function managersIn(state: Readonly<ClusterStateData>): ManagerAddress[] {
+  return Object.values(state.nodes)
+    .filter((record) => (record.role ?? 'manager') === 'manager')
+    .map((record) => ({ id: record.id, address: record.address }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * The manager's end of worker sessions (the protocol is in session-protocol.ts). Any manager
+ * serves them, leader or follower: assignments come from the manager's own applied copy of the
+ * log, so a leader change does not move a single session; heartbeats go to the leader's board
+ * through `onBeat`. Each state change is indexed once (AssignmentIndex) and only the workers whose
+ * assignment changed receive a frame, holding only the stacks that changed.
+ */
+export function startWorkerSessionServer(options: WorkerSessionServerOptions): WorkerSessionServer {
+  const { cluster, clock, logger } = options;
+  const selfId = cluster.identity.nodeId;
+  const sessions = new Map<string, Session>();
+  const nonces = new Map<string, number>();
+  const index = new AssignmentIndex();
+  const idleAfterMs = Math.max(3000, options.heartbeatIntervalMs * 6);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SESSION_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
+  let managers = managersIn(cluster.store.current());
+  index.update(cluster.store.current());
+
+  const send = (session: Session, frame: ManagerFrame): void => {
+    if (session.socket.readyState !== session.socket.OPEN) return;
+    if (session.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      logger.warn({ nodeId: session.nodeId }, 'worker session cannot keep up; closing it (the worker reconnects and receives its assignment anew)');
+      session.socket.terminate();
+      return;
+    }
+    session.socket.send(JSON.stringify(frame));
+  };
+
+  const rememberNonce = (nonce: string, nowMs: number): boolean => {
+    if (nonces.has(nonce)) return false;
+    if (nonces.size >= MAX_REMEMBERED_NONCES) {
+      for (const [known, expiresMs] of nonces) if (expiresMs <= nowMs) nonces.delete(known);
+      if (nonces.size >= MAX_REMEMBERED_NONCES) return false;
+    }
+    nonces.set(nonce, nowMs + NONCE_MEMORY_MS);
+    return true;
+  };
+
+  const open = (socket: WebSocket, nodeId: string, clientNonce: string, key: string): void => {
+    sessions.get(nodeId)?.socket.close(4000, 'replaced by a newer session of this worker');
+    const session: Session = { nodeId, socket, lastHeardMs: clock.nowMs() };
+    sessions.set(nodeId, session);
+    logger.info({ nodeId }, 'worker session opened');
+    send(session, { t: 'welcome', managerId: selfId, proof: managerProof(key, clientNonce, nodeId, selfId), managers });
+    send(session, { t: 'assign', full: true, upsert: index.assignmentOf(nodeId), remove: [] });
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      let frame;
+      try {
+        if (isBinary) throw new Error('binary frames are not part of the protocol');
+        frame = parseWorkerFrame(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+      } catch (error) {
+        logger.warn({ nodeId, err: error }, 'worker sent a malformed frame; closing its session');
+        socket.close(1008, 'malformed frame');
+        return;
+      }
+      session.lastHeardMs = clock.nowMs();
+      // The node id is the session's authenticated one, never a field of the frame.
+      options.onBeat({ nodeId, ...(frame.status ? { status: frame.status } : {}) }).then(
+        (answer) => send(session, { t: 'ack', needFull: answer.needFull }),
+        (error: unknown) => {
+          logger.debug({ nodeId, err: error }, 'worker heartbeat not delivered to the leader');
+          send(session, { t: 'ack', needFull: true });
+        },
+      );
+    });
+    socket.on('error', (error) => logger.debug({ nodeId, err: error }, 'worker session error'));
+    socket.on('close', () => {
+      if (sessions.get(nodeId) === session) {
+        sessions.delete(nodeId);
+        logger.info({ nodeId }, 'worker session closed');
+      }
+    });
+  };
+
+  cluster.addUpgradeRoute(WORKER_SESSION_PATH, (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const header = (name: string): string | undefined => {
+      const value = request.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    const nodeId = header(SESSION_NODE_HEADER) ?? '';
+    const nonce = header(SESSION_NONCE_HEADER) ?? '';
+    const record = cluster.store.current().nodes[nodeId];
+    if (record?.role !== 'worker' || !/^[0-9a-f]{64}$/.test(nonce)) {
+      logger.warn({ nodeId }, 'worker session refused: not a worker of this cluster');
+      return refuse(socket, 401, 'Unauthorized');
+    }
+    const key = workerKey(cluster.identity.secret, nodeId);
+    const problem = verifyPeerRequest(key, Date.now(), header(PEER_AUTH_HEADER), 'GET', WORKER_SESSION_PATH, sessionBody(nodeId, nonce));
+    if (problem || !rememberNonce(nonce, clock.nowMs())) {
+      logger.warn({ nodeId, problem: problem ?? 'replayed' }, 'worker session refused: authentication failed');
+      return refuse(socket, 401, 'Unauthorized');
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => open(ws, nodeId, nonce, key));
+  });
+
+  const unsubscribe = cluster.store.subscribe((state) => {
+    for (const change of index.update(state)) {
+      const session = sessions.get(change.nodeId);
+      if (session) send(session, { t: 'assign', full: false, upsert: change.upsert, remove: change.remove });
+    }
+    const next = managersIn(state);
+    if (JSON.stringify(next) !== JSON.stringify(managers)) {
+      managers = next;
+      for (const session of sessions.values()) send(session, { t: 'managers', managers });
+    }
+    for (const session of sessions.values()) {
+      if (state.nodes[session.nodeId]?.role !== 'worker') session.socket.close(4403, 'this node is no longer a worker of the cluster');
+    }
+  });
+  // A worker that vanished without closing its TCP connection (power loss, cut link) is dropped.
+  let sweep: unknown;
+  const sweepIdle = (): void => {
+    const now = clock.nowMs();
+    for (const session of sessions.values()) if (now - session.lastHeardMs > idleAfterMs) session.socket.terminate();
+    sweep = clock.setTimeout(sweepIdle, idleAfterMs / 2);
+  };
+  sweep = clock.setTimeout(sweepIdle, idleAfterMs / 2);
+
+  return {
+    sessions: () => [...sessions.keys()],
+    stop: () => {
+      clock.clearTimeout(sweep);
+      unsubscribe();
+      for (const session of sessions.values()) session.socket.terminate();
+      sessions.clear();
+      wss.close();
+    },
+  };
+}
