@@ -24,7 +24,7 @@ function manualClock() {
   return { clock, fire, pending: () => timers.size };
 }
 
-const status = (n: number): Heartbeat['status'] => ({ containers: [], services: [{ stack: 's', service: `v${n}`, image: 'i', desiredReplicas: n, running: n, healthy: 0, converged: true, failed: false }] });
+const status = (n: number): Heartbeat['status'] => ({ containers: [], services: [{ stack: 's', service: `v${n}`, image: 'i', desiredReplicas: n, running: n, healthy: 0, healthcheck: false, converged: true, failed: false }] });
 
 describe('heartbeat relay (a follower manager batching its workers\' beats to the leader)', () => {
   it('sends one batch for many workers, merges two beats of one worker keeping its status, and answers each', async () => {
