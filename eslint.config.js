@@ -22,6 +22,11 @@ export default tseslint.config(
     },
   },
   {
+    // The daemon's web pages run in the browser, as plain modules with no build step.
+    files: ['src/web/**/*.js'],
+    languageOptions: { globals: { ...globals.browser }, sourceType: 'module' },
+  },
+  {
     files: ['src/**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: { '@typescript-eslint/no-floating-promises': 'error' },

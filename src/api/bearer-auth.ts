@@ -2,16 +2,19 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { errorBody } from './api-error.ts';
 import { isWebsocketUpgrade, tokenFromHandshake } from './websocket.ts';
+import { isWebPagePath } from './routes/web-pages.ts';
 
 /**
  * What is reachable without the token: liveness, for supervisors and load balancers, and the API's
  * own documentation (static pages and the OpenAPI document: no state, no side effect), so the
  * /docs page opens in a browser — which cannot attach a bearer token to a navigation — and then
- * takes the token through its "Authorize" button.
+ * takes the token through its "Authorize" button. The same holds for the web view (`/`), the actor
+ * viewer (`/inspect`) and their assets (`/ui/*`).
  */
 function isPublic(method: string, path: string): boolean {
   if (path === '/healthz') return true;
-  return (method === 'GET' || method === 'HEAD') && (path === '/docs' || path.startsWith('/docs/'));
+  // The web view and actor viewer are static pages that ask for the token and send it themselves.
+  return (method === 'GET' || method === 'HEAD') && (path === '/docs' || path.startsWith('/docs/') || isWebPagePath(path));
 }
 
 function digest(value: string): Buffer {

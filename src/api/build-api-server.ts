@@ -11,6 +11,7 @@ import { registerDeployRoute, yamlContentTypes } from './routes/deploy.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerInspectRoute } from './routes/inspect.ts';
 import { registerEventRoutes } from './routes/events.ts';
+import { registerWebPages } from './routes/web-pages.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
 import { registerServiceRoutes } from './routes/services.ts';
@@ -66,5 +67,6 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerNodeRoutes(app, deps, submitter);
   if (deps.inspection) registerInspectRoute(app, deps.inspection);
   if (deps.events) registerEventRoutes(app, deps.events);
+  registerWebPages(app);
   return app;
 }

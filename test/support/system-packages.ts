@@ -130,3 +130,18 @@ export const dockerEngineBinaries: readonly RequiredBinary[] = [
   { binary: 'nsenter', debianPackage: 'util-linux' },
   { binary: 'ip', debianPackage: 'iproute2' },
 ];
+
+/** Headless Chromium for the browser tests, from Debian (no browser download: there is no internet). */
+export const chromiumBinaries: readonly RequiredBinary[] = [{ binary: 'chromium', debianPackage: 'chromium' }];
+
+/**
+ * The browser itself rather than Debian's /usr/bin/chromium wrapper script (which only adds flags
+ * from /etc/chromium.d and prints shell noise on some systems).
+ */
+export function chromiumExecutable(): string {
+  const direct = '/usr/lib/chromium/chromium';
+  if (existsSync(direct)) return direct;
+  const found = findExecutable('chromium');
+  if (!found) throw new Error('chromium is not installed: apt-get install -y chromium');
+  return found;
+}
