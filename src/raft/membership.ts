@@ -41,6 +41,10 @@ export function applyChange(membership: Membership, change: ConfigChange): Chang
     case 'promote':
       if (!learners.includes(id)) return { ok: false, message: `${id} is not a learner (add it as a learner first)` };
       return { ok: true, membership: { voters: [...voters, id], learners: learners.filter((x) => x !== id) } };
+    case 'demote':
+      if (!voters.includes(id)) return { ok: false, message: `${id} is not a voter` };
+      if (voters.length === 1) return { ok: false, message: `${id} is the last voter; demoting it would leave no quorum` };
+      return { ok: true, membership: { voters: voters.filter((x) => x !== id), learners: [...learners, id] } };
     case 'remove':
       if (!voters.includes(id) && !learners.includes(id)) return { ok: false, message: `${id} is not a member` };
       if (voters.length === 1 && voters[0] === id) return { ok: false, message: `${id} is the last voter; removing it would leave no quorum` };

@@ -110,6 +110,8 @@ export interface RaftNode {
   /** Single-server membership changes; each resolves once its config entry is committed and applied. */
   addLearner(id: NodeId): Promise<void>;
   promoteLearner(id: NodeId): Promise<void>;
+  /** Voter → learner (it keeps the log, loses its vote); a leader demoting itself steps down once committed. */
+  demoteVoter(id: NodeId): Promise<void>;
   removeMember(id: NodeId): Promise<void>;
   /** The role machine's actor (for `actor.system.inspect(...)` and `actor.subscribe(...)`); set by start(). */
   readonly actor: RaftRoleActor;
@@ -301,6 +303,10 @@ class ConsensusNode implements RaftNode {
 
   promoteLearner(id: NodeId): Promise<void> {
     return this.changeMembership({ type: 'promote', node: id });
+  }
+
+  demoteVoter(id: NodeId): Promise<void> {
+    return this.changeMembership({ type: 'demote', node: id });
   }
 
   removeMember(id: NodeId): Promise<void> {

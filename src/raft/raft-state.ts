@@ -118,6 +118,8 @@ export interface RaftState {
 export type ConfigChange =
   | { readonly type: 'add-learner'; readonly node: NodeId }
   | { readonly type: 'promote'; readonly node: NodeId }
+  /** Voter → learner: it keeps receiving the log but no longer votes or counts towards a quorum. */
+  | { readonly type: 'demote'; readonly node: NodeId }
   | { readonly type: 'remove'; readonly node: NodeId };
 
 /** What a step is fed: a message, a client action, or a timer firing. */

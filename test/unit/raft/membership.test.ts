@@ -106,6 +106,45 @@ describe('single-server membership changes', () => {
     expect(c.leaders()).toEqual(['b']);
   });
 
+  it('demote: a voter becomes a learner that keeps the log but no longer votes or counts', () => {
+    const c = new TestCluster(['a', 'b', 'c']);
+    c.elect('a');
+    c.heartbeat('a');
+    expect(change(c, 'a', { type: 'demote', node: 'c' })).toMatchObject({ accepted: true });
+    c.deliverAll();
+    c.heartbeat('a');
+    expect(c.state('c').membership).toEqual({ voters: ['a', 'b'], learners: ['c'] });
+    // c still receives the log, but a commit needs b now: with b cut off, a and c are not a quorum.
+    c.isolate('b');
+    c.propose('a', 'needs-b');
+    c.deliverAll();
+    expect(c.state('c').log.lastIndex).toBe(c.state('a').log.lastIndex);
+    expect(c.state('a').commitIndex).toBeLessThan(c.state('a').log.lastIndex);
+    c.input('c', { type: 'election-timeout' });
+    expect(c.state('c').role).toBe('follower'); // a learner never campaigns
+    c.heal();
+    c.heartbeat('a');
+    expect(c.state('a').commitIndex).toBe(c.state('a').log.lastIndex);
+    // Promotion brings it back once caught up.
+    expect(change(c, 'a', { type: 'promote', node: 'c' })).toMatchObject({ accepted: true });
+    c.deliverAll();
+    expect(c.state('a').membership).toEqual({ voters: ['a', 'b', 'c'], learners: [] });
+  });
+
+  it('demote refuses a non-voter and the last voter; a demoted leader steps down once it commits', () => {
+    const single = new TestCluster(['a']);
+    single.elect('a');
+    single.heartbeat('a');
+    expect(change(single, 'a', { type: 'demote', node: 'a' })).toMatchObject({ accepted: false, code: 'invalid_membership_change', message: expect.stringContaining('last voter') });
+    const c = threeWithLeaderA();
+    expect(change(c, 'a', { type: 'demote', node: 'd' })).toMatchObject({ accepted: false, code: 'invalid_membership_change', message: expect.stringContaining('not a voter') });
+    expect(change(c, 'a', { type: 'demote', node: 'a' })).toMatchObject({ accepted: true });
+    c.deliverAll();
+    c.heartbeat('a');
+    expect(c.state('a').role).toBe('follower');
+    expect(c.state('b').membership).toEqual({ voters: ['b', 'c'], learners: ['a'] });
+  });
+
   it('a truncated config entry stops applying (membership follows the log)', () => {
     const c = threeWithLeaderA();
     c.isolate('a');
