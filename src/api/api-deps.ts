@@ -58,11 +58,23 @@ export type ServiceInfo = ServiceStatus;
 /** The compose loader (src/compose/load-compose.ts): never throws for bad input. */
 export type ComposeLoader = typeof loadCompose;
 
+export interface JoinTokens {
+  readonly clusterId: string;
+  readonly manager: string;
+  readonly worker: string;
+  /** Cluster ports ("host:port") of the managers (Raft voters): what a joining node dials. */
+  readonly managers: readonly string[];
+}
+
 /** What the node routes need in cluster mode. */
 export interface ClusterApi {
   nodes(): NodeView[];
   /** The current join tokens (managers only hold them). */
-  tokens(): { readonly clusterId: string; readonly manager: string; readonly worker: string };
+  tokens(): JoinTokens;
+  /** A new token for the role; the old one stops working at once. */
+  rotateToken(role: 'manager' | 'worker'): Promise<JoinTokens>;
+  /** Promote (manager) or demote (worker); refused with a coded error when it cannot work. */
+  setRole(nodeId: string, role: 'manager' | 'worker'): Promise<{ readonly changed: boolean }>;
   /** Removes a node that is down: its record, and its Raft membership when it is a manager. */
   removeNode(id: string): Promise<void>;
 }

@@ -56,6 +56,10 @@ export class ApiClient {
     return this.request<T>('POST', path, body);
   }
 
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, body);
+  }
+
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = new URL(path, this.options.baseUrl);
     const headers: Record<string, string> = { accept: 'application/json' };

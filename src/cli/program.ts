@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error.ts';
 import { writeLine, type CliIo } from './cli-io.ts';
+import { registerClusterCommand } from './commands/cluster.ts';
 import { registerDeployCommand } from './commands/deploy.ts';
 import { runDaemonCommand, withDaemonOptions, type DaemonFlags } from './commands/daemon.ts';
 import { registerEventsCommand } from './commands/events.ts';
 import { registerInspectCommand } from './commands/inspect.ts';
+import { registerNodeCommand } from './commands/node.ts';
 import { registerPsCommand } from './commands/ps.ts';
 import { registerRmCommand } from './commands/rm.ts';
 import { registerServicesCommand } from './commands/services.ts';
@@ -18,7 +20,7 @@ Exit codes:
   2  usage or validation error (bad flags, invalid compose or config file, request refused)
   3  daemon unreachable
   4  unauthorized (missing or wrong --token)
-  5  stack or service not found
+  5  stack, service or node not found
   130  interrupted while waiting (the accepted change continues in the daemon)`;
 
 /** The whole command line; `main.ts` runs it against the real process. */
@@ -43,7 +45,13 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerRmCommand(program, io, setExit);
   registerEventsCommand(program, io, setExit);
   registerInspectCommand(program, io, setExit);
-  for (const command of program.commands) command.exitOverride().addHelpText('after', exitCodeHelp);
+  registerNodeCommand(program, io, setExit);
+  registerClusterCommand(program, io, setExit);
+  const withExitCodes = (command: Command): void => {
+    command.exitOverride().addHelpText('after', exitCodeHelp);
+    command.commands.forEach(withExitCodes);
+  };
+  program.commands.forEach(withExitCodes);
   return program;
 }
 

@@ -14,9 +14,8 @@ import type { NodeStatus } from '../scheduler/types.ts';
 import type { Clock } from '../seams/clock.ts';
 import { installJoinRoutes } from '../cluster-mode/join-server.ts';
 import { installManagerWorkerRoutes } from '../cluster-mode/worker/manager-worker-routes.ts';
-import { currentTokenSet } from '../cluster-mode/join-tokens-store.ts';
-import { startLearnerPromotion } from '../cluster-mode/learner-promotion.ts';
-import { formatToken } from '../join/join-token.ts';
+import { startManagerMembership } from '../cluster-mode/manager-membership.ts';
+import { installNodeOperations } from '../cluster-mode/node-operations.ts';
 import type { ClusterApi } from '../api/api-deps.ts';
 import type { NodeView } from '../api/routes/nodes.ts';
 
@@ -68,8 +67,10 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
   const receive = (heartbeat: Heartbeat): HeartbeatAnswer => {
     scheduling.heartbeat(heartbeat.nodeId, heartbeat.status !== undefined);
     const answer = board.receive(heartbeat, clock.nowMs());
-    const isManager = cluster.store.current().nodes[heartbeat.nodeId]?.role !== 'worker';
-    return { needFull: answer.needFull, ...(isManager ? { board: board.exportAt(clock.nowMs()) } : {}) };
+    // Every Raft member (a demoted manager stays a learner) serves the API, so it mirrors the board.
+    const { voters, learners } = cluster.raft.status().membership;
+    const isMember = voters.includes(heartbeat.nodeId) || learners.includes(heartbeat.nodeId);
+    return { needFull: answer.needFull, ...(isMember ? { board: board.exportAt(clock.nowMs()) } : {}) };
   };
   cluster.addRoute('/cluster/heartbeat', {
     auth: 'cluster-secret',
@@ -90,7 +91,8 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     removeNode: (id) => removeNode(id),
   });
   const unsubscribeRole = cluster.raft.actor.subscribe(() => scheduling.leadershipChanged());
-  const learners = startLearnerPromotion({ cluster, clock, logger, intervalMs: config.cluster.heartbeatIntervalMs });
+  const managers = startManagerMembership({ cluster, clock, logger, intervalMs: config.cluster.heartbeatIntervalMs, statusOf });
+  const operations = installNodeOperations({ cluster, clock, statusOf, roleChanged: () => managers.trigger() });
   const heartbeats = startHeartbeatLoop({
     nodeId,
     intervalMs: config.cluster.heartbeatIntervalMs,
@@ -129,6 +131,8 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     const state = cluster.store.current();
     const leaderId = cluster.raft.status().leaderId;
     const containers = clusterContainers(board.snapshot());
+    const membership = cluster.raft.status().membership;
+    const raftOf = (id: string): NodeView['raft'] => (membership.voters.includes(id) ? 'voter' : membership.learners.includes(id) ? 'learner' : 'none');
     return Object.values(state.nodes)
       .map((record) => ({
         id: record.id,
@@ -137,6 +141,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
         status: statusOf(record.id),
         availability: record.availability ?? 'active',
         leader: record.id === leaderId,
+        raft: raftOf(record.id),
         address: record.address,
         containers: containers.filter((container) => container.node === record.id).length,
         labels: record.labels,
@@ -148,11 +153,9 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
   return {
     api: {
       nodes,
-      tokens: () => {
-        const set = currentTokenSet(cluster.store.current());
-        if (!set) throw new PeerRpcError('join_not_ready', 'the cluster has not issued join tokens yet; retry shortly', 503);
-        return { clusterId: cluster.identity.clusterId, manager: formatToken(set.manager), worker: formatToken(set.worker) };
-      },
+      tokens: operations.tokens,
+      rotateToken: operations.rotateToken,
+      setRole: operations.setRole,
       removeNode: (id) => removeNode(id),
     },
     agentView: {
@@ -163,7 +166,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     statusOf,
     stop: () => {
       workers.stop();
-      learners.stop();
+      managers.stop();
       heartbeats.stop();
       scheduling.stop();
       unsubscribeRole.unsubscribe();

@@ -7,6 +7,7 @@ import { startDaemonSystem, type DaemonSystem } from '../actors/daemon-system.ts
 import { ApiTokenFileError, ensureApiTokenFile } from '../adapters/api-token-file.ts';
 import { createDockerRuntime } from '../adapters/docker/index.ts';
 import { systemClock } from '../adapters/system-clock.ts';
+import type { ClusterApi } from '../api/api-deps.ts';
 import { buildApiServer } from '../api/build-api-server.ts';
 import { loadCompose, warmComposeSchema } from '../compose/load-compose.ts';
 import type { Config } from '../config/load-config.ts';
@@ -36,6 +37,8 @@ export interface RunningDaemon {
   readonly tokenFile: string | undefined;
   /** In cluster mode: the cluster port's address as peers dial it (what `--join` takes). */
   readonly clusterAddress?: string;
+  /** In cluster mode: the nodes and join tokens (what the API's node routes use). */
+  readonly cluster?: ClusterApi;
   /** Watches every actor event (XState inspection); returns a detach function. */
   attachInspector: DaemonSystem['attachInspector'];
   /** Stops the API and the actors. Containers keep running: a restarted daemon adopts them. */
@@ -166,6 +169,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     events,
     tokenFile: apiToken.file,
     ...(cluster ? { clusterAddress: cluster.advertise } : {}),
+    ...(clusterServices ? { cluster: clusterServices.api } : {}),
     attachInspector: (observer) => system.attachInspector(observer),
     stop: () => {
       stopping ??= (async () => {

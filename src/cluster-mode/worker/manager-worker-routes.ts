@@ -94,6 +94,8 @@ export function installManagerWorkerRoutes(options: ManagerWorkerRoutesOptions):
         throw new PeerRpcError('invalid_request', 'worker-submit needs {request: {clientId, seq, command}}', 400);
       }
       if (!FORWARDABLE.has(request.command.type)) throw new PeerRpcError('forbidden_for_workers', `a worker may not submit "${String(request.command.type)}"`, 403);
+      // Roles change only through a manager's API, past its quorum and manager-count checks.
+      if (request.command.type === 'update-node' && request.command.role !== undefined) throw new PeerRpcError('forbidden_for_workers', 'a worker may not change a node\'s role', 403);
       logger.debug({ worker: caller, command: request.command.type }, 'write forwarded by a worker');
       const result = await cluster.store.submit(request);
       return { result, appliedIndex: cluster.raft.status().appliedIndex } satisfies WorkerSubmitAnswer;

@@ -69,6 +69,12 @@ export class DaemonProcess {
     return new DaemonProcess(child);
   }
 
+  /** `constellation ARGS` as given (e.g. `cluster init --config FILE`): a daemon started some other way. */
+  static spawnCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): DaemonProcess {
+    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    return new DaemonProcess(child);
+  }
+
   /**
    * `constellation --config FILE` inside a network namespace (a netns-cluster node): nsenter
    * enters only the network namespace and then execs node, so the pid is the daemon's own and
