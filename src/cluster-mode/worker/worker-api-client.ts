@@ -70,9 +70,9 @@ export class WorkerApiClient {
     nodes: () => [...this.snapshot.nodes],
     tokens: () => {
       // A worker never holds a join token: a compromised worker must not be able to make itself a manager.
-      throw new PeerRpcError('tokens_on_managers_only', 'join tokens are kept by managers: ask the API of a manager');
+      throw new PeerRpcError('tokens_on_managers_only', 'join tokens are kept by managers: ask the API of a manager', 503);
     },
-    rotateToken: () => Promise.reject(new PeerRpcError('tokens_on_managers_only', 'join tokens are kept by managers: rotate them through the API of a manager', 409)),
+    rotateToken: () => Promise.reject(new PeerRpcError('tokens_on_managers_only', 'join tokens are kept by managers: rotate them through the API of a manager', 503)),
     // Roles change only through a manager's API: a worker must not be a path to making itself a manager.
     setRole: () => Promise.reject(new PeerRpcError('roles_on_managers_only', 'promote and demote through the API of a manager', 409)),
     removeNode: async (id: string) => {
