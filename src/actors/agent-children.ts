@@ -89,7 +89,11 @@ export function serviceStatuses(
     const converged = heldBack === 0 && settled === d.replicas && running.length + completed.length === d.replicas && mine.length === d.replicas;
     const message =
       failedChild?.message ??
-      (crashed ? `${crashed.name} exited with code ${crashed.exitCode ?? 'unknown'} and its restart policy does not restart it` : undefined) ??
+      (crashed
+        ? crashed.message
+          ? `${crashed.name}: ${crashed.message}; its restart policy does not retry it`
+          : `${crashed.name} exited with code ${crashed.exitCode ?? 'unknown'} and its restart policy does not restart it`
+        : undefined) ??
       wait?.reason ??
       current.find((c) => c.message && c.phase !== 'running')?.message ??
       (heldBack > 0

@@ -3,6 +3,7 @@ import type { ContainerRuntime, CreateContainerRequest, NetworkCreateRequest } f
 import { containerMachine, type ContainerContext } from '../machines/container.ts';
 import type { ContainerPhase, ContainerReport, EffectResult, StartObservation } from '../machines/container-types.ts';
 import { normalizeName, parseLabels } from '../agent/labels.ts';
+import { decideRestart } from '../agent/restart-policy.ts';
 import { engineCall, type EngineCallDeps } from './engine-call.ts';
 import { EngineLimiter } from './engine-limiter.ts';
 
@@ -49,9 +50,14 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
       }
     }
     if (!first.ok && first.code === 'image_not_found') {
-      // Missing: pull it (or find it pulled meanwhile), then try once more. create's own
-      // image_not_found stays the verdict when the pull cannot help; the machine treats it as permanent.
-      await ensureImageBestEffort(request.image);
+      // Missing: pull it (or find it pulled meanwhile), then try once more. A failed pull is
+      // the verdict, in its own words ("connection refused", "manifest unknown"): create's
+      // "No such image" would hide why. The machine lets the restart policy retry it.
+      const pulled = await ensureImage(request.image);
+      if (!pulled.ok) {
+        if (pulled.code === 'engine_unavailable') return pulled;
+        return { ok: false, code: 'pull_failed', message: `image pull failed: ${pulled.message}`, atMs: pulled.atMs };
+      }
       first = await heavy('create', () => runtime.create(request));
     }
     if (first.ok || first.code !== 'conflict') return first;
@@ -94,18 +100,18 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
     return { ok: true, value: undefined, atMs: deps.clock.nowMs() };
   };
 
-  // Pulls in flight: N replicas of a missing image share one pull instead of sending N.
-  const ensuring = new Map<string, Promise<void>>();
+  // Pulls in flight: N replicas of a missing image share one pull (and its outcome) instead of sending N.
+  const ensuring = new Map<string, Promise<EffectResult<void>>>();
 
-  const ensureImageBestEffort = async (image: string) => {
+  const ensureImage = (image: string): Promise<EffectResult<void>> => {
     let pending = ensuring.get(image);
     if (pending === undefined) {
-      pending = engineCall(deps, 'ensureImage', () => runtime.ensureImage(image)).then(() => {
+      pending = engineCall(deps, 'ensureImage', () => runtime.ensureImage(image)).finally(() => {
         ensuring.delete(image);
       });
       ensuring.set(image, pending);
     }
-    await pending;
+    return pending;
   };
 
   const start = async (containerId: string): Promise<EffectResult<StartObservation>> => {
@@ -134,7 +140,19 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
   });
 }
 
+/**
+ * What a replica waiting to be restarted says: why (its exit, a failed pull or start) and when
+ * the next attempt is, so `ps` and `services` answer "will it retry, and when?".
+ */
+export function backoffMessage(context: ContainerContext, nowWallMs: number): string {
+  const why = context.message ?? (context.exitCode !== undefined ? `exited with code ${context.exitCode}` : 'failed to start');
+  const at = new Date(nowWallMs + context.restartDelayMs).toISOString().slice(11, 19);
+  return `${why}; restart ${context.restartTimesMs.length} in ${(context.restartDelayMs / 1000).toFixed(1)} s (at ${at} UTC)`;
+}
+
 export function toReport(context: ContainerContext, phase: ContainerPhase, actorId: string): ContainerReportMessage {
+  // Wall-clock time only for the message a human reads; decisions stay on the injected clock.
+  const message = phase === 'backoff' ? backoffMessage(context, Date.now()) : context.message;
   return {
     type: 'container.report',
     actorId,
@@ -144,7 +162,8 @@ export function toReport(context: ContainerContext, phase: ContainerPhase, actor
     restarts: context.restartTimesMs.length,
     ...(context.containerId !== undefined ? { containerId: context.containerId } : {}),
     ...(context.exitCode !== undefined ? { exitCode: context.exitCode } : {}),
-    ...(context.message !== undefined ? { message: context.message } : {}),
+    ...(message !== undefined ? { message } : {}),
+    ...(phase === 'exited' ? { willRestart: decideRestart(context.restartPolicy, context.exitCode, context.restartTimesMs, context.lastExitAtMs).restart } : {}),
   };
 }
 

@@ -10,6 +10,7 @@ import { engineCall, safely } from './engine-call.ts';
 import { engineWatchLogic } from './engine-watch.ts';
 import { describeError } from './supervision.ts';
 import { reconcileInto } from './agent-reconcile.ts';
+import { logReplicaChange } from './agent-replica-log.ts';
 import { type EngineListing, listed, networkRemoved, routeEngineEvent, startList, streamDown } from './agent-engine-sync.ts';
 import { childCrashed, childFinished, storeDown } from './agent-child-events.ts';
 import {
@@ -120,6 +121,7 @@ export function createNodeAgentLogic(deps: NodeAgentDeps) {
           };
           if (event.message === undefined) delete (updated as { message?: string }).message;
           const children = { ...context.children, [event.name]: updated };
+          safely(logger, () => logReplicaChange(logger, context, child, updated, children, event.willRestart === true));
           enqueue.emit({ type: 'container', container: toView(updated) });
           safely(logger, () => telemetry.setContainerStates(phaseCounts(Object.values(children))));
           // A phase change may unblock dependants or free a slot; a pure health change may too.

@@ -8,7 +8,7 @@ import type { ContainerState, CreateContainerRequest, HealthState, RuntimeErrorC
  */
 export type EffectResult<T> =
   | { readonly ok: true; readonly value: T; readonly atMs: number }
-  | { readonly ok: false; readonly code: RuntimeErrorCode | 'unknown'; readonly message: string; readonly atMs: number };
+  | { readonly ok: false; readonly code: RuntimeErrorCode | 'unknown' | 'pull_failed'; readonly message: string; readonly atMs: number };
 
 /** What the engine says right after a start: a process may exit before we even look. */
 export interface StartObservation {
@@ -41,6 +41,8 @@ export interface ContainerReport {
   readonly exitCode?: number;
   readonly restarts: number;
   readonly message?: string;
+  /** On `exited`: whether the restart policy restarts it (backoff follows), so an exit is not mistaken for a failed service in between. */
+  readonly willRestart?: boolean;
 }
 
 export type ContainerEvent =

@@ -161,6 +161,14 @@ export const containerMachine = setup({
             actions: assign(({ event }) => ({ containerId: event.output.ok ? event.output.value : undefined, engineFailures: 0, message: undefined })),
           },
           {
+            // The image could not be pulled (registry unreachable, image unknown to it, no
+            // access): like a failed start, the restart policy decides whether and when to try
+            // again, so the default policy keeps trying with its back-off.
+            guard: ({ event }) => !event.output.ok && event.output.code === 'pull_failed',
+            target: 'exited',
+            actions: assign(({ event }) => ({ exitCode: undefined, lastExitAtMs: event.output.atMs, message: (event.output as Failure).message })),
+          },
+          {
             guard: ({ event }) => !event.output.ok && PERMANENT_CREATE_ERRORS.has(event.output.code),
             target: 'failed',
             actions: assign(({ event }) => ({ message: (event.output as Failure).message })),
@@ -296,7 +304,9 @@ export const containerMachine = setup({
         {
           guard: 'attemptsExhausted',
           target: 'failed',
-          actions: assign(({ context }) => ({ message: `gave up after ${context.restartTimesMs.length} restarts (restart_policy.max_attempts)` })),
+          actions: assign(({ context }) => ({
+            message: `gave up after ${context.restartTimesMs.length} restarts (restart_policy.max_attempts)${context.message ? `; last: ${context.message}` : ''}`,
+          })),
         },
       ],
       on: {

@@ -132,14 +132,25 @@ describe('daemon + CLI on a real engine', () => {
     expect(await ui.text()).toContain('swagger-ui');
   });
 
-  it('a deploy that cannot converge (image nowhere to be found) exits 1, and the engine error is counted', async () => {
-    const file = await env.writeCompose('ghost.yaml', `services:\n  ghost:\n    image: constellation-test/does-not-exist:1\n`);
-    const run = await runConstellation(['deploy', '--file', file, '--stack', 'e2e-ghost', '--timeout', '60', '--config', env.configFile]);
+  it('an image that cannot be pulled: the pull error itself, retried under the default policy, failed under restart: "no"', async () => {
+    // Under the default policy the pull is retried with back-off: the deploy keeps waiting and
+    // says why and when, until its --timeout.
+    const retried = await env.writeCompose('ghost.yaml', `services:\n  ghost:\n    image: constellation-test/does-not-exist:1\n`);
+    const waiting = await runConstellation(['deploy', '--file', retried, '--stack', 'e2e-ghost', '--timeout', '4', '--config', env.configFile]);
+    expect(waiting.code).toBe(1);
+    expect(waiting.stdout).toMatch(/ghost: 0\/1 running — image pull failed: docker pull constellation-test\/does-not-exist:1: .+; restart 1 in 5\.0 s \(at \d\d:\d\d:\d\d UTC\) \(converging\)/);
+    expect(waiting.stdout).not.toContain('No such image');
+    expect(waiting.stderr).toContain('did not converge within 4 s');
+    expect((await runConstellation(['rm', 'e2e-ghost', '--config', env.configFile])).code).toBe(0);
+
+    // With restart: "no" nothing retries it: the deploy fails at once, naming the pull error.
+    const once = await env.writeCompose('ghost-once.yaml', `services:\n  ghost:\n    image: constellation-test/does-not-exist:1\n    restart: "no"\n`);
+    const run = await runConstellation(['deploy', '--file', once, '--stack', 'e2e-ghost', '--timeout', '60', '--config', env.configFile]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: stack e2e-ghost failed after \d+\.\d s: ghost \(.*No such image: constellation-test\/does-not-exist:1/);
-    expect(run.stdout).toContain('ghost: 0/1 running');
+    expect(run.stderr).toMatch(/^error: stack e2e-ghost failed after \d+\.\d s: ghost \(e2e-ghost_ghost_1: image pull failed: docker pull constellation-test\/does-not-exist:1: .+; its restart policy does not retry it\)/);
+    expect(run.stderr).not.toContain('No such image');
     const metrics = await (await env.fetch('/metrics')).text();
-    expect(metrics).toMatch(/constellation_engine_errors_total\{operation="create"\} [1-9]/);
+    expect(metrics).toMatch(/constellation_engine_errors_total\{operation="pull"\} [1-9]/);
     expect((await runConstellation(['rm', 'e2e-ghost', '--config', env.configFile])).code).toBe(0);
   });
 

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import { VirtualClock } from '../../../src/sim/virtual-clock.ts';
 import { SimRuntime, type SimRuntimeOptions } from '../../../src/sim/sim-runtime.ts';
@@ -6,6 +7,8 @@ import type { AgentEvent } from '../../../src/actors/agent-types.ts';
 import type { AgentTelemetry } from '../../../src/actors/agent-telemetry.ts';
 import { MemoryStateStore } from './fixtures.ts';
 
+export interface LogLine { level: number; msg: string; [field: string]: unknown }
+
 export interface Harness {
   clock: VirtualClock;
   runtime: SimRuntime;
@@ -13,6 +16,8 @@ export interface Harness {
   agent: DaemonSystem;
   events: AgentEvent[];
   engineErrors: string[];
+  /** The agent's log lines at info and above, parsed. */
+  logs: LogLine[];
   /** Runs virtual time until `predicate` holds; fails the test naming `what` otherwise. */
   until(predicate: () => boolean, what: string, limitMs?: number): Promise<void>;
   restartAgent(): Promise<void>;
@@ -26,7 +31,10 @@ export async function startHarness(options: Partial<SimRuntimeOptions> = {}, sha
   const events: AgentEvent[] = [];
   const engineErrors: string[] = [];
   const telemetry: AgentTelemetry = { observeReconcile: () => {}, engineError: (op) => engineErrors.push(op), setContainerStates: () => {} };
-  const start = () => startDaemonSystem({ nodeId: 'n1', runtime, store, clock, logger: pino({ level: 'silent' }), telemetry, reconcileIntervalMs: 5000 });
+  const logs: LogLine[] = [];
+  const sink = new Writable({ write(chunk, _encoding, done) { logs.push(JSON.parse(String(chunk)) as LogLine); done(); } });
+  const logger = pino({ level: 'info' }, sink);
+  const start = () => startDaemonSystem({ nodeId: 'n1', runtime, store, clock, logger, telemetry, reconcileIntervalMs: 5000 });
   const h: Harness = {
     clock,
     runtime,
@@ -34,6 +42,7 @@ export async function startHarness(options: Partial<SimRuntimeOptions> = {}, sha
     agent: await start(),
     events,
     engineErrors,
+    logs,
     async until(predicate, what, limitMs = 60_000) {
       const held = await clock.runUntil(predicate, limitMs);
       if (!held) throw new Error(`never happened within ${limitMs} virtual ms: ${what}\ncontainers: ${JSON.stringify(h.agent.containers(), null, 1)}`);

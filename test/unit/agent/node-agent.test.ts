@@ -208,11 +208,23 @@ describe('node agent on the simulated engine', () => {
     expect(h.engineErrors.filter((op) => op === 'create')).toHaveLength(3);
   });
 
-  it('fails permanently for a missing image and reports why', async () => {
+  it('a failed pull is retried as the restart policy says, and the replica says why and when', async () => {
     h = await startHarness({ images: ['constellation-test/busybox:1'] });
-    await h.store.deploy(stack('app', [service('web', { image: 'nope:1' })]));
+    await h.store.deploy(stack('app', [service('web', { image: 'nope:1', restartPolicy: { condition: 'any', delayMs: 5000, windowMs: 0 } })]));
+    await h.until(() => h!.agent.containers()[0]?.state === 'backoff', 'waiting to retry the pull');
+    // The pull's own error, not the create's "No such image", and when the next attempt is.
+    expect(h.agent.containers()[0]!.message).toMatch(/^image pull failed: image nope:1 not found; restart 1 in 5\.0 s \(at \d\d:\d\d:\d\d UTC\)$/);
+    expect(h.agent.services()[0]).toMatchObject({ failed: false, converged: false });
+    await h.clock.advance(5000);
+    await h.until(() => h!.agent.containers()[0]?.restarts === 2, 'pulled again, failed again');
+    expect(h.agent.containers()[0]!.message).toMatch(/restart 2 in 10\.0 s/);
+  });
+
+  it('a failed pull under restart_policy none fails the service, naming the pull error', async () => {
+    h = await startHarness({ images: ['constellation-test/busybox:1'] });
+    await h.store.deploy(stack('app', [service('web', { image: 'nope:1', restartPolicy: { condition: 'none', delayMs: 0, windowMs: 0 } })]));
     await h.until(() => h!.agent.services()[0]?.failed === true, 'failed');
-    expect(h.agent.services()[0]!.message).toMatch(/nope:1/);
+    expect(h.agent.services()[0]!.message).toBe('app_web_1: image pull failed: image nope:1 not found; its restart policy does not retry it');
   });
 
   it('recreates a container removed behind its back', async () => {

@@ -29,6 +29,7 @@ export const events = [
   { type: 'REMOVE' },
   { type: 'xstate.done.actor.create', output: ok('c1') },
   { type: 'xstate.done.actor.create', output: fail('image_not_found') },
+  { type: 'xstate.done.actor.create', output: fail('pull_failed') },
   { type: 'xstate.done.actor.create', output: fail('engine_unavailable') },
   { type: 'xstate.error.actor.create', error: new Error('boom') },
   { type: 'xstate.done.actor.start', output: ok({ state: 'running', health: 'starting' }) },

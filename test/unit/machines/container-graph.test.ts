@@ -31,10 +31,12 @@ describe('container machine graph', () => {
 });
 
 const expectedEdges = [
+  'backoff -> creating',
   'backoff -> removed',
   'backoff -> removing',
   'backoff -> starting',
   'creating -> engine-backoff',
+  'creating -> backoff',
   'creating -> failed',
   'creating -> removed',
   'creating -> starting',

@@ -261,6 +261,39 @@ describe('container machine lifecycle', () => {
     expect(t.state()).toBe('removed');
   });
 
+  it('a failed pull goes through the restart policy: the default keeps retrying with its back-off', async () => {
+    const t = run({ condition: 'any', delayMs: 1000, windowMs: 0 }, { createResults: [{ ok: false, code: 'pull_failed' }, { ok: false, code: 'pull_failed' }] });
+    t.actor.send({ type: 'START' });
+    await settle();
+    expect(t.state()).toBe('backoff');
+    expect(t.actor.getSnapshot().context.message).toBe('pull_failed');
+    t.clock.increment(1000);
+    await settle();
+    expect(t.state()).toBe('backoff'); // the second pull failed too; the delay doubles
+    expect(t.calls).toEqual(['create', 'create']);
+    t.clock.increment(2000);
+    await settle();
+    expect(t.state()).toEqual({ running: 'none' });
+    expect(t.calls).toEqual(['create', 'create', 'create', 'start c1']);
+    expect(t.actor.getSnapshot().context.restartTimesMs).toHaveLength(2);
+    expect(t.actor.getSnapshot().context.message).toBeUndefined();
+  });
+
+  it('a failed pull is not retried under restart_policy none, and gives up after max_attempts naming the pull error', async () => {
+    const none = run({ condition: 'none', delayMs: 0, windowMs: 0 }, { createResults: [{ ok: false, code: 'pull_failed' }] });
+    none.actor.send({ type: 'START' });
+    await settle();
+    expect(none.state()).toBe('exited');
+    expect(none.calls).toEqual(['create']);
+    const capped = run({ condition: 'on-failure', delayMs: 0, windowMs: 0, maxAttempts: 1 }, { createResults: [{ ok: false, code: 'pull_failed' }, { ok: false, code: 'pull_failed' }] });
+    capped.actor.send({ type: 'START' });
+    await settle();
+    capped.clock.increment(100);
+    await settle();
+    expect(capped.state()).toBe('failed');
+    expect(capped.actor.getSnapshot().context.message).toBe('gave up after 1 restarts (restart_policy.max_attempts); last: pull_failed');
+  });
+
   it('retries engine outages with back-off without counting restarts', async () => {
     const t = run({ condition: 'none', delayMs: 0, windowMs: 0 }, {
       createResults: [{ ok: false, code: 'engine_unavailable' }, { ok: false, code: 'engine_unavailable' }],
