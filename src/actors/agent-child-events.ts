@@ -16,10 +16,12 @@ export function storeDown(h: HandlerDeps, context: NodeAgentContext, error: stri
 }
 
 export function childFinished(h: HandlerDeps, context: NodeAgentContext, actorId: string, enqueue: Enqueue): void {
-  const { logger, telemetry } = h;
+  const { logger, telemetry, restartLedger } = h;
   const child = Object.values(context.children).find((c) => c.actorId === actorId);
   enqueue.stopChild(actorId);
   if (!child) return;
+  // Removed (or vanished): its restart count has nobody left to belong to.
+  if (child.containerId !== undefined) safely(logger, () => restartLedger.forget(child.containerId!));
   const children = { ...context.children };
   delete children[child.name];
   // Its container is gone (removed by it, or vanished); forget any stale listing of it.

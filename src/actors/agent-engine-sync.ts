@@ -61,6 +61,9 @@ export function listed(h: HandlerDeps, context: NodeAgentContext, result: Effect
       enqueue.sendTo(child.actorId, { type: 'HEALTH', health: seen.health } satisfies ContainerEvent);
     }
   }
+  // Restart counts of containers that went away while nobody watched (e.g. while the daemon was down).
+  const known = new Set([...Object.values(engine).map((c) => c.id), ...Object.values(context.children).flatMap((c) => (c.containerId ? [c.containerId] : []))]);
+  safely(logger, () => h.restartLedger.retainOnly(known));
   const networks: Record<string, EngineNetwork> = {};
   for (const n of result.value.networks) {
     const stack = n.labels[LABEL_STACK];

@@ -11,7 +11,7 @@ import { CONTAINER_PREFIX, NETWORK_REMOVAL_PREFIX, type Enqueue, type HandlerDep
  * engine listing it only stores the context, so a restarted agent adopts instead of creating twins.
  */
 export function reconcileInto(h: HandlerDeps, context: NodeAgentContext, enqueue: Enqueue): void {
-  const { logger, clock, telemetry, nodeId } = h;
+  const { logger, clock, telemetry, nodeId, restartLedger } = h;
   if (!context.listedOnce) {
     enqueue.assign(context);
     return;
@@ -41,7 +41,7 @@ export function reconcileInto(h: HandlerDeps, context: NodeAgentContext, enqueue
       enqueue.spawnChild('container', { id: actorId, input });
       for (const e of events) enqueue.sendTo(actorId, e);
     });
-    children[name] = { ...entry, actorId, phase: 'pending', health: 'none', restarts: 0, removing, sinceEpoch: context.epoch };
+    children[name] = { ...entry, actorId, phase: 'pending', health: 'none', restarts: input.restartsBefore ?? 0, removing, sinceEpoch: context.epoch };
   };
   for (const action of plan.actions) {
     switch (action.type) {
@@ -55,6 +55,7 @@ export function reconcileInto(h: HandlerDeps, context: NodeAgentContext, enqueue
           restartPolicy: d.spec.deploy.restartPolicy,
           hasHealthcheck: hasHealthcheck(d.spec),
           stopGracePeriodMs: d.spec.stopGracePeriodMs,
+          ...(action.type === 'adopt' ? { restartsBefore: restartLedger.restartsOf(action.container.id) } : {}),
         };
         const first: ContainerEvent = action.type === 'create'
           ? { type: 'START' }

@@ -2,6 +2,7 @@ import { createActor, type AnyActorRef, type InspectionEvent, type Observer } fr
 import type { Logger } from 'pino';
 import type { Clock } from '../seams/clock.ts';
 import type { ContainerRuntime } from '../seams/container-runtime.ts';
+import type { RestartLedger } from '../seams/restart-ledger.ts';
 import type { StateStore } from '../seams/state-store.ts';
 import type { AgentTelemetry } from './agent-telemetry.ts';
 import type { AgentEvent, ContainerView, ServiceStatus } from './agent-types.ts';
@@ -25,6 +26,8 @@ export interface DaemonSystemOptions {
   readonly telemetry: AgentTelemetry;
   /** Full resync period (config reconcile.intervalMs). Default 5000. */
   readonly reconcileIntervalMs?: number;
+  /** Restart counts that outlive the process (the daemon's is a file in its data dir). */
+  readonly restartLedger?: RestartLedger;
 }
 
 export interface DaemonSystem {
@@ -57,6 +60,7 @@ export async function startDaemonSystem(options: DaemonSystemOptions): Promise<D
     logger,
     telemetry: options.telemetry,
     resyncIntervalMs: options.reconcileIntervalMs ?? 5000,
+    ...(options.restartLedger ? { restartLedger: options.restartLedger } : {}),
   });
   const actor = createActor(logic, { clock: options.clock, systemId: 'node-agent' });
   let stopped = false;

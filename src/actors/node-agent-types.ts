@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../seams/clock.ts';
 import type { ContainerRuntime } from '../seams/container-runtime.ts';
+import type { RestartLedger } from '../seams/restart-ledger.ts';
 import type { StateStore } from '../seams/state-store.ts';
 import type { ClusterStateData } from '../cluster/state.ts';
 import type { ContainerEvent } from '../machines/container-types.ts';
@@ -25,6 +26,8 @@ export interface NodeAgentDeps {
   readonly telemetry: AgentTelemetry;
   /** Periodic full resync (config reconcile.intervalMs): a missed event is fixed by the next pass. */
   readonly resyncIntervalMs: number;
+  /** Restart counts kept across daemon restarts (default: in memory, lost with the process). */
+  readonly restartLedger?: RestartLedger;
   /** Tests only: wraps the replica logic (e.g. to inject a crash and watch supervision). */
   readonly wrapContainerLogic?: (logic: ContainerActorLogic) => ContainerActorLogic;
 }
@@ -72,7 +75,7 @@ export const ENGINE_WATCH_ID = 'engine-events';
 export const STORE_WATCH_ID = 'store-watch';
 
 /** What the handlers need from the agent's dependencies. */
-export type HandlerDeps = Pick<NodeAgentDeps, 'nodeId' | 'clock' | 'logger' | 'telemetry' | 'resyncIntervalMs'>;
+export type HandlerDeps = Pick<NodeAgentDeps, 'nodeId' | 'clock' | 'logger' | 'telemetry' | 'resyncIntervalMs'> & { readonly restartLedger: RestartLedger };
 
 /** The subset of XState's action enqueuer the helpers use (its full generic type does not travel well). */
 export interface Enqueue {

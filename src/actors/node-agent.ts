@@ -9,6 +9,7 @@ import { createContainerActorLogic } from './container-actor.ts';
 import { engineCall, safely } from './engine-call.ts';
 import { engineWatchLogic } from './engine-watch.ts';
 import { describeError } from './supervision.ts';
+import { MemoryRestartLedger } from '../seams/restart-ledger.ts';
 import { reconcileInto } from './agent-reconcile.ts';
 import { logReplicaChange } from './agent-replica-log.ts';
 import { type EngineListing, listed, networkRemoved, routeEngineEvent, startList, streamDown } from './agent-engine-sync.ts';
@@ -37,8 +38,9 @@ export type { NodeAgentContext, NodeAgentDeps } from './node-agent-types.ts';
  * One parent holds every replica of the node; spawning copies the children object, which is fine
  * for the few hundred replicas a node runs (shard by stack if that ever grows).
  */
-export function createNodeAgentLogic(deps: NodeAgentDeps) {
-  const { runtime, store, clock, logger, telemetry, nodeId } = deps;
+export function createNodeAgentLogic(givenDeps: NodeAgentDeps) {
+  const deps = { ...givenDeps, restartLedger: givenDeps.restartLedger ?? new MemoryRestartLedger() };
+  const { runtime, store, clock, logger, telemetry, nodeId, restartLedger } = deps;
   const baseContainerLogic = createContainerActorLogic({ runtime, clock, logger, telemetry });
   const containerLogic = deps.wrapContainerLogic ? deps.wrapContainerLogic(baseContainerLogic) : baseContainerLogic;
 
@@ -121,6 +123,11 @@ export function createNodeAgentLogic(deps: NodeAgentDeps) {
           };
           if (event.message === undefined) delete (updated as { message?: string }).message;
           const children = { ...context.children, [event.name]: updated };
+          // Restart counts outlive the daemon: the next one adopts this container and goes on counting.
+          safely(logger, () => {
+            if (child.containerId !== undefined && child.containerId !== updated.containerId) restartLedger.forget(child.containerId);
+            if (updated.containerId !== undefined) restartLedger.record(updated.containerId, updated.restarts);
+          });
           safely(logger, () => logReplicaChange(logger, context, child, updated, children, event.willRestart === true));
           enqueue.emit({ type: 'container', container: toView(updated) });
           safely(logger, () => telemetry.setContainerStates(phaseCounts(Object.values(children))));

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { startDaemonSystem, type DaemonSystem } from '../actors/daemon-system.ts';
 import { ApiTokenFileError, ensureApiTokenFile } from '../adapters/api-token-file.ts';
 import { createDockerRuntime } from '../adapters/docker/index.ts';
+import { FileRestartLedger } from '../adapters/file-restart-ledger.ts';
 import { systemClock } from '../adapters/system-clock.ts';
 import type { ClusterApi } from '../api/api-deps.ts';
 import { buildApiServer } from '../api/build-api-server.ts';
@@ -80,6 +81,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   const apiToken = await resolveApiToken(config, dataDir, logger);
   const opened = await openStateStore(config, dataDir, systemClock, componentLogger(logger, 'cluster'));
   const { store, cluster, worker } = opened;
+  const restartLedger = await FileRestartLedger.open(dataDir, componentLogger(logger, 'agent'));
   let system: DaemonSystem;
   try {
     if (cluster) {
@@ -95,6 +97,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
       logger: componentLogger(logger, 'agent'),
       telemetry: new PrometheusTelemetry(metrics),
       reconcileIntervalMs: config.reconcile.intervalMs,
+      restartLedger,
     });
   } catch (error) {
     await opened.close();
@@ -178,6 +181,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
         await api.close();
         clusterServices?.stop();
         await system.stop();
+        await restartLedger.flush();
         await opened.close();
         logger.info('daemon stopped; containers keep running');
       })();

@@ -25,6 +25,12 @@ export interface ContainerMachineInput {
   readonly restartPolicy: RestartPolicySpec;
   readonly hasHealthcheck: boolean;
   readonly stopGracePeriodMs: number;
+  /**
+   * Restarts before this actor (an adopted container's, kept by the daemon that restarted it).
+   * They count toward max_attempts with the default window 0 ("the whole life"), never inside a
+   * finite window: their times belonged to another process's clock.
+   */
+  readonly restartsBefore?: number;
 }
 
 export type ContainerPhase =

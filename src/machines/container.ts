@@ -113,7 +113,7 @@ export const containerMachine = setup({
     stopGracePeriodMs: input.stopGracePeriodMs,
     health: 'none',
     lastExitAtMs: 0,
-    restartTimesMs: [],
+    restartTimesMs: Array.from({ length: input.restartsBefore ?? 0 }, () => Number.NEGATIVE_INFINITY),
     restartDelayMs: 0,
     loopRestarts: 0,
     engineFailures: 0,

@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { dockerCliPath } from '../support/docker-engine.ts';
+import { eventually } from '../support/eventually.ts';
+import { runCommand } from '../support/run-command.ts';
 import { runConstellation } from './support/cli-process.ts';
 import { DaemonEnvironment } from './support/daemon-environment.ts';
 import { removeStackContainers, stackContainers, watchStackStarts, type EngineContainer } from './support/engine-inspect.ts';
@@ -8,7 +11,7 @@ import { removeStackContainers, stackContainers, watchStackStarts, type EngineCo
 // containers it finds (by label) instead of restarting them, and finishes what it was doing.
 const dockerHost = `unix://${inject('dockerSocket')}`;
 const image = inject('testImage');
-const stacks = ['e2e-steady', 'e2e-busy'];
+const stacks = ['e2e-steady', 'e2e-busy', 'e2e-crashy'];
 // More than the agent's 8 concurrent engine calls, so starting a few leaves most still to do.
 const busyReplicas = 20;
 
@@ -101,4 +104,40 @@ describe('daemon restart', () => {
     expect((await stackContainers(dockerHost, 'e2e-busy')).every((c) => c.running)).toBe(true);
     expect(identity(await stackContainers(dockerHost, 'e2e-steady'))).toEqual(identity(steady));
   }, 240_000);
+
+  it('RESTARTS survives a daemon restart that adopts the container (kept in the data dir)', async () => {
+    let daemon = await env.start();
+    const file = await env.writeCompose('crashy.yaml', `services:
+  app:
+    image: ${image}
+    command: ["sleep", "3600"]
+    stop_grace_period: 1s
+    deploy:
+      restart_policy:
+        delay: 200ms
+`);
+    expect((await runConstellation(['deploy', '--file', file, '--stack', 'e2e-crashy', '--config', env.configFile])).code).toBe(0);
+    const restartsNow = async () => ((await (await env.fetch('/v1/containers?stack=e2e-crashy')).json()) as { state: string; restarts: number; containerId: string }[])[0]!;
+    // Two crashes, each restarted in place by the agent (Docker's own RestartCount stays 0).
+    for (const expected of [1, 2]) {
+      const [container] = await stackContainers(dockerHost, 'e2e-crashy');
+      await runCommand(dockerCliPath(), ['-H', dockerHost, 'kill', container!.id]);
+      await eventually(async () => {
+        const now = await restartsNow();
+        return now.restarts === expected && now.state === 'running' ? now : undefined;
+      }, { timeoutMs: 30_000, what: `restart ${expected}` });
+    }
+    const before = await restartsNow();
+    expect(await daemon.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    daemon = await env.start();
+    const adopted = await eventually(async () => {
+      const now = await restartsNow().catch(() => undefined);
+      return now?.state === 'running' ? now : undefined;
+    }, { timeoutMs: 30_000, what: 'the container adopted' });
+    expect(adopted).toMatchObject({ containerId: before.containerId, restarts: 2 });
+    const ps = await runConstellation(['ps', '--stack', 'e2e-crashy', '--config', env.configFile]);
+    expect(ps.stdout).toMatch(/e2e-crashy_app_1\s+running\s+none\s+2\s/);
+    expect((await runConstellation(['rm', 'e2e-crashy', '--config', env.configFile])).code).toBe(0);
+    expect(await daemon.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+  }, 120_000);
 });

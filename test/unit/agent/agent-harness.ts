@@ -5,6 +5,7 @@ import { SimRuntime, type SimRuntimeOptions } from '../../../src/sim/sim-runtime
 import { startDaemonSystem, type DaemonSystem } from '../../../src/actors/daemon-system.ts';
 import type { AgentEvent } from '../../../src/actors/agent-types.ts';
 import type { AgentTelemetry } from '../../../src/actors/agent-telemetry.ts';
+import { MemoryRestartLedger } from '../../../src/seams/restart-ledger.ts';
 import { MemoryStateStore } from './fixtures.ts';
 
 export interface LogLine { level: number; msg: string; [field: string]: unknown }
@@ -16,6 +17,7 @@ export interface Harness {
   agent: DaemonSystem;
   events: AgentEvent[];
   engineErrors: string[];
+  restartLedger: MemoryRestartLedger;
   /** The agent's log lines at info and above, parsed. */
   logs: LogLine[];
   /** Runs virtual time until `predicate` holds; fails the test naming `what` otherwise. */
@@ -24,7 +26,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(options: Partial<SimRuntimeOptions> = {}, shared?: { clock: VirtualClock; runtime: SimRuntime; store: MemoryStateStore }): Promise<Harness> {
+export async function startHarness(options: Partial<SimRuntimeOptions> = {}, shared?: { clock: VirtualClock; runtime: SimRuntime; store: MemoryStateStore; restartLedger?: MemoryRestartLedger }): Promise<Harness> {
   const clock = shared?.clock ?? new VirtualClock(1_000_000);
   const runtime = shared?.runtime ?? new SimRuntime({ clock, ...options });
   const store = shared?.store ?? new MemoryStateStore();
@@ -34,7 +36,9 @@ export async function startHarness(options: Partial<SimRuntimeOptions> = {}, sha
   const logs: LogLine[] = [];
   const sink = new Writable({ write(chunk, _encoding, done) { logs.push(JSON.parse(String(chunk)) as LogLine); done(); } });
   const logger = pino({ level: 'info' }, sink);
-  const start = () => startDaemonSystem({ nodeId: 'n1', runtime, store, clock, logger, telemetry, reconcileIntervalMs: 5000 });
+  // Like the daemon's file in its data dir: a restarted agent finds the restart counts again.
+  const restartLedger = shared?.restartLedger ?? new MemoryRestartLedger();
+  const start = () => startDaemonSystem({ nodeId: 'n1', runtime, store, clock, logger, telemetry, reconcileIntervalMs: 5000, restartLedger });
   const h: Harness = {
     clock,
     runtime,
@@ -42,6 +46,7 @@ export async function startHarness(options: Partial<SimRuntimeOptions> = {}, sha
     agent: await start(),
     events,
     engineErrors,
+    restartLedger,
     logs,
     async until(predicate, what, limitMs = 60_000) {
       const held = await clock.runUntil(predicate, limitMs);
