@@ -42,14 +42,18 @@ async function parse(argv: readonly string[]): Promise<string> {
   sink.resume();
   const program = buildProgram({ stdout: sink, stderr: sink, env: {} }, () => {});
   let ran = '';
-  const record = (command: Command) => command.action(() => { ran = command.name(); });
-  record(program);
-  for (const command of program.commands) record(command);
+  // Every level: `node ls` is a subcommand of a subcommand.
+  const record = (command: Command, path: string) => {
+    command.action(() => { ran = path; });
+    for (const sub of command.commands) record(sub, path === '' ? sub.name() : `${path} ${sub.name()}`);
+  };
+  record(program, '');
+  ran = 'none';
   // runCli refuses a stray first word before commander sees it (the root runs the daemon).
   const [first] = argv;
   if (first !== undefined && !first.startsWith('-') && !program.commands.some((command) => command.name() === first)) throw new Error(`unknown command "${first}"`);
   await program.parseAsync([...argv], { from: 'user' });
-  return ran;
+  return ran === '' ? 'constellation' : ran;
 }
 
 describe('README examples', () => {
@@ -80,6 +84,9 @@ describe('README examples', () => {
     await expect(parse(['deploy', '--file', 'x.yml', '--bogus'])).rejects.toThrow(/unknown option/);
     await expect(parse(['depoly'])).rejects.toThrow(/unknown command/);
     await expect(parse(['rm'])).rejects.toThrow(/missing required argument/);
+    // Nested commands parse without running (no daemon is asked), and their options are checked.
+    await expect(parse(['node', 'ls'])).resolves.toBe('node ls');
+    await expect(parse(['cluster', 'tokens', '[--rotate', 'manager|worker]'])).rejects.toThrow(/too many arguments/);
   });
 
   it('`npx constellation` resolves: package.json names an executable bin', () => {
