@@ -8,6 +8,8 @@ import { joinCluster } from '../cluster-mode/join-client.ts';
 import { advertisedAddress, startClusterNode, type ClusterNode, type NodeDescription } from '../cluster-mode/start-cluster-node.ts';
 import { startWorkerNode, type WorkerNode } from '../cluster-mode/worker/start-worker-node.ts';
 import { parseToken } from '../join/join-token.ts';
+import { formatAddress } from '../discovery/seeds.ts';
+import { discoverTailscalePeers } from '../discovery/tailscale.ts';
 import type { Config } from '../config/config-schema.ts';
 import type { Clock } from '../seams/clock.ts';
 import type { StateStore } from '../seams/state-store.ts';
@@ -62,7 +64,10 @@ export async function openStateStore(config: Config, dataDir: string, clock: Clo
     return { store, close: () => store.close() };
   }
   const describe = (): NodeDescription => describeThisNode(config);
-  const join = (advertise: string): Promise<ClusterIdentity> => joinCluster({ nodeId: config.node.id, token: config.cluster.token, seeds: config.cluster.seeds, advertise, describe, clock, logger });
+  const join = (advertise: string): Promise<ClusterIdentity> => joinCluster({
+    nodeId: config.node.id, token: config.cluster.token, seeds: config.cluster.seeds, advertise, describe, clock, logger,
+    ...(config.cluster.discovery.tailscale.enabled ? { discover: tailscaleSeeds(config, logger) } : {}),
+  });
   // A worker is not a Raft member: it joins (or comes back) with its own identity and a session.
   const saved = await loadClusterIdentity(dataDir, config.node.id);
   if (saved?.role === 'worker' || (!saved && !config.cluster.bootstrap && tokenRole(config.cluster.token) === 'worker')) {
@@ -82,6 +87,22 @@ export async function openStateStore(config: Config, dataDir: string, clock: Clo
   const cluster = await startClusterNode({ config: { ...config, node: { ...config.node, dataDir } }, logger, clock, describe, join });
   if (legacy) await migrateSingleNodeState(legacy, cluster, legacyFile, logger);
   return { store: cluster.store, cluster, close: () => cluster.stop() };
+}
+
+/**
+ * Managers to dial from the tailnet: online peers carrying `cluster.discovery.tailscale.tag`, at
+ * their Tailscale IP and this node's cluster port (a cluster uses one cluster port everywhere,
+ * as Swarm uses 2377). Tailscale's Online only picks whom to dial; liveness is our heartbeats.
+ */
+function tailscaleSeeds(config: Config, logger: Logger): () => Promise<string[]> {
+  const { socket, tag } = config.cluster.discovery.tailscale;
+  const port = config.cluster.listen.port;
+  return async () => {
+    const found = await discoverTailscalePeers({ socketPath: socket, tag });
+    const seeds = found.peers.map((peer) => formatAddress({ host: peer.address, port }));
+    logger.info({ tag, peers: found.peers.map((peer) => `${peer.dnsName || peer.hostName} ${peer.address}`) }, `tailscale discovery: ${seeds.length} peer(s) with ${tag}`);
+    return seeds;
+  };
 }
 
 async function migrateSingleNodeState(legacy: FileStateStore, cluster: ClusterNode, legacyFile: string, logger: Logger): Promise<void> {

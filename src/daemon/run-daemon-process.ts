@@ -23,6 +23,7 @@ const refusalCodes = new Set([
   'insecure_api', 'api_token_insecure', 'api_token_invalid', 'api_token_unreadable', 'identity_corrupt', 'identity_node_mismatch', 'not_in_cluster', 'no_seeds',
   'token_malformed', 'token_checksum_mismatch', 'token_wrong_cluster', 'token_wrong_role', 'token_rotated', 'token_invalid', 'join_proof_invalid',
   'node_id_taken', 'too_many_managers', 'already_in_cluster',
+  'seed_malformed', 'seed_duplicate', 'discovery_malformed', 'discovery_too_large',
 ]);
 
 /** A stop that hangs (a stuck engine call) must not keep the process from exiting. */
