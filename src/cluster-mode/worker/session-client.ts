@@ -37,7 +37,10 @@ export interface WorkerSessionClient {
  */
 export function startWorkerSessionClient(options: WorkerSessionClientOptions): WorkerSessionClient {
   const { clock, logger } = options;
-  const silentAfterMs = Math.max(2000, options.heartbeatIntervalMs * 4);
+  // Generous on purpose: a dead manager's socket closes at once (the kernel resets it); this only
+  // catches a manager cut off without a reset. Tighter, a manager that is merely slow (a loaded
+  // machine, a GC pause) would lose every worker at once and take their reconnections on top.
+  const silentAfterMs = Math.max(6000, options.heartbeatIntervalMs * 8);
   let stopped = false;
   let socket: WebSocket | undefined;
   let current: ManagerAddress | undefined;
@@ -73,7 +76,7 @@ export function startWorkerSessionClient(options: WorkerSessionClientOptions): W
       },
       maxPayload: MAX_SESSION_FRAME_BYTES,
       perMessageDeflate: false,
-      handshakeTimeout: 5000,
+      handshakeTimeout: 10_000,
     });
     socket = ws;
     let welcomed = false;
@@ -136,7 +139,10 @@ export function startWorkerSessionClient(options: WorkerSessionClientOptions): W
       if (stopped) return;
       // Straight on to the next manager; back off once every known one failed in a row.
       const rounds = Math.floor(failuresInRow / Math.max(1, options.managers().length));
-      schedule(failuresInRow === 0 ? 0 : rounds === 0 ? 50 : Math.min(5000, 250 * 2 ** Math.min(5, rounds - 1)));
+      // A manager that dies drops all its workers at once: a random delay of up to two periods
+      // spreads their reconnections over the next manager instead of landing them in one burst.
+      const jitterMs = Math.floor(Math.random() * options.heartbeatIntervalMs * 2);
+      schedule(failuresInRow === 0 ? jitterMs : rounds === 0 ? 50 : Math.min(5000, 250 * 2 ** Math.min(5, rounds - 1)) + jitterMs);
     });
   }
 

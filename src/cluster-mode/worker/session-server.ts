@@ -34,7 +34,11 @@ interface Session {
   readonly nodeId: string;
   readonly socket: WebSocket;
   lastHeardMs: number;
+  lastSentMs: number;
 }
+
+/** The answer to a plain heartbeat, serialized once. */
+const PLAIN_ACK = JSON.stringify({ t: 'ack', needFull: false } satisfies ManagerFrame);
 
 /** Client nonces are remembered this long (the signature's own window is 2 minutes either way). */
 const NONCE_MEMORY_MS = 5 * 60_000;
@@ -66,19 +70,23 @@ export function startWorkerSessionServer(options: WorkerSessionServerOptions): W
   const sessions = new Map<string, Session>();
   const nonces = new Map<string, number>();
   const index = new AssignmentIndex();
-  const idleAfterMs = Math.max(3000, options.heartbeatIntervalMs * 6);
+  // Only frees what a vanished worker held: its liveness is the leader's node machine's call.
+  const idleAfterMs = Math.max(10_000, options.heartbeatIntervalMs * 12);
+  // Well inside the worker's own silence limit (8 periods, at least 6 s).
+  const ackEveryMs = Math.min(options.heartbeatIntervalMs * 2, 1000) - 1;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SESSION_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
   let managers = managersIn(cluster.store.current());
   index.update(cluster.store.current());
 
-  const send = (session: Session, frame: ManagerFrame): void => {
+  const send = (session: Session, frame: ManagerFrame | typeof PLAIN_ACK): void => {
     if (session.socket.readyState !== session.socket.OPEN) return;
     if (session.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       logger.warn({ nodeId: session.nodeId }, 'worker session cannot keep up; closing it (the worker reconnects and receives its assignment anew)');
       session.socket.terminate();
       return;
     }
-    session.socket.send(JSON.stringify(frame));
+    session.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    session.lastSentMs = clock.nowMs();
   };
 
   const rememberNonce = (nonce: string, nowMs: number): boolean => {
@@ -93,7 +101,7 @@ export function startWorkerSessionServer(options: WorkerSessionServerOptions): W
 
   const open = (socket: WebSocket, nodeId: string, clientNonce: string, key: string): void => {
     sessions.get(nodeId)?.socket.close(4000, 'replaced by a newer session of this worker');
-    const session: Session = { nodeId, socket, lastHeardMs: clock.nowMs() };
+    const session: Session = { nodeId, socket, lastHeardMs: clock.nowMs(), lastSentMs: clock.nowMs() };
     sessions.set(nodeId, session);
     logger.info({ nodeId }, 'worker session opened');
     send(session, { t: 'welcome', managerId: selfId, proof: managerProof(key, clientNonce, nodeId, selfId), managers });
@@ -110,8 +118,13 @@ export function startWorkerSessionServer(options: WorkerSessionServerOptions): W
       }
       session.lastHeardMs = clock.nowMs();
       // The node id is the session's authenticated one, never a field of the frame.
+      // A plain beat is acknowledged only every other period (the worker's watchdog needs to hear
+      // from its manager, not an answer to each beat): one write per worker per two periods.
       options.onBeat({ nodeId, ...(frame.status ? { status: frame.status } : {}) }).then(
-        (answer) => send(session, { t: 'ack', needFull: answer.needFull }),
+        (answer) => {
+          if (answer.needFull) send(session, { t: 'ack', needFull: true });
+          else if (clock.nowMs() - session.lastSentMs >= ackEveryMs) send(session, PLAIN_ACK);
+        },
         (error: unknown) => {
           logger.debug({ nodeId, err: error }, 'worker heartbeat not delivered to the leader');
           send(session, { t: 'ack', needFull: true });
