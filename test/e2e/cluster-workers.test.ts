@@ -41,9 +41,10 @@ async function createNode(id: string, cluster: string): Promise<Node> {
   const node: Node = { id, dir, configFile: join(dir, 'constellation.yml'), dataDir: join(dir, 'data'), apiPort: await freePort(), clusterPort: await freePort() };
   await mkdir(node.dataDir);
   // A long grace: a worker killed and restarted within it is never down, so nothing but its own
-  // agent could touch its replicas (what happens to a down node's replicas is issue 7's).
+  // agent could touch its replicas (a down node's replicas move: issue 7). A restart can take
+  // tens of seconds on a loaded machine, so the grace is a minute.
   await writeFile(node.configFile, `node:\n  id: ${id}\n  dataDir: ${node.dataDir}\napi:\n  port: ${node.apiPort}\nreconcile:\n  intervalMs: 1000\n`
-    + `raft:\n  electionTimeoutMs: 300\n  heartbeatIntervalMs: 50\ncluster:\n  listen:\n    port: ${node.clusterPort}\n  heartbeatIntervalMs: 200\n  nodeDownAfterMs: 15000\n${cluster}`);
+    + `raft:\n  electionTimeoutMs: 300\n  heartbeatIntervalMs: 50\ncluster:\n  listen:\n    port: ${node.clusterPort}\n  heartbeatIntervalMs: 200\n  nodeDownAfterMs: 60000\n${cluster}`);
   nodes.push(node);
   return node;
 }
