@@ -189,9 +189,19 @@ export function startNodeMembership(options: NodeMembershipOptions): NodeMembers
     heartbeat: (nodeId, report) => deliver(nodeId, { type: 'HEARTBEAT', report }),
     joined: (nodeId) => deliver(nodeId, { type: 'JOINED' }),
     leave: (nodeId) => deliver(nodeId, { type: 'LEAVE' }),
+    // One node's view without building its shard's: the scheduler asks for every node's status
+    // in every pass, and a shard-wide view per call made that O(nodes²) (1,000 nodes stalled the
+    // leader's event loop for seconds; bench:cluster).
     node: (nodeId) => {
       const index = known.get(nodeId);
-      return index === undefined ? undefined : views(index).find((view) => view.nodeId === nodeId);
+      const shard = index === undefined ? undefined : shardRef(index);
+      if (!shard) return undefined;
+      const snapshot = shard.getSnapshot() as { children: Record<string, AnyActorRef | undefined>; context: ShardContext };
+      const member = snapshot.context.members[nodeId];
+      const child = member && snapshot.children[member.actorId];
+      if (child) return toView(child.getSnapshot().context as NodeContext);
+      if (snapshot.context.left[nodeId]) return { nodeId, status: 'left', availability: snapshot.context.records[nodeId] ?? 'active', heartbeats: 0, lastReport: undefined };
+      return undefined;
     },
     nodes: () => Array.from({ length: shards }, (_, i) => views(i)).flat().sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0)),
     counts: () => {

@@ -91,7 +91,9 @@ export function startLeaderScheduling(options: LeaderSchedulingOptions): LeaderS
       logger.warn({ stalledMs: now - lastTickMs }, 'this leader stalled; every node is unknown again for one grace');
       liveness.lead(Object.values(options.current().nodes));
     }
-    lastTickMs = now;
+    // After the rebuild, not before: with 1,000 nodes rebuilding the machines takes long enough
+    // on a busy host that counting it made the next tick see a stall too, and so on for ever.
+    lastTickMs = clock.nowMs();
     tickTimer = clock.setTimeout(tick, tickMs);
   };
   tickTimer = clock.setTimeout(tick, tickMs);
