@@ -13,7 +13,11 @@ export interface InspectionSource {
 
 /** A connected viewer as the hub sees it; the WebSocket route adapts a socket to this. */
 export interface InspectionViewer {
-  send(text: string): void;
+  /** One frame, UTF-8 JSON, sent as a text frame. */
+  send(frame: Buffer): void;
+  /** Holds writes until uncork(): a batch of frames leaves in one system call, not one per frame. */
+  cork?(): void;
+  uncork?(): void;
   /** Bytes accepted by send() but not yet written to the network. */
   bufferedBytes(): number;
   /** Ends the viewer with a reason (a WebSocket close code and text). */
@@ -67,7 +71,7 @@ export class InspectionHub {
   private readonly maxBufferedBytes: number;
   private readonly maxViewers: number;
   /** Counters for tests, metrics and the benchmark. */
-  readonly stats = { inspectionEvents: 0, framesSent: 0, viewersCutOff: 0 };
+  readonly stats = { inspectionEvents: 0, framesSent: 0, bytesSent: 0, viewersCutOff: 0 };
 
   constructor(private readonly options: InspectionHubOptions) {
     this.sources = [...options.sources];
@@ -110,11 +114,11 @@ export class InspectionHub {
       for (const ref of liveActors(source.root)) {
         if (!connected.filter.matches(ref)) continue;
         replayed++;
-        if (!this.deliver(connected, JSON.stringify(this.actorFrame(ref, source.root.sessionId)))) return () => undefined;
+        if (!this.deliver(connected, Buffer.from(JSON.stringify(this.actorFrame(ref, source.root.sessionId))))) return () => undefined;
       }
     }
     const done: ReplayDoneFrame = { type: '@constellation.replayed', actors: replayed, createdAt: String(this.options.wallClockMs()) };
-    this.deliver(connected, JSON.stringify(done));
+    this.deliver(connected, Buffer.from(JSON.stringify(done)));
     return () => this.remove(connected);
   }
 
@@ -153,21 +157,44 @@ export class InspectionHub {
     this.flushScheduled = false;
     const events = this.queue;
     this.queue = [];
+    // Within one batch only an actor's last snapshot is sent: a burst that moves the node agent
+    // through many states would otherwise serialize its whole context once per step (the events
+    // that caused the steps all go out). The last one is always the actor's current state.
+    const lastSnapshot = new Map<unknown, FramedEvent>();
+    for (const event of events) if (event.type === '@xstate.snapshot') lastSnapshot.set(event.actorRef, event);
+    const viewers = [...this.viewers];
+    for (const connected of viewers) connected.viewer.cork?.();
     for (const event of events) {
-      if (this.viewers.size === 0) return;
-      let text: string | undefined;
-      for (const connected of [...this.viewers]) {
+      if (event.type === '@xstate.snapshot' && lastSnapshot.get(event.actorRef) !== event) continue;
+      let frame: Buffer | undefined;
+      for (const connected of viewers) {
         if (!connected.filter.matches(event.actorRef as AnyActorRef)) continue;
-        text ??= JSON.stringify(this.frameOf(event));
-        this.deliver(connected, text);
+        // Encoded once for every viewer.
+        frame ??= Buffer.from(JSON.stringify(this.frameOf(event)));
+        this.write(connected, frame);
       }
+    }
+    // The bound is checked once per batch, after the batch is handed to the network.
+    for (const connected of viewers) {
+      connected.viewer.uncork?.();
+      this.checkBacklog(connected);
     }
   }
 
-  /** Sends, then cuts the viewer off if it has fallen too far behind; false when it was cut off. */
-  private deliver(connected: Connected, text: string): boolean {
-    connected.viewer.send(text);
+  private write(connected: Connected, frame: Buffer): void {
+    connected.viewer.send(frame);
     this.stats.framesSent++;
+    this.stats.bytesSent += frame.length;
+  }
+
+  /** Sends, then cuts the viewer off if it has fallen too far behind; false when it was cut off. */
+  private deliver(connected: Connected, frame: Buffer): boolean {
+    this.write(connected, frame);
+    return this.checkBacklog(connected);
+  }
+
+  private checkBacklog(connected: Connected): boolean {
+    if (!this.viewers.has(connected)) return false;
     const buffered = connected.viewer.bufferedBytes();
     if (buffered <= this.maxBufferedBytes) return true;
     this.stats.viewersCutOff++;

@@ -46,8 +46,12 @@ export function registerInspectRoute(app: FastifyInstance, hub: InspectionHub): 
     handler: async (_request, reply) => reply.status(426).header('upgrade', 'websocket')
       .send(errorBody('upgrade_required', 'GET /v1/inspect is a WebSocket: connect with a WebSocket client (Upgrade: websocket)')),
     wsHandler: (socket, request) => {
+      // The TCP socket under the WebSocket (the handshake's own): corked while the hub writes a batch.
+      const tcp = request.socket;
       const disconnect = hub.connect({
-        send: (text) => socket.send(text),
+        send: (frame) => socket.send(frame, { binary: false }),
+        cork: () => tcp.cork(),
+        uncork: () => tcp.uncork(),
         bufferedBytes: () => socket.bufferedAmount,
         cutOff: (code, reason) => closeSocket(socket, code, reason),
       }, { kinds: listParam(request.query.kind), idPrefixes: listParam(request.query.id) });
