@@ -100,28 +100,28 @@ const api = await buildApiServer({
 const address = await api.listen({ host: '127.0.0.1', port: 0 });
 const url = `${address.replace('http', 'ws')}/v1/inspect`;
 
-interface Viewer {
+interface Viewers {
   readonly worker: Worker;
   readonly probeArrivals: number[];
 }
 
-async function startViewers(count: number): Promise<Viewer[]> {
-  const viewers = await Promise.all(Array.from({ length: count }, () => new Promise<Viewer>((resolve, reject) => {
-    const worker = new Worker(new URL('./observe-viewer.mjs', import.meta.url), { workerData: { url, token, probeName: probe.name } });
-    const viewer: Viewer = { worker, probeArrivals: [] };
+async function startViewers(count: number): Promise<Viewers> {
+  const viewers = await new Promise<Viewers>((resolve, reject) => {
+    const worker = new Worker(new URL('./observe-viewer.mjs', import.meta.url), { workerData: { url, token, probeName: probe.name, count } });
+    const started: Viewers = { worker, probeArrivals: [] };
     worker.on('message', (message: { type: string; at?: number; code?: number; reason?: string }) => {
-      if (message.type === 'ready') resolve(viewer);
-      else if (message.type === 'probe') viewer.probeArrivals.push(message.at!);
+      if (message.type === 'ready') resolve(started);
+      else if (message.type === 'probe') started.probeArrivals.push(message.at!);
       else if (message.type === 'closed' && message.code !== 1000 && message.code !== 1005) reject(new Error(`viewer closed: ${message.code} ${message.reason}`));
     });
     worker.on('error', reject);
-  })));
+  });
   while (hub.viewerCount() < count) await turn();
   return viewers;
 }
 
-async function stopViewers(viewers: Viewer[]): Promise<void> {
-  await Promise.all(viewers.map((viewer) => viewer.worker.terminate()));
+async function stopViewers(viewers: Viewers | undefined): Promise<void> {
+  await viewers?.worker.terminate();
   while (hub.viewerCount() > 0) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
@@ -148,9 +148,8 @@ async function burst(count: number): Promise<{ seconds: number; actorEvents: num
   return { seconds: (performance.now() - started) / 1000, actorEvents: hub.stats.inspectionEvents - observedBefore, bytesPerViewer: (hub.stats.bytesSent - bytesBefore) / Math.max(1, hub.viewerCount()) };
 }
 
-async function latency(viewers: Viewer[]): Promise<number[]> {
+async function latency(watched: Viewers): Promise<number[]> {
   const samples: number[] = [];
-  const watched = viewers[viewers.length - 1]!;
   for (let i = 0; i < probes; i++) {
     const before = watched.probeArrivals.length;
     const sentAt = now();
@@ -196,7 +195,7 @@ for (let r = 0; r < rounds; r++) {
   // Each round starts with another configuration, so drift over the run weighs on all of them.
   for (let k = 0; k < configurations.length; k++) {
     const count = configurations[(r + k) % configurations.length]!;
-    const viewers = count > 0 ? await startViewers(count) : [];
+    const viewers = count > 0 ? await startViewers(count) : undefined;
     const { seconds, actorEvents, bytesPerViewer } = await burst(engineEvents);
     await stopViewers(viewers);
     samples[count]!.push({ engineEventsPerSecond: Math.round(engineEvents / seconds), actorEvents, seconds: round(seconds, 3), frameBytesPerEngineEvent: Math.round(bytesPerViewer / engineEvents) });
@@ -221,7 +220,7 @@ const result = {
   commit: commit(),
   machine: describeHost(),
   loadAverage1m: { atStart: loadAtStart, atEnd: round(loadavg()[0] ?? 0, 2), note: 'the machine is shared with other work; higher load means noisier numbers' },
-  settings: { replicas, engineEventsPerBurst: engineEvents, rounds, probes, viewersIn: 'worker threads of the benchmark process, over loopback WebSockets' },
+  settings: { replicas, engineEventsPerBurst: engineEvents, rounds, probes, viewersIn: 'one worker thread of the benchmark process holding every viewer socket, over loopback WebSockets' },
   method:
     'Real node agent on the in-memory engine (system clock), real API and inspection hub on loopback. A burst of engine health events round-robin over the replicas, '
     + 'timed until every replica shows the last health; medians of the rounds. Actor events per engine event counted by the inspection observer while attached. '

@@ -130,6 +130,10 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     },
   });
   eventSource.start();
+  metrics.observe.inspectViewers = () => inspection.viewerCount();
+  metrics.observe.inspectFramesSent = () => inspection.stats.framesSent;
+  metrics.observe.inspectViewersCutOff = () => inspection.stats.viewersCutOff;
+  metrics.observe.clusterEvents = () => events.lastIndex();
   worker?.startSession(() => ({ containers: system.containers(), services: system.services() }));
   // On a worker the API reads the cluster from a manager and forwards writes (see WorkerApiClient).
   const api = await buildApiServer({

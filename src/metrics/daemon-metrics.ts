@@ -10,6 +10,16 @@ export interface DaemonMetrics {
   readonly reconcileDurationSeconds: Histogram;
   readonly engineErrors: Counter<'operation'>;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  /** Watching (issue 10): the composition root points these at the inspection hub and event log. */
+  readonly observe: ObserveSources;
+}
+
+/** Read at scrape time, so the hot paths of the inspector and the event log count nothing extra. */
+export interface ObserveSources {
+  inspectViewers: () => number;
+  inspectFramesSent: () => number;
+  inspectViewersCutOff: () => number;
+  clusterEvents: () => number;
 }
 
 export interface DaemonMetricsOptions {
@@ -52,5 +62,24 @@ export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetric
     labelNames: ['method', 'route', 'status'] as const,
     registers: [registry],
   });
-  return { registry, containers, reconcileDurationSeconds, engineErrors, httpRequests };
+  const observe: ObserveSources = { inspectViewers: () => 0, inspectFramesSent: () => 0, inspectViewersCutOff: () => 0, clusterEvents: () => 0 };
+  const observed = (name: string, help: string, type: 'gauge' | 'counter', read: () => number) => {
+    const collect = function (this: Gauge | Counter) {
+      const value = read();
+      if (type === 'gauge') {
+        (this as Gauge).set(value);
+      } else {
+        // The source is the running total itself: the counter shows it as it is.
+        (this as Counter).reset();
+        (this as Counter).inc(value);
+      }
+    };
+    if (type === 'gauge') new Gauge({ name, help, registers: [registry], collect });
+    else new Counter({ name, help, registers: [registry], collect });
+  };
+  observed('constellation_inspect_viewers', 'Viewers connected to GET /v1/inspect.', 'gauge', () => observe.inspectViewers());
+  observed('constellation_inspect_frames_sent_total', 'Inspection frames sent, summed over viewers.', 'counter', () => observe.inspectFramesSent());
+  observed('constellation_inspect_viewers_cut_off_total', 'Inspection viewers closed because they fell too far behind.', 'counter', () => observe.inspectViewersCutOff());
+  observed('constellation_cluster_events_total', 'Cluster events appended to the event log (GET /v1/events).', 'counter', () => observe.clusterEvents());
+  return { registry, containers, reconcileDurationSeconds, engineErrors, httpRequests, observe };
 }
