@@ -4,6 +4,8 @@ import type { BoardTransfer, Heartbeat } from './status-board.ts';
 
 export interface HeartbeatAnswer {
   readonly needFull: boolean;
+  /** What the leader had applied when it answered: renews this node's lease once caught up (src/fencing). */
+  readonly appliedIndex?: number;
   /** Managers receive the leader's whole board, so their API can answer for the cluster. */
   readonly board?: BoardTransfer;
 }
@@ -16,6 +18,8 @@ export interface HeartbeatLoopOptions {
   /** Delivers to the current leader (locally when this node leads). */
   readonly send: (heartbeat: Heartbeat) => Promise<HeartbeatAnswer>;
   readonly onBoard: (board: BoardTransfer) => void;
+  /** A leader answered the heartbeat sent at `sentAtMs` (this clock): the node's lease runs from there. */
+  readonly onAnswered?: (sentAtMs: number, answer: HeartbeatAnswer) => void;
   readonly onError: (error: unknown) => void;
 }
 
@@ -34,7 +38,9 @@ export function startHeartbeatLoop(options: HeartbeatLoopOptions): { stop(): voi
     const text = JSON.stringify(status);
     const heartbeat: Heartbeat = text === lastSent ? { nodeId: options.nodeId } : { nodeId: options.nodeId, status };
     try {
+      const sentAtMs = options.clock.nowMs();
       const answer = await options.send(heartbeat);
+      options.onAnswered?.(sentAtMs, answer);
       if (heartbeat.status) lastSent = text;
       if (answer.needFull) lastSent = undefined;
       if (answer.board) options.onBoard(answer.board);

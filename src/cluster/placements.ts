@@ -12,6 +12,18 @@ export interface PlacementRecord {
   readonly slots: Readonly<Record<string, string>>;
   /** Bumped on every change of this service's placement while its stack exists. */
   readonly version: number;
+  /**
+   * Fencing token per slot: the log index of the entry that put the slot on its current node
+   * (a committed index is unique, so it needs no term beside it). Kept while the slot stays on
+   * its node; a node refuses to start a slot whose token is older than one it has seen.
+   * Absent in records written before fencing existed (token 0).
+   */
+  readonly tokens?: Readonly<Record<string, number>>;
+}
+
+/** The fencing token of a slot (0 for records from before tokens existed). */
+export function fencingToken(record: PlacementRecord, slot: string): number {
+  return record.tokens && Object.hasOwn(record.tokens, slot) ? record.tokens[slot]! : 0;
 }
 
 /** stack name → service name → placement; both levels prototype-free (see dictionary.ts). */
@@ -54,11 +66,13 @@ export function placementProblem(command: PlaceServiceCommand, context: Placemen
 }
 
 /** The record after `command`, or the previous one itself when nothing changes (an idempotent retry). */
-export function nextPlacement(command: PlaceServiceCommand, previous: PlacementRecord | undefined): PlacementRecord {
+export function nextPlacement(command: PlaceServiceCommand, previous: PlacementRecord | undefined, index = 0): PlacementRecord {
   // Slot keys are integer-like, so every member serializes them in the same (ascending) order.
   const slots = { ...command.slots };
   if (previous && previous.stackVersion === command.stackVersion && sameSlots(previous.slots, slots)) return previous;
-  return { stack: command.stack, service: command.service, stackVersion: command.stackVersion, slots, version: (previous?.version ?? 0) + 1 };
+  const tokens: Record<string, number> = {};
+  for (const [slot, node] of Object.entries(slots)) tokens[slot] = previous && Object.hasOwn(previous.slots, slot) && previous.slots[slot] === node ? fencingToken(previous, slot) : index;
+  return { stack: command.stack, service: command.service, stackVersion: command.stackVersion, slots, version: (previous?.version ?? 0) + 1, tokens };
 }
 
 /**
@@ -74,7 +88,8 @@ export function trimPlacements(placements: Record<string, PlacementRecord> | und
     if (!record) continue;
     const deploy = spec.deploy;
     const slots = deploy.mode === 'replicated' ? Object.fromEntries(Object.entries(record.slots).filter(([slot]) => Number(slot) <= deploy.replicas)) : record.slots;
-    kept[spec.name] = sameSlots(slots, record.slots) ? record : { ...record, slots, version: record.version + 1 };
+    const tokens = record.tokens ? Object.fromEntries(Object.entries(record.tokens).filter(([slot]) => Object.hasOwn(slots, slot))) : undefined;
+    kept[spec.name] = sameSlots(slots, record.slots) ? record : { ...record, slots, version: record.version + 1, ...(tokens ? { tokens } : {}) };
   }
   return Object.keys(kept).length > 0 ? kept : undefined;
 }

@@ -142,7 +142,8 @@ export class ClusterState {
           nodes: this.data.nodes,
         });
         if (problem) return problem;
-        const next = nextPlacement(command, previous);
+        // The entry's own index is the fencing token of every slot it moves (see PlacementRecord).
+        const next = nextPlacement(command, previous, this.data.appliedIndex);
         (this.data.placements[command.stack] ??= emptyDictionary())[command.service] = next;
         return { ok: true, version: next.version };
       }

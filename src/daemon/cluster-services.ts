@@ -11,6 +11,7 @@ import { failoverTiming } from '../orchestrator/failover/failover-timing.ts';
 import { startLeaderScheduling } from '../orchestrator/failover/leader-scheduling.ts';
 import { nodeTimingFrom } from '../machines/node-timing.ts';
 import type { NodeStatus } from '../scheduler/types.ts';
+import type { NodeLease } from '../fencing/node-lease.ts';
 import type { Clock } from '../seams/clock.ts';
 import { installJoinRoutes } from '../cluster-mode/join-server.ts';
 import { installManagerWorkerRoutes } from '../cluster-mode/worker/manager-worker-routes.ts';
@@ -40,7 +41,7 @@ function isHeartbeat(body: unknown): body is Heartbeat {
  * the status board those heartbeats feed and the placement reconciler. Followers mirror the board
  * from heartbeat answers, so the API on any manager answers for the whole cluster.
  */
-export function startClusterServices(options: { cluster: ClusterNode; system: DaemonSystem; config: Config; clock: Clock; logger: Logger }): ClusterServices {
+export function startClusterServices(options: { cluster: ClusterNode; system: DaemonSystem; config: Config; clock: Clock; logger: Logger; lease?: NodeLease }): ClusterServices {
   const { cluster, system, config, clock, logger } = options;
   const nodeId = config.node.id;
   const board = new StatusBoard();
@@ -70,7 +71,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     // Every Raft member (a demoted manager stays a learner) serves the API, so it mirrors the board.
     const { voters, learners } = cluster.raft.status().membership;
     const isMember = voters.includes(heartbeat.nodeId) || learners.includes(heartbeat.nodeId);
-    return { needFull: answer.needFull, ...(isMember ? { board: board.exportAt(clock.nowMs()) } : {}) };
+    return { needFull: answer.needFull, appliedIndex: cluster.raft.status().appliedIndex, ...(isMember ? { board: board.exportAt(clock.nowMs()) } : {}) };
   };
   cluster.addRoute('/cluster/heartbeat', {
     auth: 'cluster-secret',
@@ -105,6 +106,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
       if (!address) throw new PeerRpcError('no_leader', 'no leader known yet', 503);
       return callPeer<HeartbeatAnswer>(address, '/cluster/heartbeat', heartbeat, { secret: cluster.identity.secret }, Math.max(1000, config.cluster.heartbeatIntervalMs * 2));
     },
+    onAnswered: (sentAtMs, answer) => options.lease?.renew(sentAtMs, answer.appliedIndex ?? 0),
     onBoard: (snapshot) => {
       if (!cluster.isLeader()) board.replaceWith(snapshot, clock.nowMs());
     },

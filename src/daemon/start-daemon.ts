@@ -23,6 +23,9 @@ import { EventLog } from '../observe/event-log.ts';
 import { ClusterEventSource } from '../observe/cluster-event-source.ts';
 import { openStateStore } from './open-state-store.ts';
 import { startClusterServices } from './cluster-services.ts';
+import { FencedStore } from '../fencing/fenced-store.ts';
+import { NodeLease } from '../fencing/node-lease.ts';
+import { failoverTiming } from '../orchestrator/failover/failover-timing.ts';
 
 export interface RunningDaemon {
   /** Where the API listens, e.g. http://127.0.0.1:7420 */
@@ -82,6 +85,12 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   const opened = await openStateStore(config, dataDir, systemClock, componentLogger(logger, 'cluster'));
   const { store, cluster, worker } = opened;
   const restartLedger = await FileRestartLedger.open(dataDir, componentLogger(logger, 'agent'));
+  // Managers hold a lease from the leader's heartbeat answers. A worker's heartbeats reach the
+  // leader relayed by a manager and grant no lease yet (README "Failover": place at-most-once
+  // services on managers until they do).
+  const lease = cluster
+    ? new NodeLease({ clock: systemClock, leaseMs: failoverTiming({ heartbeatIntervalMs: config.cluster.heartbeatIntervalMs, nodeDownAfterMs: config.cluster.nodeDownAfterMs, electionTimeoutMs: config.raft.electionTimeoutMs }).leaseMs, appliedIndex: () => cluster.raft.status().appliedIndex })
+    : undefined;
   let system: DaemonSystem;
   try {
     if (cluster) {
@@ -92,7 +101,8 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
       nodeId: config.node.id,
       ...(cluster || worker ? { runPlacedOnly: true } : {}),
       runtime,
-      store,
+      // In a cluster the agent runs from the fenced state: at-most-once replicas only under a lease.
+      store: lease ? new FencedStore(store, config.node.id, lease, componentLogger(logger, 'fencing')) : store,
       clock: systemClock,
       logger: componentLogger(logger, 'agent'),
       telemetry: new PrometheusTelemetry(metrics),
@@ -111,7 +121,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     wallClockMs: () => Date.now(),
     logger: componentLogger(logger, 'inspect'),
   });
-  const clusterServices = cluster ? startClusterServices({ cluster, system, config, clock: systemClock, logger: componentLogger(logger, 'cluster') }) : undefined;
+  const clusterServices = cluster ? startClusterServices({ cluster, system, config, clock: systemClock, logger: componentLogger(logger, 'cluster'), ...(lease ? { lease } : {}) }) : undefined;
   // Typed cluster events from what the daemon already knows: the store (the replicated log in a
   // cluster), the agent's or the cluster board's replicas, the nodes and the leader.
   const events = new EventLog(eventHistory, randomUUID(), () => Date.now());
@@ -186,6 +196,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
         clusterServices?.stop();
         await system.stop();
         await restartLedger.flush();
+        lease?.stop();
         await opened.close();
         logger.info('daemon stopped; containers keep running');
       })();

@@ -97,10 +97,22 @@ describe('cluster state: placements', () => {
   it('records where each replica runs, versioned per service', () => {
     const { run, state } = clusterWithWeb();
     expect(run(place('web', 'api', 1, { '1': 'n1', '2': 'n2', '3': 'n1' }))).toEqual({ ok: true, version: 1 });
-    expect(state.view().placements.web?.api).toEqual({ stack: 'web', service: 'api', stackVersion: 1, slots: { '1': 'n1', '2': 'n2', '3': 'n1' }, version: 1 });
+    const index = state.view().appliedIndex;
+    expect(state.view().placements.web?.api).toEqual({ stack: 'web', service: 'api', stackVersion: 1, slots: { '1': 'n1', '2': 'n2', '3': 'n1' }, version: 1, tokens: { '1': index, '2': index, '3': index } });
     // The same decision again changes nothing; a different one bumps the version.
     expect(run(place('web', 'api', 1, { '3': 'n1', '2': 'n2', '1': 'n1' }))).toEqual({ ok: true, version: 1 });
     expect(run(place('web', 'api', 1, { '1': 'n2', '2': 'n2', '3': 'n1' }))).toEqual({ ok: true, version: 2 });
+  });
+
+  it('gives each slot the index of the entry that put it on its node as its fencing token, kept while it stays', () => {
+    const { run, state } = clusterWithWeb();
+    run(place('web', 'api', 1, { '1': 'n1', '2': 'n2' }));
+    const first = state.view().appliedIndex;
+    expect(state.view().placements.web?.api?.tokens).toEqual({ '1': first, '2': first });
+    run(place('web', 'api', 1, { '1': 'n1', '2': 'n1', '3': 'n2' }));
+    const second = state.view().appliedIndex;
+    // Slot 1 stayed (its token too); slot 2 moved and slot 3 is new: both carry the newer index.
+    expect(state.view().placements.web?.api?.tokens).toEqual({ '1': first, '2': second, '3': second });
   });
 
   it.each([
@@ -131,9 +143,10 @@ describe('cluster state: placements', () => {
   it('a redeploy keeps placements that still fit, drops removed services and slots beyond the new replica count', () => {
     const { run, state } = clusterWithWeb(3);
     run(place('web', 'api', 1, { '1': 'n1', '2': 'n2', '3': 'n1' }));
+    const placedAt = state.view().appliedIndex;
     run(place('web', 'db', 1, { '1': 'n2' }));
     run(deploy('web', [service('api', { replicas: 2 })]));
-    expect(state.view().placements.web).toEqual({ api: { stack: 'web', service: 'api', stackVersion: 1, slots: { '1': 'n1', '2': 'n2' }, version: 2 } });
+    expect(state.view().placements.web).toEqual({ api: { stack: 'web', service: 'api', stackVersion: 1, slots: { '1': 'n1', '2': 'n2' }, version: 2, tokens: { '1': placedAt, '2': placedAt } } });
     // The kept record is from version 1: a scheduler still working from version 1 is now refused.
     expect(run(place('web', 'api', 1, { '1': 'n1' }))).toMatchObject({ ok: false, code: 'stale_placement' });
     expect(run(place('web', 'api', 2, { '1': 'n2', '2': 'n2' }))).toEqual({ ok: true, version: 3 });
