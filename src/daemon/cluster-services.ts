@@ -12,6 +12,8 @@ import { startLeaderScheduling } from '../orchestrator/failover/leader-schedulin
 import { nodeTimingFrom } from '../machines/node-timing.ts';
 import type { NodeStatus } from '../scheduler/types.ts';
 import type { NodeLease } from '../fencing/node-lease.ts';
+import { registerFailoverMetrics } from '../metrics/failover-metrics.ts';
+import type { Registry } from 'prom-client';
 import type { Clock } from '../seams/clock.ts';
 import { installJoinRoutes } from '../cluster-mode/join-server.ts';
 import { installManagerWorkerRoutes } from '../cluster-mode/worker/manager-worker-routes.ts';
@@ -41,10 +43,11 @@ function isHeartbeat(body: unknown): body is Heartbeat {
  * the status board those heartbeats feed and the placement reconciler. Followers mirror the board
  * from heartbeat answers, so the API on any manager answers for the whole cluster.
  */
-export function startClusterServices(options: { cluster: ClusterNode; system: DaemonSystem; config: Config; clock: Clock; logger: Logger; lease?: NodeLease }): ClusterServices {
+export function startClusterServices(options: { cluster: ClusterNode; system: DaemonSystem; config: Config; clock: Clock; logger: Logger; lease?: NodeLease; registry?: Registry }): ClusterServices {
   const { cluster, system, config, clock, logger } = options;
   const nodeId = config.node.id;
   const board = new StatusBoard();
+  const metrics = options.registry ? registerFailoverMetrics(options.registry, () => Object.keys(cluster.store.current().nodes).map((id) => statusOf(id))) : undefined;
   // Liveness (node machines), failover policy and placement loop: src/orchestrator/failover.
   const scheduling = startLeaderScheduling({
     selfId: nodeId,
@@ -55,6 +58,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     clock,
     logger,
     nodeTiming: nodeTimingFrom(config.cluster.heartbeatIntervalMs, config.cluster.nodeDownAfterMs),
+    onFailover: (event) => metrics?.failover(event.cause, event.seconds),
     failoverTiming: failoverTiming({ heartbeatIntervalMs: config.cluster.heartbeatIntervalMs, nodeDownAfterMs: config.cluster.nodeDownAfterMs, electionTimeoutMs: config.raft.electionTimeoutMs }),
   });
   const placements = scheduling.placements;

@@ -121,7 +121,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     wallClockMs: () => Date.now(),
     logger: componentLogger(logger, 'inspect'),
   });
-  const clusterServices = cluster ? startClusterServices({ cluster, system, config, clock: systemClock, logger: componentLogger(logger, 'cluster'), ...(lease ? { lease } : {}) }) : undefined;
+  const clusterServices = cluster ? startClusterServices({ cluster, system, config, clock: systemClock, logger: componentLogger(logger, 'cluster'), ...(lease ? { lease } : {}), registry: metrics.registry }) : undefined;
   // Typed cluster events from what the daemon already knows: the store (the replicated log in a
   // cluster), the agent's or the cluster board's replicas, the nodes and the leader.
   const events = new EventLog(eventHistory, randomUUID(), () => Date.now());

@@ -50,6 +50,8 @@ export interface WsTransportOptions<M> {
   /** Connections still handshaking beyond this many are closed at once (bounds what strangers can hold). */
   readonly maxPendingHandshakes?: number;
   readonly backoff?: BackoffOptions;
+  /** An authenticated connection that answers no ping for this long is closed and redialed. */
+  readonly deadAfterMs?: number;
   /** send() drops a message while this much is already queued on the socket. */
   readonly maxBufferedBytes?: number;
   readonly random?: Random;
@@ -65,7 +67,9 @@ const DEFAULTS = {
   maxPayloadBytes: 64 * 1024 * 1024,
   authTimeoutMs: 2000,
   maxPendingHandshakes: 32,
-  backoff: { initialDelayMs: 50, maxDelayMs: 2000 },
+  // Capped at 1 s: a healed link is found again within a second (failover's heal bound is 2 s).
+  backoff: { initialDelayMs: 50, maxDelayMs: 1000 },
+  deadAfterMs: 1500,
   maxBufferedBytes: 32 * 1024 * 1024,
 };
 
@@ -121,6 +125,7 @@ export class WsTransport<M> implements Transport<M> {
   private readonly maxPayloadBytes: number;
   private readonly authTimeoutMs: number;
   private readonly backoff: BackoffOptions;
+  private readonly deadAfterMs: number;
   private readonly maxBufferedBytes: number;
   private readonly random: Random;
   private readonly logger: TransportLogger;
@@ -138,6 +143,7 @@ export class WsTransport<M> implements Transport<M> {
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULTS.maxPayloadBytes;
     this.authTimeoutMs = options.authTimeoutMs ?? DEFAULTS.authTimeoutMs;
     this.backoff = options.backoff ?? DEFAULTS.backoff;
+    this.deadAfterMs = options.deadAfterMs ?? DEFAULTS.deadAfterMs;
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes;
     this.random = options.random ?? cryptoRandom;
     this.logger = options.logger ?? silentLogger;
@@ -345,6 +351,7 @@ export class WsTransport<M> implements Transport<M> {
       peer.attempt = 0;
       this.counters.outboundAuthenticated++;
       this.logger.info({ peer: peer.id, url }, 'raft peer connected');
+      this.watchLiveness(peer, socket);
     });
     socket.on('error', (error) => this.countSocketError(error, { peer: peer.id, url, maxPayloadBytes: MAX_HANDSHAKE_FRAME_BYTES }));
     socket.on('close', () => {
@@ -356,6 +363,30 @@ export class WsTransport<M> implements Transport<M> {
       peer.authenticated = false;
       this.scheduleRedial(peer);
     });
+  }
+
+  /**
+   * A cut cable closes no TCP connection: the socket stays "open" while the kernel retransmits
+   * with growing back-off, so after a heal the peer would be heard again only when the next
+   * retransmission happens to fire (seconds; failover's heal wants stale replicas stopped within
+   * 2 s). A ping every third of `deadAfterMs` and no pong for `deadAfterMs` ends the connection,
+   * and the redial (with its back-off) finds the link as soon as it is back.
+   */
+  private watchLiveness(peer: OutboundPeer, socket: WebSocket): void {
+    let lastPongMs = Date.now();
+    socket.on('pong', () => {
+      lastPongMs = Date.now();
+    });
+    const timer = setInterval(() => {
+      if (Date.now() - lastPongMs > this.deadAfterMs) {
+        this.logger.info({ peer: peer.id, silentMs: Date.now() - lastPongMs }, 'raft peer silent; closing the connection to redial');
+        socket.terminate();
+        return;
+      }
+      socket.ping();
+    }, Math.max(10, Math.floor(this.deadAfterMs / 3)));
+    timer.unref();
+    socket.once('close', () => clearInterval(timer));
   }
 
   private scheduleRedial(peer: OutboundPeer): void {

@@ -131,6 +131,10 @@ describe('failover on real links', () => {
     const dbSeconds = (Date.now() - cutAt) / 1000;
     expect(of(dbMoved.get(cutNode.name), 'db')).toEqual([]);
     console.log(`failover on real links: web on survivors after ${webSeconds.toFixed(1)} s, at-most-once db after ${dbSeconds.toFixed(1)} s`);
+    // The leader counts it and sees the cut node down.
+    const metrics = await (await cluster.api(n1, '/metrics')).text();
+    expect(metrics).toMatch(/constellation_failovers_total\{cause="node-down"\} [1-9]/);
+    expect(metrics).toContain('constellation_nodes{status="down"} 1');
     expect(poller.maxAtOnce()).toBe(1);
   });
 
