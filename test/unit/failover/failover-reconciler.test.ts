@@ -131,4 +131,19 @@ describe('failover: at-most-once waits for the lease', () => {
     expect(h.slots('db', 'pg')['1']).not.toBe(home);
     expect(h.scheduling.failover.held()).toEqual([]);
   });
+
+  it('never replaces an at-most-once replica of a lost worker by itself (a worker holds no lease), but a drain moves it', async () => {
+    const h = await cluster();
+    h.apply({ type: 'register-node', node: { id: 'w1', address: 'w1:7421', labels: {}, role: 'worker', availability: 'active' } });
+    h.deploy('db', [{ ...withVolume('pg', 1), deploy: { ...withVolume('pg', 1).deploy, placement: { constraints: ['node.role==worker'], preferences: [] } } }]);
+    h.beatAs('w1');
+    await h.clock.runUntil(() => h.slots('db', 'pg')['1'] === 'w1', 5000);
+    h.silence('w1');
+    await h.advance(60_000);
+    expect(h.slots('db', 'pg')).toEqual({ '1': 'w1' });
+    expect(h.scheduling.failover.held()).toEqual([{ stack: 'db', service: 'pg', slot: 1, node: 'w1', untilMs: Number.POSITIVE_INFINITY }]);
+    h.apply({ type: 'update-node', nodeId: 'w1', availability: 'drain' });
+    await h.advance(HEARTBEAT_MS);
+    expect(h.slots('db', 'pg')).toEqual({});
+  });
 });

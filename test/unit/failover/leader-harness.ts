@@ -36,7 +36,7 @@ export class LeaderHarness {
   private seq = 0;
   readonly scheduling: LeaderScheduling;
 
-  constructor(readonly nodeIds: readonly string[]) {
+  constructor(readonly nodeIds: string[]) {
     for (const id of nodeIds) this.apply({ type: 'register-node', node: { id, address: `${id}:7421`, labels: {}, role: 'manager', availability: 'active' } });
     this.scheduling = startLeaderScheduling({
       selfId: nodeIds[0]!,
@@ -69,6 +69,11 @@ export class LeaderHarness {
 
   deploy(name: string, services: ServiceSpec[]): void {
     this.apply({ type: 'deploy-stack', stack: { name, services }, specHash: `${name}-${++this.seq}`, atMs: this.clock.nowMs() });
+  }
+
+  /** A node registered after the start heartbeats from now on too. */
+  beatAs(id: string): void {
+    this.nodeIds.push(id);
   }
 
   /** The node stops heartbeating (crash, or a cut in either direction). */
