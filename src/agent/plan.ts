@@ -107,6 +107,14 @@ export function planReconcile(input: PlanInput, nowMs: number): Plan {
       missing.push(id);
     }
     if (missing.length === 0) continue;
+    // A replica created into a network whose removal is in flight would find it gone at start
+    // ("network not found"): seen after a failover heal, when a node's last stale replica took
+    // the stack network with it just as a replacement was placed there. Wait for the removal.
+    const vanishing = d.spec.networkMode === undefined ? (d.spec.networks ?? []).find((m) => !m.network.external && input.networksRemoving?.[m.network.name] !== undefined) : undefined;
+    if (vanishing) {
+      waiting.push({ stack: d.stack, service: d.service, reason: `waiting for network ${vanishing.network.name} to finish its removal` });
+      continue;
+    }
     const blocker = unmetDependency(d, input.desired, input.replicas);
     if (blocker) {
       waiting.push({ stack: d.stack, service: d.service, reason: blocker });

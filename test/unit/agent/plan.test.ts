@@ -23,6 +23,16 @@ describe('planReconcile', () => {
     expect(plan.actions.map((a) => [a.type, a.name])).toEqual([['create', 'app_web_1'], ['create', 'app_web_2']]);
   });
 
+  it('creates no replica into a network whose removal is in flight, and says why', () => {
+    const net = { key: 'default', name: 'app_default', external: false, driver: 'bridge' as const, driverOpts: {}, internal: false, attachable: false, enableIpv6: false, labels: {}, ipam: [] };
+    const onNet = { ...web, networks: [{ network: net, aliases: ['web'] }] };
+    const input = { desired: desired(stack('app', [onNet])), replicas: [], engine: [], blockedUntilMs: {} };
+    const waiting = planReconcile({ ...input, networksRemoving: { app_default: true } }, 0);
+    expect(waiting.actions).toEqual([]);
+    expect(waiting.waiting).toEqual([{ stack: 'app', service: 'web', reason: 'waiting for network app_default to finish its removal' }]);
+    expect(planReconcile(input, 0).actions.map((a) => a.type)).toEqual(['create', 'create']);
+  });
+
   it('plans nothing when observed matches desired (idempotent)', () => {
     const plan = planReconcile({ desired: desired(stack('app', [web])), replicas: [replica(1), replica(2)], engine: [], blockedUntilMs: {} }, 0);
     expect(plan.actions).toEqual([]);
