@@ -130,10 +130,15 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     logger: componentLogger(logger, 'events'),
     inputs: {
       localNodeId: config.node.id,
-      clustered: clusterServices !== undefined,
+      // A worker's store holds the placements made for it: they are its scheduled replicas.
+      clustered: clusterServices !== undefined || worker !== undefined,
       state: () => store.current(),
       containers: () => (clusterServices ? clusterServices.agentView.containers() : system.containers()),
-      nodes: () => (clusterServices ? clusterServices.api.nodes() : [{ id: config.node.id, status: 'ready', availability: 'active', role: 'manager' }]),
+      // Only what the events compare: the API's node view also counts containers per node, which
+      // costs nodes × replicas on every look.
+      nodes: () => (clusterServices
+        ? Object.values(store.current().nodes).map((record) => ({ id: record.id, status: clusterServices.statusOf(record.id), availability: record.availability ?? 'active', role: record.role ?? 'manager' }))
+        : [{ id: config.node.id, status: 'ready', availability: 'active', role: 'manager' }]),
       // A worker knows no leader of its own (its session is to any manager).
       leader: () => (cluster ? cluster.raft.status().leaderId : worker ? undefined : config.node.id),
       changes: [(listener) => store.subscribe(listener), (listener) => system.subscribe(listener)],
