@@ -76,7 +76,11 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
     return heavy('create', () => runtime.create(request));
   };
 
-  // Networks made (or being made) by this agent: N replicas of a stack share one create.
+  // Networks being made by this agent: N replicas created together share one ensure. Only while
+  // it is in flight: the agent removes a stack network once no replica needs it, and a memo of
+  // "made" outliving that removal let a later create (the engine does not check networks at
+  // create) fail at start with "network not found" — seen when failover placed replicas back on
+  // a node whose stale copies had just taken the network with them.
   const ensured = new Map<string, Promise<EffectResult<unknown>>>();
 
   const ensureNetwork = (network: NetworkCreateRequest): Promise<EffectResult<unknown>> => {
@@ -84,9 +88,8 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
     if (pending === undefined) {
       pending = engineCall(deps, 'ensureNetwork', () => runtime.ensureNetwork(network));
       ensured.set(network.name, pending);
-      // A failure is not remembered: the next create asks the engine again.
-      void pending.then((result) => {
-        if (!result.ok && ensured.get(network.name) === pending) ensured.delete(network.name);
+      void pending.then(() => {
+        if (ensured.get(network.name) === pending) ensured.delete(network.name);
       });
     }
     return pending;
