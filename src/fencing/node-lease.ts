@@ -34,9 +34,22 @@ export class NodeLease {
     if (expires <= this.options.clock.nowMs()) return;
     if (!this.valid()) this.requiredIndex = Math.max(this.requiredIndex, leaderIndex);
     this.expiresAtMs = Math.max(this.expiresAtMs, expires);
-    this.options.clock.clearTimeout(this.timer);
-    this.timer = this.options.clock.setTimeout(() => this.changed(), Math.max(0, this.expiresAtMs - this.options.clock.nowMs()));
+    this.armExpiry();
     this.changed();
+  }
+
+  /**
+   * Wakes at the expiry. A timer may fire before `nowMs()` reaches it (Node counts a timeout from
+   * the event loop's cached time, which lags the clock by whatever ran since), and a lease still
+   * valid at that wake would then never be told it ran out: so re-arm until it really has.
+   */
+  private armExpiry(): void {
+    this.options.clock.clearTimeout(this.timer);
+    const remainingMs = this.expiresAtMs - this.options.clock.nowMs();
+    this.timer = this.options.clock.setTimeout(() => {
+      if (this.options.clock.nowMs() < this.expiresAtMs) this.armExpiry();
+      else this.changed();
+    }, Math.max(1, Math.ceil(remainingMs)));
   }
 
   /** Call when this node applied more of the log: a pending confirmation may now hold. */

@@ -69,6 +69,22 @@ describe('fencing on the node', () => {
     expect(slots('web')).toEqual({ '1': 'n1', '2': 'n2' });
   });
 
+  it('tells the agent the lease ran out even when its timer fires a little early (Node counts timeouts from the loop\'s cached time)', async () => {
+    const clock = new VirtualClock(1000);
+    const early = { nowMs: () => clock.nowMs(), setTimeout: (callback: () => void, delayMs: number) => clock.setTimeout(callback, delayMs > 1 ? delayMs - 1 : delayMs), clearTimeout: (handle: unknown) => clock.clearTimeout(handle) };
+    const inner = new AppliedStore();
+    inner.run({ type: 'register-node', node: { id: 'n1', address: 'n1:7421', labels: {} } });
+    inner.run({ type: 'deploy-stack', stack: { name: 'app', services: [singleton] }, specHash: 'h1', atMs: 0 });
+    inner.run({ type: 'place-service', stack: 'app', service: 'pg', stackVersion: 1, slots: { '1': 'n1' } });
+    const lease = new NodeLease({ clock: early, leaseMs: LEASE_MS, appliedIndex: () => inner.state.appliedIndex });
+    const seen: Readonly<ClusterStateData>[] = [];
+    new FencedStore(inner, 'n1', lease, pino({ level: 'silent' })).subscribe((state) => seen.push(state));
+    lease.renew(clock.nowMs(), inner.state.appliedIndex);
+    expect(seen.at(-1)!.placements.app!.pg!.slots).toEqual({ '1': 'n1' });
+    await clock.advance(LEASE_MS + 10);
+    expect(seen.at(-1)!.placements.app!.pg!.slots).toEqual({});
+  });
+
   it('an answer arriving after the lease it grants has already run out renews nothing', async () => {
     const { clock, inner, lease, slots } = setup();
     const sent = clock.nowMs();
