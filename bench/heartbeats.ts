@@ -6,7 +6,6 @@
 //  2. steady state: every node heartbeats at the default period (500 ms), spread evenly over the
 //     period, for --seconds; CPU time of this process over wall time → membershipCpuPercentAt1000Nodes
 // Usage: npm run bench:heartbeats -- [--nodes 1000] [--seconds 10] [--out FILE] [--no-write]
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -18,6 +17,7 @@ import { systemClock } from '../src/adapters/system-clock.ts';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_NODE_TIMING } from '../src/machines/node-timing.ts';
 import { describeHost } from './lib/host.ts';
 import { round } from './lib/report.ts';
+import { measuredCommit } from './lib/git-commit.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -99,16 +99,6 @@ async function steadyState(): Promise<{ cpuPercent: number; heartbeats: number; 
   };
 }
 
-function commit(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${head} (src/ modified)` : head;
-  } catch {
-    return 'unknown';
-  }
-}
-
 const startedAt = new Date();
 const loadAverage1m = round(loadavg()[0] ?? 0, 2);
 const burst = throughput();
@@ -116,7 +106,7 @@ const steady = await steadyState();
 const result = {
   benchmark: 'heartbeats',
   date: startedAt.toISOString(),
-  commit: commit(),
+  commit: measuredCommit(),
   machine: describeHost(),
   loadAverage1m,
   settings: { nodes: nodeCount, heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS, timing: DEFAULT_NODE_TIMING, shards: DEFAULT_MEMBERSHIP_SHARDS, steadySeconds },

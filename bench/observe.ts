@@ -9,7 +9,6 @@
 //  - Latency: single health events 10 ms apart on one replica; time from the engine event to the
 //    arrival of its @xstate.event frame at a viewer (absolute high-resolution clocks of both threads).
 // Usage: npm run bench:observe -- [--replicas 100] [--events 20000] [--rounds 3] [--probes 200] [--out FILE] [--no-write]
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,6 +30,7 @@ import type { StateStore } from '../src/seams/state-store.ts';
 import { SimRuntime } from '../src/sim/sim-runtime.ts';
 import { describeHost } from './lib/host.ts';
 import { round } from './lib/report.ts';
+import { measuredCommit } from './lib/git-commit.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -171,16 +171,6 @@ const percentile = (values: number[], p: number) => {
 };
 const median = (values: number[]) => percentile(values, 50);
 
-function commit(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${head} (src/ modified)` : head;
-  } catch {
-    return 'unknown';
-  }
-}
-
 const startedAt = new Date();
 const loadAtStart = round(loadavg()[0] ?? 0, 2);
 // Warm-up: the JIT, and the first frames' definition serialization.
@@ -217,7 +207,7 @@ await stopViewers(tenViewers);
 const result = {
   benchmark: 'observe',
   date: startedAt.toISOString(),
-  commit: commit(),
+  commit: measuredCommit(),
   machine: describeHost(),
   loadAverage1m: { atStart: loadAtStart, atEnd: round(loadavg()[0] ?? 0, 2), note: 'the machine is shared with other work; higher load means noisier numbers' },
   settings: { replicas, engineEventsPerBurst: engineEvents, rounds, probes, viewersIn: 'one worker thread of the benchmark process holding every viewer socket, over loopback WebSockets' },

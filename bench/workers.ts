@@ -9,7 +9,6 @@
 //  4. redeploy: the same stack with another command → every worker gets the new spec (one delta each)
 // The simulated workers run no containers; the leader's own engine is absent (it places nothing on
 // itself here). Run as any user: npm run bench:workers -- [--workers 1000] [--seconds 10] [--no-write]
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +26,7 @@ import { startDaemonProcess } from './lib/daemon-process.ts';
 import { processCpuMs } from './lib/cluster/process-cpu.ts';
 import { describeHost } from './lib/host.ts';
 import { round } from './lib/report.ts';
+import { measuredCommit } from './lib/git-commit.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -50,16 +50,6 @@ const silent = pino({ level: 'debug' }, { write: (line: string) => {
   const key = `${parsed.msg ?? ''}${parsed.reason ? `: ${parsed.reason}` : ''}${parsed.err?.message ? ` (${parsed.err.message.slice(0, 60)})` : ''}`;
   reasons.set(key, (reasons.get(key) ?? 0) + 1);
 } });
-
-function commit(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${head} (src/ modified)` : head;
-  } catch {
-    return 'unknown';
-  }
-}
 
 async function measure<T>(pid: number, run: () => Promise<T>): Promise<{ value: T; leaderCpuPercent: number; generatorCpuPercent: number; seconds: number }> {
   const leaderBefore = processCpuMs(pid);
@@ -169,7 +159,7 @@ try {
   const result = {
     benchmark: 'workers',
     date: startedAt.toISOString(),
-    commit: commit(),
+    commit: measuredCommit(),
     machine: describeHost(),
     loadAverage1m,
     settings: { workers, seconds, heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS },
