@@ -3,7 +3,7 @@ import type { ContainerRuntime, CreateContainerRequest, NetworkCreateRequest } f
 import { containerMachine, type ContainerContext } from '../machines/container.ts';
 import type { ContainerPhase, ContainerReport, EffectResult, StartObservation } from '../machines/container-types.ts';
 import { normalizeName, parseLabels } from '../agent/labels.ts';
-import { decideRestart } from '../agent/restart-policy.ts';
+import { decideRestart } from '../orchestrator/restart/restart-policy.ts';
 import { engineCall, type EngineCallDeps } from './engine-call.ts';
 import { EngineLimiter } from './engine-limiter.ts';
 

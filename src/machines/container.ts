@@ -1,7 +1,7 @@
 import { assign, fromPromise, setup } from 'xstate';
 import type { RestartPolicySpec } from '../compose/types.ts';
 import type { CreateContainerRequest, HealthState } from '../seams/container-runtime.ts';
-import { crashLoopLength, decideRestart } from '../agent/restart-policy.ts';
+import { crashLoopLength, decideRestart } from '../orchestrator/restart/restart-policy.ts';
 import { engineRetryDelayMs } from '../agent/backoff.ts';
 import type { ContainerEvent, ContainerMachineInput, ContainerPhase, EffectResult, StartObservation } from './container-types.ts';
 

@@ -52,8 +52,8 @@ describe('src/machines and src/scheduler stay pure', () => {
 
   it('has machines to check, and follows their imports out of src/machines', () => {
     expect(files.filter((file) => file.startsWith(machinesDir)).length).toBeGreaterThan(0);
-    // container.ts takes its restart decisions from src/agent: the walk must have reached them.
-    expect(files.map((file) => relative(srcDir, file))).toContain('agent/restart-policy.ts');
+    // container.ts takes its restart decisions from src/orchestrator/restart: the walk must have reached them.
+    expect(files.map((file) => relative(srcDir, file))).toContain('orchestrator/restart/restart-policy.ts');
     // The scheduler shares the loader's host-port overlap rules: the walk must reach them too.
     expect(files.map((file) => relative(srcDir, file))).toEqual(expect.arrayContaining(['scheduler/plan-placements.ts', 'compose/host-port-table.ts']));
   });

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { toCreateContainerRequest } from '../../../src/agent/container-request.ts';
 import { desiredServices, type DesiredService } from '../../../src/agent/desired.ts';
 import { unmetDependency } from '../../../src/agent/plan.ts';
-import { decideRestart } from '../../../src/agent/restart-policy.ts';
+import { decideRestart } from '../../../src/orchestrator/restart/restart-policy.ts';
 import { emptyClusterState } from '../../../src/cluster/state.ts';
 import { composeCodes } from '../../../src/compose/compose-codes.ts';
 import { ignoredServiceKeys, refusedServiceKeys } from '../../../src/compose/cluster-support.ts';

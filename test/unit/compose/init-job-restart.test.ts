@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideRestart } from '../../../src/agent/restart-policy.ts';
+import { decideRestart } from '../../../src/orchestrator/restart/restart-policy.ts';
 import { composeCodes } from '../../../src/compose/compose-codes.ts';
 import { loadOk } from './load-helper.ts';
 

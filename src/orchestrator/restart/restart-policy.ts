@@ -1,5 +1,5 @@
-import type { RestartPolicySpec } from '../compose/types.ts';
-import { exponentialBackoffMs } from './backoff.ts';
+import type { RestartPolicySpec } from '../../compose/types.ts';
+import { exponentialBackoffMs } from '../../agent/backoff.ts';
 
 /**
  * Restart decisions for one replica, as pure functions of the policy, the times of earlier

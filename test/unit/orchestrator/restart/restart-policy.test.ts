@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attemptsInWindow, decideRestart, MAX_RESTART_DELAY_MS, MIN_RESTART_DELAY_MS, restartDelayMs } from '../../../src/agent/restart-policy.ts';
+import { attemptsInWindow, decideRestart, MAX_RESTART_DELAY_MS, MIN_RESTART_DELAY_MS, restartDelayMs } from '../../../../src/orchestrator/restart/restart-policy.ts';
 
 describe('restart policy', () => {
   it('never restarts with condition none', () => {
