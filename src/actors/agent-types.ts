@@ -1,4 +1,4 @@
-import type { HealthState } from '../seams/container-runtime.ts';
+import type { HealthState, PublishedPort } from '../seams/container-runtime.ts';
 import type { ContainerPhase } from '../machines/container-types.ts';
 
 /** One replica as the API shows it (`GET /v1/containers`). */
@@ -16,6 +16,8 @@ export interface ContainerView {
   readonly exitCode?: number;
   readonly restarts: number;
   readonly message?: string;
+  /** Where its ports are published on its node (the ingress forwarders' backends), once known. */
+  readonly ports?: readonly PublishedPort[];
 }
 
 export interface ServiceStatus {

@@ -1,5 +1,6 @@
 import type { NetworkSpec, ServiceSpec } from '../compose/types.ts';
 import type { CreateContainerRequest, HealthcheckRequest, NetworkAttachment, NetworkCreateRequest } from '../seams/container-runtime.ts';
+import { replicaPortBinding } from '../ingress/ingress-ports.ts';
 import { containerLabels, containerName, LABEL_NETWORK, LABEL_NODE, LABEL_STACK, type SlotIdentity } from './labels.ts';
 
 /**
@@ -21,7 +22,8 @@ export function toCreateContainerRequest(
     env: { ...service.environment },
     // The user's labels first: ours must win, they are how the agent finds its containers.
     labels: { ...service.labels, ...containerLabels(slot, specHash, nodeId) },
-    ports: service.ports.map((p) => ({
+    // An ingress port is published on an ephemeral host port: every node's forwarder reaches it there.
+    ports: service.ports.map(replicaPortBinding).map((p) => ({
       target: p.target,
       protocol: p.protocol,
       ...(p.published !== undefined ? { published: p.published } : {}),

@@ -2,14 +2,15 @@
  * Published host ports that cannot all be bound on one node are refused at load time. Otherwise
  * the deploy is accepted and every replica after the first fails with "port is already
  * allocated" and is restarted forever. Two cases, each reported at the `ports:` entry:
- *   - a fixed host port (or range) on a service with more than one replica: every replica would
- *     bind it (this node runs them all; a global service runs one);
+ *   - a fixed `mode: host` port (or range) on a service with more than one replica: every replica
+ *     would bind it (one node may run them all; a global service runs one); an ingress port (the
+ *     default) is served by every node's forwarder and its replicas bind ephemeral ports;
  *   - two entries — of two services, or of one — publishing overlapping host ports.
  * Ports without a published host port get an ephemeral one per replica and never conflict.
  */
 import { composeCodes } from './compose-codes.ts';
 import type { DiagnosticSink } from './diagnostics.ts';
-import { describeBindings, hostBindings, HostPortTable } from './host-port-table.ts';
+import { describeBindings, hostBindings, HostPortTable, nodeBindings } from './host-port-table.ts';
 import { parsePortEntry } from './normalize-ports.ts';
 import { replicasOnOneNode } from './replica-limits.ts';
 import type { ServiceSpec } from './types.ts';
@@ -45,10 +46,11 @@ export function checkPortConflicts(
       const bindings = hostBindings(parsed);
       if (bindings.length === 0) return;
       const path = ['services', service.name, 'ports', index];
-      if (replicas > 1) {
+      // An ingress port is served by the forwarder of every node; replicas bind ephemeral ports.
+      if (replicas > 1 && nodeBindings(parsed).length > 0) {
         sink.error(path, composeCodes.portConflict,
           `host port ${describeBindings(bindings)} is published by each of the ${replicas} replicas, but only one can bind it on this node: `
-          + 'drop the host port (e.g. "80" instead of "8080:80") to give each replica its own, or run one replica');
+          + 'publish it in ingress mode (the default) so every node forwards it to the replicas, drop the host port to give each replica its own, or run one replica');
       }
       // Look up the whole entry before adding it: the ports of one range never conflict with each other.
       for (const { owner: entry, bindings: overlapping } of table.clashes(bindings, (other) => `${other.service}\0${other.index}`)) {

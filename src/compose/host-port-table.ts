@@ -7,6 +7,7 @@
  * the same address does. Lookups are constant time per port, so a file with many addresses on
  * one port cannot make the check quadratic.
  */
+import { isIngressPort } from '../ingress/ingress-ports.ts';
 import type { PortSpec } from './types.ts';
 
 export interface HostBinding {
@@ -30,6 +31,15 @@ export function hostBindings(ports: readonly PortSpec[]): HostBinding[] {
   return ports.flatMap((p) => (p.published === undefined ? [] : [{
     port: p.published, protocol: p.protocol, ...(p.hostIp === undefined ? {} : { hostIp: p.hostIp }),
   }]));
+}
+
+/**
+ * The bindings a replica makes on the node that runs it: host-mode (and SCTP) ports. An ingress
+ * port is served by every node's forwarder instead, so it reserves its port cluster-wide (the
+ * overlap checks use `hostBindings`) but never stops two replicas from sharing a node.
+ */
+export function nodeBindings(ports: readonly PortSpec[]): HostBinding[] {
+  return hostBindings(ports.filter((p) => !isIngressPort(p)));
 }
 
 /** "8080/tcp", "127.0.0.1:8080-8082/tcp", "[::1]:53/udp" — for messages. */

@@ -26,6 +26,8 @@ import { startClusterServices } from './cluster-services.ts';
 import { FencedStore } from '../fencing/fenced-store.ts';
 import { NodeLease } from '../fencing/node-lease.ts';
 import { failoverTiming } from '../orchestrator/failover/failover-timing.ts';
+import { HostPortResolver } from '../ingress/host-port-resolver.ts';
+import { startIngress } from '../ingress/start-ingress.ts';
 
 export interface RunningDaemon {
   /** Where the API listens, e.g. http://127.0.0.1:7420 */
@@ -113,6 +115,12 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     await opened.close();
     throw error;
   }
+  // Replicas with the host ports the engine gave them: what this node reports, and what every
+  // node's ingress forwarder connects to (src/ingress).
+  const ports = new HostPortResolver(runtime, system, componentLogger(logger, 'ingress'));
+  ports.start();
+  const agentSystem = system;
+  system = { ...agentSystem, containers: () => ports.containers() };
   // Known secrets are scrubbed by value from everything the inspector sends, wherever they appear.
   const redactor = createRedactor([apiToken.token, ...(cluster ? [cluster.identity.secret] : [])]);
   const inspection = new InspectionHub({
@@ -150,6 +158,23 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   metrics.observe.inspectViewersCutOff = () => inspection.stats.viewersCutOff;
   metrics.observe.clusterEvents = () => events.lastIndex();
   worker?.startSession(() => ({ containers: system.containers(), services: system.services() }));
+  const ingress = startIngress({
+    nodeId: config.node.id,
+    // A worker's own store holds its assignments only: the cluster's stacks come from a manager.
+    state: () => (worker ? worker.api.store.current() : store.current()),
+    localContainers: () => system.containers(),
+    ...(clusterServices ? { clusterContainers: () => clusterServices.agentView.containers(), nodeUp: (id: string) => clusterServices.statusOf(id) === 'ready' } : {}),
+    ...(worker ? { clusterContainers: () => worker.api.agent.containers(), nodeUp: (id: string) => worker.api.cluster.nodes().find((n) => n.id === id)?.status === 'ready' } : {}),
+    changes: [
+      (listener) => store.subscribe(listener),
+      (listener) => system.subscribe(listener),
+      (listener) => ports.onChange(listener),
+      () => every(2000, () => ports.sweep()),
+      // A worker learns the other nodes' replicas by reading them from a manager (README "Ingress").
+      ...(worker ? [(listener: () => void) => every(1000, () => worker.api.refresh().then(listener, (error: unknown) => logger.debug({ err: error }, 'ingress could not read the cluster from a manager')))] : []),
+    ],
+    logger: componentLogger(logger, 'ingress'),
+  });
   // On a worker the API reads the cluster from a manager and forwards writes (see WorkerApiClient).
   const api = await buildApiServer({
     nodeId: config.node.id,
@@ -172,6 +197,8 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     address = await api.listen({ host: config.api.host, port: config.api.port });
   } catch (error) {
     eventSource.stop();
+    await ingress.stop();
+    ports.stop();
     await api.close();
     clusterServices?.stop();
     await system.stop();
@@ -197,6 +224,8 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
       stopping ??= (async () => {
         inspection.close();
         eventSource.stop();
+        await ingress.stop();
+        ports.stop();
         await api.close();
         clusterServices?.stop();
         await system.stop();
@@ -208,6 +237,13 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
       return stopping;
     },
   };
+}
+
+/** Runs `task` every `ms` until the returned function is called; the timer never holds the process. */
+function every(ms: number, task: () => unknown): () => void {
+  const timer = setInterval(task, ms);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**

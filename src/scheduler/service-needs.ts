@@ -2,7 +2,7 @@
  * What one service asks of a node, worked out once per plan rather than once per node: parsed
  * constraints and preferences, reservations in integer units, and its host port bindings.
  */
-import { hostBindings, type HostBinding } from '../compose/host-port-table.ts';
+import { nodeBindings, type HostBinding } from '../compose/host-port-table.ts';
 import type { ServiceSpec } from '../compose/types.ts';
 import { isConstraintError, parseConstraint, type Constraint, type ConstraintError } from './constraints.ts';
 import { parsePreference, type SpreadPreference } from './preferences.ts';
@@ -53,7 +53,8 @@ export function serviceNeeds(stack: string, spec: ServiceSpec): ServiceNeeds {
     // Integer nano-CPUs, so sums of fractional CPUs compare exactly.
     nanoCpus: Math.max(0, Math.round((reservations.cpus ?? 0) * 1e9)),
     memoryBytes: Math.max(0, reservations.memoryBytes ?? 0),
-    bindings: hostBindings(spec.ports),
+    // Only host-mode ports bind on the node; ingress ports are reserved cluster-wide at deploy.
+    bindings: nodeBindings(spec.ports),
     // 0 means "no limit" in Swarm's max_replicas_per_node.
     maxPerNode: max !== undefined && max > 0 ? max : undefined,
   };

@@ -17,6 +17,15 @@ export interface ContainerSummary {
   readonly exitCode?: number;
   readonly createdAtMs: number;
   readonly startedAtMs?: number;
+  /** Where the engine published the container's ports on the node (inspect only; the listing may omit it). */
+  readonly ports?: readonly PublishedPort[];
+}
+
+/** A container port the engine published on the node: what an ingress forwarder connects to. */
+export interface PublishedPort {
+  readonly target: number;
+  readonly protocol: 'tcp' | 'udp' | 'sctp';
+  readonly hostPort: number;
 }
 
 export interface PortBinding {

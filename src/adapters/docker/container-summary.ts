@@ -1,5 +1,5 @@
 import type { ContainerInfo, ContainerInspectInfo } from 'dockerode';
-import type { ContainerState, ContainerSummary, HealthState } from '../../seams/container-runtime.ts';
+import type { ContainerState, ContainerSummary, HealthState, PublishedPort } from '../../seams/container-runtime.ts';
 
 const containerStates: ReadonlySet<string> = new Set<ContainerState>(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);
 
@@ -56,5 +56,22 @@ export function summaryFromInspect(info: ContainerInspectInfo): ContainerSummary
     ...(finishedAtMs !== undefined ? { exitCode: state.ExitCode } : {}),
     createdAtMs: parseTimeMs(info.Created) ?? 0,
     ...(startedAtMs !== undefined ? { startedAtMs } : {}),
+    ports: publishedPorts(info.NetworkSettings?.Ports),
   };
+}
+
+/**
+ * `NetworkSettings.Ports` ("80/tcp" → [{HostIp, HostPort}], null when not published) → one entry
+ * per container port and protocol. The engine binds IPv4 and IPv6 separately with the same port
+ * number, so the first binding is the port.
+ */
+export function publishedPorts(ports: Readonly<Record<string, readonly { HostIp?: string; HostPort?: string }[] | null | undefined>> | undefined): PublishedPort[] {
+  const out: PublishedPort[] = [];
+  for (const [key, bindings] of Object.entries(ports ?? {})) {
+    const match = /^(\d+)\/(tcp|udp|sctp)$/.exec(key);
+    const hostPort = Number(bindings?.[0]?.HostPort);
+    if (!match || !Number.isInteger(hostPort) || hostPort <= 0) continue;
+    out.push({ target: Number(match[1]), protocol: match[2] as PublishedPort['protocol'], hostPort });
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ describe('container request mapping', () => {
   const spec = service('web', {
     labels: { 'constellation.node': 'spoofed', team: 'a' },
     environment: { A: '1' },
-    ports: [{ target: 80, published: 8080, protocol: 'tcp', mode: 'ingress' }],
+    ports: [{ target: 80, published: 8080, protocol: 'tcp', mode: 'ingress' }, { target: 53, published: 5353, protocol: 'udp', hostIp: '127.0.0.1', mode: 'host' }],
     volumes: [{ type: 'volume', source: 'data', target: '/data', readOnly: false }],
     healthcheck: { test: ['CMD', 'true'], intervalMs: 1000, timeoutMs: 500, retries: 2, startPeriodMs: 0, disable: false },
     limits: { cpus: 0.5, memoryBytes: 1 << 20, pids: 50 },
@@ -23,7 +23,8 @@ describe('container request mapping', () => {
   });
 
   it('maps ports, mounts, healthcheck and limits', () => {
-    expect(request.ports).toEqual([{ target: 80, published: 8080, protocol: 'tcp' }]);
+    // An ingress port is reached through the forwarders: the replica takes an ephemeral host port.
+    expect(request.ports).toEqual([{ target: 80, protocol: 'tcp' }, { target: 53, published: 5353, protocol: 'udp', hostIp: '127.0.0.1' }]);
     expect(request.mounts).toEqual([{ type: 'volume', source: 'data', target: '/data', readOnly: false }]);
     expect(request.healthcheck).toEqual({ test: ['CMD', 'true'], intervalMs: 1000, timeoutMs: 500, retries: 2, startPeriodMs: 0 });
     expect(request).toMatchObject({ nanoCpus: 500_000_000, memoryBytes: 1 << 20, pidsLimit: 50, env: { A: '1' }, command: ['sleep', '3600'] });

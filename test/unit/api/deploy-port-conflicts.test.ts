@@ -72,7 +72,7 @@ describe('POST /v1/deploy refuses host ports another stack publishes', () => {
 
   it('a conflict inside one file is a compose error with the line, before the store is asked', async () => {
     const deps = testDeps();
-    const res = await deploy(await server(deps), 'shop', publishing('8080:80', '    deploy: { replicas: 3 }\n'));
+    const res = await deploy(await server(deps), 'shop', 'services:\n  web:\n    image: busybox\n    ports: [{ target: 80, published: 8080, mode: host }]\n    deploy: { replicas: 3 }\n');
     expect(res.statusCode).toBe(400);
     expect(res.json().error.diagnostics[0]).toMatchObject({ code: 'COMPOSE_PORT_CONFLICT', line: 4, path: 'services.web.ports[0]', service: 'web' });
     expect(deps.store.submitted).toEqual([]);

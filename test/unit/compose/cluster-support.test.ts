@@ -111,7 +111,7 @@ describe('every normalized service key reaches what applies it', () => {
     entrypoint: { yaml: 'entrypoint: /bin/entry.sh', check: (r) => expect(r.entrypoint).toEqual(['/bin/entry.sh']) },
     environment: { yaml: 'environment: { FROM_ENVIRONMENT: "1" }', check: (r) => expect(r.env.FROM_ENVIRONMENT).toBe('1') },
     env_file: { yaml: 'env_file: app.env', check: (r) => expect(r.env.FROM_ENV_FILE).toBe('2') },
-    ports: { yaml: 'ports: ["127.0.0.1:8080:80/udp"]', check: (r) => expect(r.ports).toEqual([{ target: 80, published: 8080, protocol: 'udp', hostIp: '127.0.0.1' }]) },
+    ports: { yaml: 'ports: [{ target: 80, published: 8080, protocol: udp, host_ip: 127.0.0.1, mode: host }]', check: (r) => expect(r.ports).toEqual([{ target: 80, published: 8080, protocol: 'udp', hostIp: '127.0.0.1' }]) },
     volumes: {
       yaml: 'volumes: ["./www:/www:ro", "data:/data"]',
       check: (r, dir) => expect(r.mounts).toEqual(expect.arrayContaining([

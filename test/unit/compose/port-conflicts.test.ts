@@ -5,18 +5,25 @@ import { loadErrors, loadOk, service, serviceErrors } from './load-helper.ts';
 // On one node a host port can be bound once: a file that binds one twice is refused at load
 // time, instead of being accepted and then failing "port is already allocated" forever.
 describe('host ports within one stack', () => {
-  it('a fixed host port with several replicas is refused at the ports entry', () => {
-    const errors = loadErrors('services:\n  web:\n    image: x\n    ports: ["9000:9000", "8080:80"]\n    deploy: { replicas: 3 }\n', { file: 'compose.yaml' });
+  it('a fixed mode: host port with several replicas is refused at the ports entry', () => {
+    const errors = loadErrors('services:\n  web:\n    image: x\n    ports:\n      - { target: 9000, published: 9000, mode: host }\n      - { target: 80, published: 8080, mode: host }\n    deploy: { replicas: 3 }\n', { file: 'compose.yaml' });
     expect(errors).toEqual([expect.objectContaining({
-      code: composeCodes.portConflict, file: 'compose.yaml', line: 4, path: 'services.web.ports[0]', service: 'web',
+      code: composeCodes.portConflict, file: 'compose.yaml', line: 5, path: 'services.web.ports[0]', service: 'web',
     }), expect.objectContaining({ code: composeCodes.portConflict, path: 'services.web.ports[1]' })]);
     expect(errors[1]!.message).toContain('8080/tcp');
     expect(errors[1]!.message).toContain('3 replicas');
+    expect(errors[1]!.message).toContain('ingress mode');
   });
 
-  it('host port ranges, long-form published ports and scale count too', () => {
-    expect(serviceErrors('image: x\nports: ["8000-8001:80-81"]\ndeploy: { replicas: 2 }')[0]!.message).toContain('8000-8001/tcp');
-    expect(serviceErrors('image: x\nports: [{ target: 80, published: 8080 }]\nscale: 2')[0]!.code).toBe(composeCodes.portConflict);
+  it('an ingress port (the default) is served by every node\'s forwarder: any replica count may publish it', () => {
+    expect(service('image: x\nports: ["9000:9000", "8080:80", "8000-8001:80-81/udp"]\ndeploy: { replicas: 3 }').ports).toHaveLength(4);
+    expect(service('image: x\nports: [{ target: 80, published: 8080 }]\nscale: 2').ports).toEqual([{ target: 80, published: 8080, protocol: 'tcp', mode: 'ingress' }]);
+  });
+
+  it('host-mode ranges, SCTP ports (bound directly, no forwarder) and scale count too', () => {
+    expect(serviceErrors('image: x\nports: [{ target: 80, published: 8000, mode: host }]\ndeploy: { replicas: 2 }')[0]!.message).toContain('8000/tcp');
+    expect(serviceErrors('image: x\nports: ["8000-8001:80-81/sctp"]\ndeploy: { replicas: 2 }')[0]!.message).toContain('8000-8001/sctp');
+    expect(serviceErrors('image: x\nports: [{ target: 80, published: 8080, mode: host }]\nscale: 2')[0]!.code).toBe(composeCodes.portConflict);
   });
 
   it('ephemeral host ports are fine with any replica count; a fixed one with one replica, global mode or none', () => {
