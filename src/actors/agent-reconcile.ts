@@ -1,6 +1,7 @@
 import type { ContainerEvent, ContainerMachineInput } from '../machines/container-types.ts';
 import { planReconcile } from '../agent/plan.ts';
 import { hasHealthcheck, toCreateContainerRequest } from '../agent/container-request.ts';
+import { ingressDrainMs } from '../ingress/ingress-ports.ts';
 import { type ChildEntry, toObserved } from './agent-children.ts';
 import { safely } from './engine-call.ts';
 import { CONTAINER_PREFIX, NETWORK_REMOVAL_PREFIX, type Enqueue, type HandlerDeps, type NodeAgentContext } from './node-agent-types.ts';
@@ -55,6 +56,7 @@ export function reconcileInto(h: HandlerDeps, context: NodeAgentContext, enqueue
           restartPolicy: d.spec.deploy.restartPolicy,
           hasHealthcheck: hasHealthcheck(d.spec),
           stopGracePeriodMs: d.spec.stopGracePeriodMs,
+          drainMs: ingressDrainMs(d.spec),
           ...(action.type === 'adopt' ? { restartsBefore: restartLedger.restartsOf(action.container.id) } : {}),
         };
         const first: ContainerEvent = action.type === 'create'

@@ -132,8 +132,12 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
     actors: {
       createContainer: fromPromise(({ input }: { input: CreateContainerRequest | undefined }) => create(input)),
       startContainer: fromPromise(({ input }: { input: { containerId: string } }) => start(input.containerId)),
-      stopContainer: fromPromise(({ input }: { input: { containerId: string; gracePeriodMs: number } }) =>
-        heavy('stop', () => runtime.stop(input.containerId, input.gracePeriodMs))),
+      stopContainer: fromPromise(async ({ input }: { input: { containerId: string; gracePeriodMs: number; drainMs?: number } }) => {
+        // The drain: the replica is already reported stopping (out of every ingress backend set);
+        // its open connections finish and no new one arrives before the engine signals it.
+        if (input.drainMs !== undefined && input.drainMs > 0) await new Promise<void>((resolve) => deps.clock.setTimeout(resolve, input.drainMs!));
+        return heavy('stop', () => runtime.stop(input.containerId, input.gracePeriodMs));
+      }),
       removeContainer: fromPromise(({ input }: { input: { containerId: string } }) =>
         heavy('remove', () => runtime.remove(input.containerId))),
     },

@@ -19,6 +19,19 @@ export function ingressPorts(service: ServiceSpec): IngressPort[] {
   return service.ports.filter(isIngressPort);
 }
 
+/**
+ * How long a replica that publishes an ingress port stays `stopping` before it is signalled. A
+ * node hears a replica left through the leader's board: its heartbeat reaches the leader within
+ * one period (500 ms by default), a follower manager mirrors the board on its next beat, and a
+ * worker reads it from a manager every second, so 2 s covers every node on default settings and
+ * lets requests under way finish. This node's own forwarder drops it at once.
+ */
+export const ingressDrainDelayMs = 2000;
+
+export function ingressDrainMs(service: ServiceSpec): number {
+  return ingressPorts(service).length > 0 ? ingressDrainDelayMs : 0;
+}
+
 /** What a replica asks its engine for: an ingress port becomes an ephemeral host port for the forwarder. */
 export function replicaPortBinding(port: PortSpec): PortSpec {
   if (!isIngressPort(port)) return port;

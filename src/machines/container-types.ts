@@ -26,6 +26,12 @@ export interface ContainerMachineInput {
   readonly hasHealthcheck: boolean;
   readonly stopGracePeriodMs: number;
   /**
+   * How long a replica stays reported `stopping` before the engine's stop (SIGTERM) is sent: the
+   * time every node's ingress forwarder needs to hear it left the backend set, so no new request
+   * reaches it and those under way finish (src/ingress). 0 for a replica that publishes no ingress port.
+   */
+  readonly drainMs?: number;
+  /**
    * Restarts before this actor (an adopted container's, kept by the daemon that restarted it).
    * They count toward max_attempts with the default window 0 ("the whole life"), never inside a
    * finite window: their times belonged to another process's clock.

@@ -26,6 +26,7 @@ export interface ContainerContext {
   readonly restartPolicy: RestartPolicySpec;
   readonly hasHealthcheck: boolean;
   readonly stopGracePeriodMs: number;
+  readonly drainMs: number;
   containerId?: string;
   health: HealthState;
   exitCode?: number;
@@ -111,6 +112,7 @@ export const containerMachine = setup({
     restartPolicy: input.restartPolicy,
     hasHealthcheck: input.hasHealthcheck,
     stopGracePeriodMs: input.stopGracePeriodMs,
+    drainMs: input.drainMs ?? 0,
     health: 'none',
     lastExitAtMs: 0,
     restartTimesMs: Array.from({ length: input.restartsBefore ?? 0 }, () => Number.NEGATIVE_INFINITY),
@@ -341,11 +343,12 @@ export const containerMachine = setup({
       },
     },
     stopping: {
+      // Reported first, so the replica leaves the ingress backends; the stop effect waits drainMs before SIGTERM.
       entry: { type: 'report', params: { phase: 'stopping' } },
       invoke: {
         id: 'stop',
         src: 'stopContainer',
-        input: ({ context }) => ({ containerId: context.containerId ?? '', gracePeriodMs: context.stopGracePeriodMs }),
+        input: ({ context }) => ({ containerId: context.containerId ?? '', gracePeriodMs: context.stopGracePeriodMs, drainMs: context.drainMs }),
         // Whatever the stop said, removal (forced) is the next step; it reports its own failure.
         onDone: { target: 'removing' },
         onError: { target: 'removing' },

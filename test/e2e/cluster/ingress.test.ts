@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually } from '../../support/eventually.ts';
 import { NetnsClusterClient, type ClusterNode } from '../../support/netns-cluster-client.ts';
@@ -53,6 +54,37 @@ async function answers(node: ClusterNode, count: number): Promise<string[]> {
   const out: string[] = [];
   for (let i = 0; i < count; i++) out.push(await ask(node).catch((error: unknown) => `!${String((error as Error).cause ?? error)}`));
   return out;
+}
+
+/** One GET on a fresh connection (no keep-alive: each request picks a backend); resolves "ok" or the error. */
+function probeOnce(node: ClusterNode): Promise<string> {
+  return new Promise((resolve) => {
+    const request = http.get({ host: node.address, port, path: '/', agent: false, timeout: 3_000 }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode === 200 ? 'ok' : `HTTP ${response.statusCode}`));
+      response.on('error', (error) => resolve(error.message));
+    });
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+    request.on('error', (error) => resolve(error.message));
+  });
+}
+
+/** Probes through every given node in a loop until `stop` resolves; returns the failures. */
+async function probeUntil(nodes: readonly ClusterNode[], stop: Promise<unknown>): Promise<{ sent: number; failures: string[] }> {
+  let done = false;
+  void stop.finally(() => {
+    done = true;
+  });
+  let sent = 0;
+  const failures: string[] = [];
+  while (!done) {
+    for (const node of nodes) {
+      sent += 1;
+      const result = await probeOnce(node);
+      if (result !== 'ok') failures.push(`${node.name}: ${result}`);
+    }
+  }
+  return { sent, failures };
 }
 
 /** The running replicas' hostnames on n1's engine, by container name. */
@@ -115,6 +147,22 @@ describe('ingress: a published port answers on every node and reaches healthy re
         return seen.includes(sickHost) && seen.includes(keptHost) ? seen : undefined;
       }, { timeoutMs: 90_000, what: `${sickName}, healthy again, answering through ${node.name}` });
     }
+  });
+
+  it('a scale-down loses no request through any node (the replica is drained before its SIGTERM, a refused connect tries the next backend)', async () => {
+    const scaledDown = JSON.parse(composeFile(cluster.image)) as { services: { web: { deploy: { replicas: number } } } };
+    scaledDown.services.web.deploy.replicas = 1;
+    const removed = (async () => {
+      const deployed = await cluster.api(n1, '/v1/deploy', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stack, compose: JSON.stringify(scaledDown) }) });
+      expect(deployed.status).toBe(202);
+      await eventually(async () => ((await replicaHosts()).size === 1 ? true : undefined), { timeoutMs: 60_000, what: 'one replica left' });
+      // Every node's table has caught up by now; probe a little longer to see the stop's aftermath.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    })();
+    const { sent, failures } = await probeUntil([n3, n2, n1], removed);
+    await removed;
+    expect(sent).toBeGreaterThan(10);
+    expect(failures).toEqual([]);
   });
 
   it('removing the stack closes the port on every node', async () => {
