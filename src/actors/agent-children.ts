@@ -1,6 +1,6 @@
 import type { HealthState } from '../seams/container-runtime.ts';
 import type { ContainerPhase } from '../machines/container-types.ts';
-import { type DesiredService, wantsSlot } from '../agent/desired.ts';
+import { type DesiredService, specForSlot, wantsSlot } from '../agent/desired.ts';
 import type { EngineContainer, ObservedReplica } from '../agent/plan.ts';
 import type { ContainerView, ServiceStatus } from './agent-types.ts';
 import { hasHealthcheck } from '../agent/container-request.ts';
@@ -70,7 +70,7 @@ export function serviceStatuses(
   const all = [...children];
   return desired.map((d) => {
     const mine = all.filter((c) => c.stack === d.stack && c.service === d.service);
-    const current = mine.filter((c) => c.specHash === d.specHash && wantsSlot(d, c.slot) && !c.removing);
+    const current = mine.filter((c) => c.specHash === specForSlot(d, c.slot).specHash && wantsSlot(d, c.slot) && !c.removing);
     const running = current.filter((c) => c.phase === 'running');
     const needsHealth = hasHealthcheck(d.spec);
     // Healthy means a healthcheck said so: a replica without one (health "none") is running only.

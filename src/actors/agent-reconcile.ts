@@ -1,5 +1,6 @@
 import type { ContainerEvent, ContainerMachineInput } from '../machines/container-types.ts';
 import { planReconcile } from '../agent/plan.ts';
+import { specForSlot } from '../agent/desired.ts';
 import { hasHealthcheck, toCreateContainerRequest } from '../agent/container-request.ts';
 import { ingressDrainMs } from '../ingress/ingress-ports.ts';
 import { type ChildEntry, toObserved } from './agent-children.ts';
@@ -48,8 +49,9 @@ export function reconcileInto(h: HandlerDeps, context: NodeAgentContext, enqueue
     switch (action.type) {
       case 'create':
       case 'adopt': {
-        const d = action.service;
-        const slot = action.type === 'create' ? action.slot : { stack: d.stack, service: d.service, slot: action.container.labels.slot };
+        const slot = action.type === 'create' ? action.slot : { stack: action.service.stack, service: action.service.service, slot: action.container.labels.slot };
+        // A slot a rollout has not moved yet runs its older spec.
+        const d = specForSlot(action.service, slot.slot);
         const input: ContainerMachineInput = {
           name: action.name,
           request: toCreateContainerRequest(slot, d.spec, d.specHash, nodeId),

@@ -9,6 +9,10 @@ import type { AgentEvent, ContainerView, ServiceStatus } from './agent-types.ts'
 import { serviceStatuses, toView } from './agent-children.ts';
 import { createNodeAgentLogic } from './node-agent.ts';
 import { safely } from './engine-call.ts';
+import { startRolloutReconciler, type RolloutStep } from '../orchestrator/rollout/rollout-reconciler.ts';
+
+/** Distinct default client ids for systems started in one process (tests restart agents). */
+let systemsStarted = 0;
 
 export type { AgentEvent, ContainerView, ServiceStatus } from './agent-types.ts';
 export type { AgentTelemetry } from './agent-telemetry.ts';
@@ -28,6 +32,16 @@ export interface DaemonSystemOptions {
   readonly reconcileIntervalMs?: number;
   /** Restart counts that outlive the process (the daemon's is a file in its data dir). */
   readonly restartLedger?: RestartLedger;
+  /**
+   * A single node leads itself: it runs the rollout reconciler over its own replicas (in a cluster
+   * the leader's runs over the whole cluster instead). On unless `runPlacedOnly`.
+   */
+  readonly rollouts?: {
+    /** The store client id of its commands: unique per process (sequence numbers restart at 1). */
+    readonly clientId?: string;
+    readonly wallClockMs?: () => number;
+    readonly onStep?: (step: RolloutStep) => void;
+  };
 }
 
 export interface DaemonSystem {
@@ -72,12 +86,37 @@ export async function startDaemonSystem(options: DaemonSystemOptions): Promise<D
   });
   actor.start();
 
+  const containers = (): ContainerView[] =>
+    Object.values(actor.getSnapshot().context.children)
+      .map(toView)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  systemsStarted += 1;
+  const clientId = options.rollouts?.clientId ?? `rollout:${options.nodeId}:${systemsStarted}`;
+  let seq = 0;
+  const rollouts = options.runPlacedOnly ? undefined : startRolloutReconciler({
+    isLeader: () => true,
+    current: () => options.store.current(),
+    subscribe: (listener) => options.store.subscribe(listener),
+    containers,
+    subscribeContainers: (listener) => {
+      const subscription = actor.on('*', (event) => {
+        if ((event as AgentEvent).type === 'container' || (event as AgentEvent).type === 'container-removed') listener();
+      });
+      return () => subscription.unsubscribe();
+    },
+    submit: (command) => {
+      seq += 1;
+      return options.store.submit({ clientId, seq, command });
+    },
+    clock: options.clock,
+    wallClockMs: options.rollouts?.wallClockMs ?? (() => options.clock.nowMs()),
+    logger: logger.child({ component: 'rollout' }),
+    ...(options.rollouts?.onStep ? { onStep: options.rollouts.onStep } : {}),
+  });
+
   return {
     root: actor,
-    containers: () =>
-      Object.values(actor.getSnapshot().context.children)
-        .map(toView)
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    containers,
     services: () => {
       const { desired, children, waiting } = actor.getSnapshot().context;
       return serviceStatuses(desired, Object.values(children), waiting);
@@ -94,6 +133,7 @@ export async function startDaemonSystem(options: DaemonSystemOptions): Promise<D
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      rollouts?.stop();
       actor.stop();
     },
   };

@@ -1,6 +1,7 @@
 import type { ClusterStateData } from '../cluster/state.ts';
 import type { ServiceSpec } from '../compose/types.ts';
 import { replicasAllowedOnOneNode, replicasOnOneNode } from '../compose/replica-limits.ts';
+import { serviceSpecAt, slotVersion } from '../cluster/slot-versions.ts';
 import { serviceSpecHash } from './spec-hash.ts';
 
 /** One service as this node must run it. */
@@ -19,6 +20,21 @@ export interface DesiredService {
    * names (`<stack>_<service>_<slot>`) stay unique across the cluster.
    */
   readonly slots?: readonly number[];
+  /**
+   * Slots a rolling update has not moved yet (or a rollback moved back): they run an older spec
+   * than `spec`. Absent when every slot runs `spec`.
+   */
+  readonly slotSpecs?: Readonly<Record<number, SlotSpec>>;
+}
+
+export interface SlotSpec {
+  readonly spec: ServiceSpec;
+  readonly specHash: string;
+}
+
+/** The spec slot `slot` must run: an older one while a rollout has not moved it, else the service's. */
+export function specForSlot(service: DesiredService, slot: number): SlotSpec {
+  return service.slotSpecs?.[slot] ?? service;
 }
 
 /** Whether this node should run `slot` of the service. */
@@ -39,17 +55,42 @@ export function desiredServices(state: Readonly<ClusterStateData>, placedOn?: st
   const out: DesiredService[] = [];
   for (const stack of Object.values(state.stacks)) {
     for (const spec of stack.spec.services) {
-      const base = { stack: stack.name, service: spec.name, spec, specHash: serviceSpecHash(spec) };
+      const specHash = serviceSpecHash(spec);
+      const base = { stack: stack.name, service: spec.name, spec, specHash };
       if (placedOn === undefined) {
-        out.push({ ...base, replicas: replicasAllowedOnOneNode(spec), requested: replicasOnOneNode(spec) });
+        const replicas = replicasAllowedOnOneNode(spec);
+        const slotSpecs = olderSlotSpecs(state, stack.name, spec.name, specHash, Array.from({ length: replicas }, (_, index) => index + 1));
+        out.push({ ...base, replicas, requested: replicasOnOneNode(spec), ...(slotSpecs ? { slotSpecs } : {}) });
         continue;
       }
       // In a cluster a service this node has no placement for is not listed at all: its status
       // belongs to the nodes that run it, and nothing of it may run here. The scheduler already
       // honoured max_replicas_per_node, so what is placed here is what is requested here.
       const slots = slotsPlacedOn(state, stack.name, spec.name, placedOn);
-      if (slots.length > 0) out.push({ ...base, replicas: slots.length, requested: slots.length, slots });
+      if (slots.length === 0) continue;
+      const slotSpecs = olderSlotSpecs(state, stack.name, spec.name, specHash, slots);
+      out.push({ ...base, replicas: slots.length, requested: slots.length, slots, ...(slotSpecs ? { slotSpecs } : {}) });
     }
+  }
+  return out;
+}
+
+/** The slots of `slots` that a rollout keeps on an older spec, with that spec. */
+function olderSlotSpecs(state: Readonly<ClusterStateData>, stack: string, service: string, specHash: string, slots: readonly number[]): Record<number, SlotSpec> | undefined {
+  if (!state.rollouts?.[stack]?.services[service]) return undefined;
+  const current = state.stacks[stack]?.version;
+  const byVersion = new Map<number, SlotSpec | undefined>();
+  let out: Record<number, SlotSpec> | undefined;
+  for (const slot of slots) {
+    const version = slotVersion(state, stack, service, slot);
+    if (version === undefined || version === current) continue;
+    if (!byVersion.has(version)) {
+      const older = serviceSpecAt(state, stack, service, version);
+      const hash = older ? serviceSpecHash(older) : specHash;
+      byVersion.set(version, older && hash !== specHash ? { spec: older, specHash: hash } : undefined);
+    }
+    const found = byVersion.get(version);
+    if (found) (out ??= {})[slot] = found;
   }
   return out;
 }

@@ -33,8 +33,9 @@ export function networksToRemove(
     if (d.spec.networkMode !== undefined) continue;
     for (const membership of d.spec.networks ?? []) if (!membership.network.external) wanted.add(membership.network.name);
   }
-  const hashes = new Map(desired.map((d) => [serviceKey(d.stack, d.service), d.specHash]));
+  // Every spec a service's slots may run (an unfinished rollout keeps some on an older one).
+  const hashes = new Map(desired.map((d) => [serviceKey(d.stack, d.service), new Set([d.specHash, ...Object.values(d.slotSpecs ?? {}).map((s) => s.specHash)])]));
   // Stacks with a container that may still be attached to a network the stack no longer wants.
-  const busy = new Set(containers.filter((c) => hashes.get(serviceKey(c.stack, c.service)) !== c.specHash).map((c) => c.stack));
+  const busy = new Set(containers.filter((c) => !hashes.get(serviceKey(c.stack, c.service))?.has(c.specHash)).map((c) => c.stack));
   return networks.filter((n) => !wanted.has(n.name) && !busy.has(n.stack) && removing[n.name] === undefined);
 }

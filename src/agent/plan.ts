@@ -1,7 +1,7 @@
 import type { ContainerState, HealthState } from '../seams/container-runtime.ts';
 import type { ContainerPhase } from '../machines/container-types.ts';
 import { hasHealthcheck } from './container-request.ts';
-import { type DesiredService, localSlots, serviceKey, wantsSlot } from './desired.ts';
+import { type DesiredService, localSlots, serviceKey, specForSlot, wantsSlot } from './desired.ts';
 import { containerName, type ParsedLabels, type SlotIdentity } from './labels.ts';
 import { type EngineNetwork, networksToRemove } from './network-plan.ts';
 
@@ -76,7 +76,7 @@ export function planReconcile(input: PlanInput, nowMs: number): Plan {
     const d = bySvc.get(serviceKey(id.stack, id.service));
     if (!d) return stacks.has(id.stack) ? 'service-removed' : 'stack-removed';
     if (!wantsSlot(d, id.slot)) return 'scale-down';
-    if (specHash !== d.specHash) return 'spec-changed';
+    if (specHash !== specForSlot(d, id.slot).specHash) return 'spec-changed';
     return undefined;
   };
 
@@ -137,7 +137,7 @@ export function unmetDependency(service: DesiredService, desired: readonly Desir
       if (dep.required) return `waiting for ${depName}: not part of stack ${service.stack}`;
       continue;
     }
-    const current = replicas.filter((r) => r.stack === target.stack && r.service === target.service && r.specHash === target.specHash && !r.removing);
+    const current = replicas.filter((r) => r.stack === target.stack && r.service === target.service && r.specHash === specForSlot(target, r.slot).specHash && !r.removing);
     const ready = current.filter((r) => {
       switch (dep.condition) {
         case 'service_started':

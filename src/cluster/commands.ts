@@ -1,4 +1,5 @@
 import type { StackSpec } from '../compose/types.ts';
+import type { RolloutProgress } from '../machines/rollout-types.ts';
 
 /**
  * Commands that change cluster state. They are the only way state changes, both through the
@@ -12,6 +13,9 @@ export type ClusterCommand =
   | { readonly type: 'remove-node'; readonly nodeId: string }
   | UpdateNodeCommand
   | PlaceServiceCommand
+  | RollbackStackCommand
+  | RolloutProgressCommand
+  | { readonly type: 'mark-stable'; readonly stack: string; readonly version: number }
   | { readonly type: 'put'; readonly key: string; readonly value: string }
   | { readonly type: 'delete'; readonly key: string };
 
@@ -26,6 +30,32 @@ export interface PlaceServiceCommand {
   readonly service: string;
   readonly stackVersion: number;
   readonly slots: Readonly<Record<string, string>>;
+}
+
+/**
+ * Back to an earlier version of a stack's spec, as a new version (versions never go backwards).
+ * By hand (API/CLI): the previous stable version, or `toVersion`; the whole stack unless `service`
+ * is named. `auto`: the leader reverting one service whose rollout rolled back.
+ */
+export interface RollbackStackCommand {
+  readonly type: 'rollback-stack';
+  readonly name: string;
+  readonly service?: string;
+  readonly toVersion?: number;
+  readonly auto?: { readonly rolloutId: number };
+  readonly reason?: string;
+  readonly atMs: number;
+}
+
+/** The leader's rollout machine moved: its progress, committed so a new leader resumes it. */
+export interface RolloutProgressCommand {
+  readonly type: 'rollout-progress';
+  readonly stack: string;
+  /** The stack version being rolled out; refused once another rollout replaced it. */
+  readonly rolloutId: number;
+  readonly service: string;
+  readonly progress: RolloutProgress;
+  readonly atMs: number;
 }
 
 /** A client's request: (clientId, seq) makes a retried write apply once. */

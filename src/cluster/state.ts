@@ -1,9 +1,12 @@
 import type { StackSpec } from '../compose/types.ts';
+import { stableHash } from './stable-hash.ts';
 import { clientIdProblem } from './client-id.ts';
 import type { ClientRequest, ClusterCommand, CommandResult, NodeRecord } from './commands.ts';
 import { dictionaryOf, emptyDictionary } from './dictionary.ts';
 import { updatedNode } from './node-update.ts';
 import { nextPlacement, placementProblem, trimPlacements, type PlacementTable } from './placements.ts';
+import type { RolloutRecord, StackVersionRecord } from './rollout-records.ts';
+import { planRollback, rolloutFor, withVersion } from './stack-versions.ts';
 
 export interface StackRecord {
   readonly name: string;
@@ -29,12 +32,16 @@ export interface ClusterStateData {
   /** Desired placements, written only by the leader's scheduler through the log. */
   placements: PlacementTable;
   kv: Record<string, string>;
+  /** The last versions of each stack's spec (see rollout-records.ts), oldest first. */
+  history: Record<string, StackVersionRecord[]>;
+  /** Each stack's current or last rollout. */
+  rollouts: Record<string, RolloutRecord>;
   /** Last applied seq and its result per client, for exactly-once retries. */
   sessions: Record<string, { seq: number; result: CommandResult }>;
 }
 
 export function emptyClusterState(): ClusterStateData {
-  return { appliedIndex: 0, stacks: emptyDictionary(), removedStackVersions: emptyDictionary(), nodes: emptyDictionary(), placements: emptyDictionary(), kv: emptyDictionary(), sessions: emptyDictionary() };
+  return { appliedIndex: 0, stacks: emptyDictionary(), removedStackVersions: emptyDictionary(), nodes: emptyDictionary(), placements: emptyDictionary(), kv: emptyDictionary(), history: emptyDictionary(), rollouts: emptyDictionary(), sessions: emptyDictionary() };
 }
 
 /**
@@ -56,6 +63,9 @@ export class ClusterState {
       nodes: dictionaryOf(data.nodes, nodeRecord),
       placements: dictionaryOf(data.placements, (services) => dictionaryOf(services)),
       kv: dictionaryOf(data.kv),
+      // State from before rolling updates has neither: every slot then runs its stack's version.
+      history: dictionaryOf(data.history),
+      rollouts: dictionaryOf(data.rollouts, (record) => ({ ...record, services: dictionaryOf(record.services) })),
       sessions: dictionaryOf(data.sessions),
     };
   }
@@ -99,18 +109,62 @@ export class ClusterState {
     return new ClusterState(JSON.parse(serialized) as ClusterStateData);
   }
 
+  /**
+   * A new version of a stack: recorded in its history, its placements trimmed to the new spec,
+   * and the slots that run another spec listed in a new rollout (which the leader then moves
+   * batch by batch). `revertOf`: an automatic rollback of that service within the current
+   * rollout, whose slots already run the restored spec, so the rollout goes on as it was.
+   */
+  private acceptVersion(spec: StackSpec, specHash: string, atMs: number, entry: Pick<StackVersionRecord, 'kind' | 'restores' | 'service' | 'reason'>, revertOf?: string): number {
+    const name = spec.name;
+    const previous = this.data.stacks[name];
+    const version = (previous?.version ?? this.data.removedStackVersions[name] ?? 0) + 1;
+    const current = this.data.rollouts[name];
+    // Computed before the new version applies: which version each slot runs now.
+    const rollout = revertOf === undefined && previous ? rolloutFor(this.data, previous, spec, version, entry.kind === 'rollback' ? 'rollback' : 'update', atMs) : undefined;
+    delete this.data.removedStackVersions[name];
+    this.data.stacks[name] = { name, version, specHash, spec, updatedAtMs: atMs };
+    this.data.history[name] = withVersion(this.data.history[name], { version, specHash, spec, atMs, stable: false, ...entry });
+    if (revertOf !== undefined && current) {
+      const part = current.services[revertOf]!;
+      this.data.rollouts[name] = { ...current, services: dictionaryOf({ ...current.services, [revertOf]: { ...part, revertedBy: version } }) };
+    } else if (rollout) this.data.rollouts[name] = rollout;
+    else delete this.data.rollouts[name];
+    const kept = trimPlacements(this.data.placements[name], spec.services);
+    if (kept) this.data.placements[name] = kept;
+    else delete this.data.placements[name];
+    return version;
+  }
+
   private execute(command: ClusterCommand): CommandResult {
     switch (command.type) {
       case 'deploy-stack': {
         const previous = this.data.stacks[command.stack.name];
         if (previous && previous.specHash === command.specHash) return { ok: true, version: previous.version };
-        const version = (previous?.version ?? this.data.removedStackVersions[command.stack.name] ?? 0) + 1;
-        delete this.data.removedStackVersions[command.stack.name];
-        this.data.stacks[command.stack.name] = { name: command.stack.name, version, specHash: command.specHash, spec: command.stack, updatedAtMs: command.atMs };
-        const kept = trimPlacements(this.data.placements[command.stack.name], command.stack.services);
-        if (kept) this.data.placements[command.stack.name] = kept;
-        else delete this.data.placements[command.stack.name];
+        return { ok: true, version: this.acceptVersion(command.stack, command.specHash, command.atMs, { kind: 'deploy' }) };
+      }
+      case 'rollback-stack': {
+        const plan = planRollback(this.data, command);
+        if (!plan.ok) return plan.result;
+        const entry = { kind: 'rollback' as const, restores: plan.restores, ...(plan.service ? { service: plan.service } : {}), ...(plan.reason ? { reason: plan.reason } : {}) };
+        const version = this.acceptVersion(plan.spec, stableHash(plan.spec), command.atMs, entry, plan.auto ? command.service : undefined);
         return { ok: true, version };
+      }
+      case 'rollout-progress': {
+        const rollout = this.data.rollouts[command.stack];
+        const part = rollout?.services[command.service];
+        if (!rollout || rollout.id !== command.rolloutId || !part) {
+          return { ok: false, code: 'stale_rollout', message: `stack "${command.stack}" is no longer rolling out version ${command.rolloutId} of ${command.service}` };
+        }
+        this.data.rollouts[command.stack] = { ...rollout, services: dictionaryOf({ ...rollout.services, [command.service]: { ...part, progress: command.progress, updatedAtMs: command.atMs } }) };
+        return { ok: true, version: rollout.id };
+      }
+      case 'mark-stable': {
+        const history = this.data.history[command.stack];
+        const index = history?.findIndex((entry) => entry.version === command.version) ?? -1;
+        if (!history || index < 0) return { ok: false, code: 'version_not_found', message: `stack "${command.stack}" has no version ${command.version} in its history` };
+        if (!history[index]!.stable) this.data.history[command.stack] = history.map((entry, at) => (at === index ? { ...entry, stable: true } : entry));
+        return { ok: true, version: command.version };
       }
       case 'remove-stack': {
         const removed = this.data.stacks[command.name];
@@ -118,6 +172,8 @@ export class ClusterState {
         this.data.removedStackVersions[command.name] = removed.version;
         delete this.data.stacks[command.name];
         delete this.data.placements[command.name];
+        delete this.data.history[command.name];
+        delete this.data.rollouts[command.name];
         return { ok: true };
       }
       case 'register-node':

@@ -144,12 +144,6 @@ export function checkUnappliedKeys(service: Record<string, unknown>, servicePath
       sink.warning([...servicePath, 'deploy', 'resources', 'reservations', key], composeCodes.ignoredKey, `deploy.resources.reservations.${key} is not honoured: ${noReservations}`);
     }
   }
-  for (const key of ['update_config', 'rollback_config']) {
-    if (deploy?.[key] !== undefined && deploy[key] !== null) {
-      sink.warning([...servicePath, 'deploy', key], composeCodes.ignoredKey,
-        `deploy.${key} is not honoured: rolling updates are not implemented yet, so a changed service replaces all its replicas at once`);
-    }
-  }
   const labels = deploy?.labels;
   if (Array.isArray(labels) ? labels.length > 0 : Object.keys(asRecord(labels) ?? {}).length > 0) {
     sink.warning([...servicePath, 'deploy', 'labels'], composeCodes.ignoredKey,

@@ -25,6 +25,8 @@ export const composeCodes = {
   containerNameWithReplicas: 'COMPOSE_CONTAINER_NAME_WITH_REPLICAS',
   unsupportedKey: 'COMPOSE_UNSUPPORTED_KEY',
   ignoredKey: 'COMPOSE_IGNORED_KEY',
+  /** A rollout monitor raised to the healthcheck's window. */
+  monitorRaised: 'COMPOSE_MONITOR_RAISED',
   invalidPort: 'COMPOSE_INVALID_PORT',
   invalidVolume: 'COMPOSE_INVALID_VOLUME',
   undefinedVolume: 'COMPOSE_UNDEFINED_VOLUME',

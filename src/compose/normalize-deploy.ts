@@ -98,7 +98,7 @@ export function normalizeDeploy(service: Record<string, unknown>, restart: Parse
     restartPolicy: restartPolicyRaw === undefined || restartPolicyRaw === null
       ? restartPolicyFromRestart(restart)
       : normalizeRestartPolicy(restartPolicyRaw, [...path, 'restart_policy'], ctx),
-    updateConfig: normalizeUpdateConfig(deploy.update_config, [...path, 'update_config'], ['continue', 'rollback', 'pause'], ctx),
+    updateConfig: withProgressDeadline(normalizeUpdateConfig(deploy.update_config, [...path, 'update_config'], ['continue', 'rollback', 'pause'], ctx), service, ctx),
     rollbackConfig: normalizeUpdateConfig(deploy.rollback_config, [...path, 'rollback_config'], ['continue', 'pause'], ctx),
     labels: normalizeLabels(deploy.labels),
   };
@@ -170,6 +170,26 @@ function normalizeRestartPolicy(raw: Record<string, unknown>, path: KeyPath, ctx
     ...(maxAttempts === undefined || maxAttempts === 0 ? {} : { maxAttempts }),
     windowMs: durationField(raw.window, [...path, 'window'], ctx) ?? restartPolicyDefaults.windowMs,
   };
+}
+
+/** `x-constellation: {progress_deadline: 5m}` on the service; kept with update_config (out of the spec hash). */
+function withProgressDeadline(update: UpdateConfigSpec, service: Record<string, unknown>, ctx: NormalizeContext): UpdateConfigSpec {
+  const extension = service['x-constellation'];
+  if (extension === undefined || extension === null) return update;
+  const path = [...ctx.servicePath, 'x-constellation'];
+  if (typeof extension !== 'object' || Array.isArray(extension)) {
+    ctx.sink.error(path, composeCodes.invalidDeploy, 'x-constellation must be a mapping (e.g. progress_deadline: 10m)');
+    return update;
+  }
+  const raw = (extension as Record<string, unknown>).progress_deadline;
+  if (raw === undefined) return update;
+  const progressDeadlineMs = durationField(raw, [...path, 'progress_deadline'], ctx);
+  if (progressDeadlineMs === undefined) return update;
+  if (progressDeadlineMs <= 0) {
+    ctx.sink.error([...path, 'progress_deadline'], composeCodes.invalidDeploy, 'progress_deadline must be longer than 0s');
+    return update;
+  }
+  return { ...update, progressDeadlineMs };
 }
 
 function normalizeUpdateConfig(rawValue: unknown, path: KeyPath, failureActions: readonly string[], ctx: NormalizeContext): UpdateConfigSpec {

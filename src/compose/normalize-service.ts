@@ -9,6 +9,7 @@ import type { NormalizeContext } from './normalize-context.ts';
 import { normalizeCommand } from './normalize-command.ts';
 import { normalizeDependsOn } from './normalize-depends-on.ts';
 import { normalizeDeploy, parseRestart } from './normalize-deploy.ts';
+import { raiseMonitorToHealthWindow } from './rollout-monitor.ts';
 import { normalizeDevices } from './normalize-devices.ts';
 import { normalizeEnvironment, normalizeLabels } from './normalize-environment.ts';
 import { normalizeHealthcheck } from './normalize-healthcheck.ts';
@@ -40,7 +41,10 @@ export function normalizeService(raw: Record<string, unknown>, ctx: NormalizeCon
   }
 
   const restart = parseRestart(raw.restart, ctx);
-  const deploy = normalizeDeploy(raw, restart, ctx);
+  // The rollout monitor is raised to the healthcheck's window (rollout-monitor.ts).
+  const deployAsWritten = normalizeDeploy(raw, restart, ctx);
+  const healthcheck = normalizeHealthcheck(raw.healthcheck, ctx);
+  const deploy = raiseMonitorToHealthWindow(deployAsWritten, healthcheck, ctx);
 
   if (raw.container_name !== undefined) {
     if (deploy.mode === 'global' || deploy.replicas > 1) {
@@ -56,7 +60,6 @@ export function normalizeService(raw: Record<string, unknown>, ctx: NormalizeCon
 
   const command = normalizeCommand(raw.command, 'command', ctx);
   const entrypoint = normalizeCommand(raw.entrypoint, 'entrypoint', ctx);
-  const healthcheck = normalizeHealthcheck(raw.healthcheck, ctx);
   const spec: ServiceSpec = {
     name: ctx.service,
     image: image ?? '',

@@ -53,6 +53,11 @@ export interface UpdateConfigSpec {
   readonly monitorMs: number;
   readonly maxFailureRatio: number;
   readonly order: 'stop-first' | 'start-first';
+  /**
+   * `x-constellation.progress_deadline` of the service (update_config only): how long one batch
+   * may take to turn healthy before the rollout counts as stuck. Absent = 10 minutes.
+   */
+  readonly progressDeadlineMs?: number;
 }
 
 export interface ResourceSpec {

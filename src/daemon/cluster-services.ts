@@ -21,6 +21,7 @@ import { startManagerMembership } from '../cluster-mode/manager-membership.ts';
 import { installNodeOperations } from '../cluster-mode/node-operations.ts';
 import type { ClusterApi } from '../api/api-deps.ts';
 import type { NodeView } from '../api/routes/nodes.ts';
+import { startRolloutReconciler, type RolloutStep } from '../orchestrator/rollout/rollout-reconciler.ts';
 
 export interface ClusterServices {
   /** The API's view of what runs, for the whole cluster. */
@@ -43,7 +44,7 @@ function isHeartbeat(body: unknown): body is Heartbeat {
  * the status board those heartbeats feed and the placement reconciler. Followers mirror the board
  * from heartbeat answers, so the API on any manager answers for the whole cluster.
  */
-export function startClusterServices(options: { cluster: ClusterNode; system: DaemonSystem; config: Config; clock: Clock; logger: Logger; lease?: NodeLease; registry?: Registry }): ClusterServices {
+export function startClusterServices(options: { cluster: ClusterNode; system: DaemonSystem; config: Config; clock: Clock; logger: Logger; lease?: NodeLease; registry?: Registry; onRolloutStep?: (step: RolloutStep) => void }): ClusterServices {
   const { cluster, system, config, clock, logger } = options;
   const nodeId = config.node.id;
   const board = new StatusBoard();
@@ -95,7 +96,23 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     view: () => ({ containers: clusterContainers(board.snapshot()), services: clusterServices(cluster.store.current(), board.snapshot(), placements.pending()), nodeViews: nodes() }),
     removeNode: (id) => removeNode(id),
   });
-  const unsubscribeRole = cluster.raft.actor.subscribe(() => scheduling.leadershipChanged());
+  // Rolling updates over the whole cluster's replicas (the board), led like placement.
+  const rollouts = startRolloutReconciler({
+    isLeader: () => cluster.isLeader(),
+    current: () => cluster.store.current(),
+    subscribe: (listener) => cluster.store.subscribe(listener),
+    containers: () => clusterContainers(board.snapshot()),
+    submit: (command) => cluster.submit(command),
+    clock,
+    wallClockMs: () => Date.now(),
+    logger: logger.child({ component: 'rollout' }),
+    ...(options.onRolloutStep ? { onStep: options.onRolloutStep } : {}),
+    intervalMs: Math.min(1000, config.cluster.heartbeatIntervalMs),
+  });
+  const unsubscribeRole = cluster.raft.actor.subscribe(() => {
+    scheduling.leadershipChanged();
+    rollouts.trigger();
+  });
   const managers = startManagerMembership({ cluster, clock, logger, intervalMs: config.cluster.heartbeatIntervalMs, statusOf });
   const operations = installNodeOperations({ cluster, clock, statusOf, roleChanged: () => managers.trigger() });
   const heartbeats = startHeartbeatLoop({
@@ -175,6 +192,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
       managers.stop();
       heartbeats.stop();
       scheduling.stop();
+      rollouts.stop();
       unsubscribeRole.unsubscribe();
     },
   };

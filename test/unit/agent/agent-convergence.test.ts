@@ -31,12 +31,21 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ type: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 3000 }) }),
 );
 
+/**
+ * A changed deploy rolls slot by slot. The faults here kill new replicas on purpose, which a
+ * rollout with failure_action pause would (rightly) stop at: this property is about the agent
+ * reaching what the store asks, so its rollouts count failures and go on to the end.
+ */
+function goOn(spec: ServiceSpec): ServiceSpec {
+  return { ...spec, deploy: { ...spec.deploy, updateConfig: { ...spec.deploy.updateConfig, failureAction: 'continue' } } };
+}
+
 function servicesFor(o: Extract<Op, { type: 'deploy' }>): ServiceSpec[] {
   return [
     service('web', { replicas: o.web, environment: { VERSION: String(o.version) } }),
     service('worker', { replicas: o.worker }),
     service('api', { replicas: o.api, dependsOn: { worker: { condition: 'service_started', required: true, restart: false } } }),
-  ];
+  ].map(goOn);
 }
 
 async function apply(h: Harness, o: Op, desired: { current: ServiceSpec[] | undefined }): Promise<void> {

@@ -80,13 +80,16 @@ describe('keys a cluster cannot honour are refused or warned about by name', () 
     ['deploy.resources.reservations.memory', 'deploy:\n  resources:\n    reservations: { memory: 64m }'],
     ['mem_reservation', 'mem_reservation: 64m'],
     ['depends_on.db.restart', 'depends_on:\n  db: { condition: service_started, restart: true }'],
-    ['deploy.update_config', 'deploy:\n  update_config: { parallelism: 2 }'],
-    ['deploy.rollback_config', 'deploy:\n  rollback_config: { order: start-first }'],
     ['deploy.labels', 'deploy:\n  labels: { team: web }'],
   ])('%s is read but not applied → a warning naming it and the service', (key, body) => {
     const { warnings } = loadOk(`services:\n  db:\n    image: x\n  svc:\n    image: x\n${indent(body, 4)}\n`);
     expect(warnings).toEqual([expect.objectContaining({ severity: 'warning', code: composeCodes.ignoredKey, service: 'svc', path: `services.svc.${key}` })]);
     expect(warnings[0]!.message).toContain(key.startsWith('depends_on') ? key : key.split('.').pop());
+  });
+
+  it('update_config and rollback_config are applied (rolling updates): no warning', () => {
+    const { warnings } = loadOk('services:\n  svc:\n    image: x\n    deploy:\n      update_config: { parallelism: 2 }\n      rollback_config: { order: start-first }\n');
+    expect(warnings).toEqual([]);
   });
 
   it('asking for nothing is not warned about: empty placement lists, depends_on restart: false', () => {
