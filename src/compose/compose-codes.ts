@@ -44,6 +44,12 @@ export const composeCodes = {
   dependsOnCycle: 'COMPOSE_DEPENDS_ON_CYCLE',
   invalidStackName: 'COMPOSE_INVALID_STACK_NAME',
   networkModeUnsupported: 'COMPOSE_NETWORK_MODE_UNSUPPORTED',
+  // VPN groups (network_mode: service:X), check-vpn-groups.ts.
+  networkModeUnknownService: 'COMPOSE_NETWORK_MODE_UNKNOWN_SERVICE',
+  vpnDependentKey: 'COMPOSE_VPN_DEPENDENT_KEY',
+  vpnChain: 'COMPOSE_VPN_CHAIN',
+  vpnPlacementSplit: 'COMPOSE_VPN_PLACEMENT_SPLIT',
+  vpnReplicas: 'COMPOSE_VPN_REPLICAS',
   restartPolicyDefaulted: 'COMPOSE_RESTART_POLICY_DEFAULTED',
   networkUnsupported: 'COMPOSE_NETWORK_UNSUPPORTED',
   undefinedNetwork: 'COMPOSE_UNDEFINED_NETWORK',

@@ -4,8 +4,9 @@
  *   1. parse YAML keeping positions;            4. validate against the compose-spec schema;
  *   2. read `.env` beside the file;              5. normalize each service (short → long forms,
  *   3. interpolate ${VAR} in every value;           units, cluster support policy);
- *                                                6. check limits across services (replicas per
- *                                                   stack, host-port conflicts);
+ *                                                6. check across services: VPN groups
+ *                                                   (network_mode: service:X), replicas per
+ *                                                   stack, host-port conflicts;
  *                                                7. check depends_on and order the services.
  * It never throws for bad input and has no side effects besides reading `.env` and env_files,
  * which it reads only from inside the working directory (env-file-path.ts says why).
@@ -17,6 +18,7 @@
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { checkPortConflicts } from './check-port-conflicts.ts';
+import { checkVpnGroups } from './check-vpn-groups.ts';
 import { checkTopLevelKeys, ignoredVolumeKeys } from './cluster-support.ts';
 import { composeCodes } from './compose-codes.ts';
 import { composeSchemaValidator } from './compose-schema.ts';
@@ -139,13 +141,14 @@ function load(options: LoadComposeOptions): LoadComposeResult {
   }
 
   // Checks across services, on what normalized (a broken service already has its own errors).
+  const grouped = checkVpnGroups(services, servicesRaw, new Set(Object.keys(servicesRaw)), sink);
   checkStackReplicas(services, servicesRaw, sink);
   checkPortConflicts(services, servicesRaw, sink, source.lineOf);
   // A constraint on an attribute nodes do not have would leave every replica pending forever.
   for (const spec of services) for (const problem of validateConstraints(spec)) sink.error(['services', spec.name, ...problem.path], problem.code, problem.message);
   for (const spec of services) for (const problem of validateFailoverLabels(spec)) sink.error(['services', spec.name, ...problem.path], problem.code, problem.message);
 
-  const ordered = defaultInitJobRestart(orderServices(services, new Set(Object.keys(servicesRaw)), sink), servicesRaw, sink);
+  const ordered = defaultInitJobRestart(orderServices(grouped, new Set(Object.keys(servicesRaw)), sink), servicesRaw, sink);
   if (sink.errors.length > 0 || !stackName.ok) return fail();
   return { ok: true, stack: { name: stackName.name, services: ordered }, warnings: sink.warnings };
 }

@@ -7,9 +7,9 @@
  *   bridge   honoured: the engine's default bridge, outside the stack's networks (so other
  *            services cannot reach it by name), as with `docker run --network bridge`
  *   default  the same as bridge (the engine's name for its default network)
- *   service:X, container:X  refused until Constellation can place a dependent beside X and follow
- *            X across restarts: a service written to share a VPN container's namespace must never
- *            run on any other network, where its traffic would bypass the tunnel
+ *   service:X, container:X  kept as written here; check-vpn-groups.ts, with the whole stack in
+ *            view, makes the service a dependent of X's VPN group (container:NAME only when NAME
+ *            is a service of this stack or its container_name) or refuses it
  *   any other name  refused: a network of the engine is named under `networks:` with
  *            `external: true`, which is honoured
  */
@@ -17,6 +17,12 @@ import { composeCodes } from './compose-codes.ts';
 import type { NormalizeContext } from './normalize-context.ts';
 
 const honoured = new Set(['host', 'none', 'bridge', 'default']);
+
+/** `service:X` / `container:X` → which form and X; undefined for any other mode. */
+export function sharedNamespaceOf(mode: string | undefined): { readonly kind: 'service' | 'container'; readonly target: string } | undefined {
+  const shared = mode === undefined ? null : /^(service|container):(.*)$/.exec(mode);
+  return shared ? { kind: shared[1] as 'service' | 'container', target: shared[2]! } : undefined;
+}
 
 export function normalizeNetworkMode(raw: unknown, hasPorts: boolean, ctx: NormalizeContext): string | undefined {
   if (typeof raw !== 'string') return undefined;
@@ -29,15 +35,17 @@ export function normalizeNetworkMode(raw: unknown, hasPorts: boolean, ctx: Norma
     }
     return mode;
   }
-  const shared = /^(service|container):(.*)$/.exec(mode);
+  const shared = sharedNamespaceOf(mode);
   if (shared) {
-    ctx.sink.error(path, composeCodes.networkModeUnsupported,
-      `network_mode "${mode}" is not supported yet: service "${ctx.service}" would share the network namespace of ${shared[1]} "${shared[2]}" ` +
-      '(e.g. a VPN container), which Constellation cannot guarantee on a cluster; it is refused rather than run on another network, where its traffic would bypass it');
-    return undefined;
+    if (shared.target.trim() === '') {
+      ctx.sink.error(path, composeCodes.networkModeUnsupported,
+        `network_mode "${mode}" names no ${shared.kind}: write "${shared.kind}:<name of a service of this stack>"`);
+      return undefined;
+    }
+    return `${shared.kind}:${shared.target.trim()}`;
   }
   ctx.sink.error(path, composeCodes.networkModeUnsupported,
-    `network_mode "${mode}" is not supported: use "host", "none" or "bridge", or attach the service to an existing engine network with ` +
-    `"networks: [${mode}]" and a top-level "networks: { ${mode}: { external: true } }"`);
+    `network_mode "${mode}" is not supported: use "host", "none" or "bridge", "service:<service>" to share another service's network namespace, ` +
+    `or attach the service to an existing engine network with "networks: [${mode}]" and a top-level "networks: { ${mode}: { external: true } }"`);
   return undefined;
 }

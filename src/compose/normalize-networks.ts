@@ -11,6 +11,7 @@
 import { composeCodes } from './compose-codes.ts';
 import { defaultNetworkKey } from './declare-networks.ts';
 import type { NormalizeContext } from './normalize-context.ts';
+import { sharedNamespaceOf } from './normalize-network-mode.ts';
 import type { ServiceNetworkSpec } from './types.ts';
 
 const ignoredAttachmentKeys = ['interface_name', 'link_local_ips', 'mac_address', 'driver_opts', 'priority', 'gw_priority'];
@@ -23,7 +24,9 @@ export function normalizeNetworks(raw: unknown, networkMode: unknown, replicas: 
       ? Object.entries(raw as Record<string, Record<string, unknown> | null>).map(([key, value]) => [key, value ?? {}])
       : [];
   if (networkMode !== undefined && networkMode !== null) {
-    if (entries.length > 0) {
+    // A dependent of a VPN group is told which service to publish on instead (check-vpn-groups.ts).
+    const shared = typeof networkMode === 'string' && sharedNamespaceOf(networkMode.trim()) !== undefined;
+    if (entries.length > 0 && !shared) {
       ctx.sink.error(path, composeCodes.invalidNetwork, `"networks" and "network_mode" cannot be combined in service "${ctx.service}": network_mode decides the whole network of the container`);
     }
     return [];

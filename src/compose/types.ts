@@ -118,6 +118,18 @@ export interface ServiceNetworkSpec {
   readonly ipv6Address?: string;
 }
 
+/** What the vpn-link does with a group's dependents while its VPN service is down or unhealthy. */
+export type VpnOnUnhealthy = 'stop' | 'keep' | 'pause';
+
+/**
+ * Set on a service that other services join with `network_mode: service:<it>` (the VPN of a
+ * group; src/compose/vpn-groups.ts lists the groups), from `x-constellation.vpn`, defaults filled.
+ */
+export interface VpnSpec {
+  /** `x-constellation.vpn.on_unhealthy`; default `stop` (the kill switch). */
+  readonly onUnhealthy: VpnOnUnhealthy;
+}
+
 export interface ServiceSpec {
   readonly name: string;
   readonly image: string;
@@ -131,7 +143,14 @@ export interface ServiceSpec {
   /** The top-level compose `restart:` key; deploy.restartPolicy is derived from it when absent. */
   readonly restart?: 'no' | 'always' | 'on-failure' | 'unless-stopped';
   readonly dependsOn: Readonly<Record<string, { readonly condition: DependsOnCondition; readonly required: boolean; readonly restart: boolean }>>;
+  /**
+   * The engine's network mode: `host`, `none`, `bridge`, `default`, or `service:<name>` for a
+   * dependent of a VPN group (never `container:`; the loader rewrites one naming a service of the
+   * stack and refuses any other).
+   */
   readonly networkMode?: string;
+  /** Only on the VPN service of a group (see VpnSpec). */
+  readonly vpn?: VpnSpec;
   /**
    * Networks the replicas join, in file order; empty with network_mode. Absent only in specs
    * stored before per-stack networks existed: those replicas stay on the engine's default network.

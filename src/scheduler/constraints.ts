@@ -88,3 +88,15 @@ export function constraintHolds(constraint: Constraint, node: SchedulerNode): bo
   const same = comparable(constraint.attribute, actual) === comparable(constraint.attribute, constraint.value);
   return same === constraint.equal;
 }
+
+/**
+ * True when no node can meet both constraints: the same attribute `== x` and `== y` with x ≠ y,
+ * or `== x` and `!= x` (values compared as constraintHolds compares them). Used to refuse a VPN
+ * group whose members could never run on one node.
+ */
+export function constraintsContradict(a: Constraint, b: Constraint): boolean {
+  if (a.attributeName !== b.attributeName) return false;
+  const same = comparable(a.attribute, a.value) === comparable(b.attribute, b.value);
+  if (a.equal && b.equal) return !same;
+  return a.equal !== b.equal && same;
+}
