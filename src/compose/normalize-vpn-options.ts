@@ -16,6 +16,8 @@ import type { VpnOnUnhealthy, VpnSpec } from './types.ts';
 import type { KeyPath } from './yaml-source.ts';
 
 export const extensionKey = 'x-constellation';
+/** Every key of our extension on a service; progress_deadline is read by normalize-deploy.ts. */
+const knownExtensionKeys = ['vpn', 'progress_deadline'];
 const onUnhealthyValues: readonly VpnOnUnhealthy[] = ['stop', 'keep', 'pause'];
 export const defaultVpnSpec: VpnSpec = { onUnhealthy: 'stop' };
 
@@ -24,10 +26,13 @@ export function normalizeVpnOptions(service: Record<string, unknown>, servicePat
   const path = [...servicePath, extensionKey];
   const extension = service[extensionKey];
   if (extension === undefined || extension === null) return isVpn ? defaultVpnSpec : undefined;
-  const settings = mapping(extension, path, sink);
-  if (settings === undefined) return isVpn ? defaultVpnSpec : undefined;
+  // Not a mapping: normalize-deploy.ts reports it.
+  if (typeof extension !== 'object' || Array.isArray(extension)) return isVpn ? defaultVpnSpec : undefined;
+  const settings = extension as Record<string, unknown>;
   for (const key of Object.keys(settings)) {
-    if (key !== 'vpn') sink.error([...path, key], composeCodes.unknownKey, `unknown key "${key}" under "${extensionKey}" (known: vpn)`);
+    if (!knownExtensionKeys.includes(key)) {
+      sink.error([...path, key], composeCodes.unknownKey, `unknown key "${key}" under "${extensionKey}" (known: ${knownExtensionKeys.join(', ')})`);
+    }
   }
   if (settings.vpn === undefined || settings.vpn === null) return isVpn ? defaultVpnSpec : undefined;
   const vpn = mapping(settings.vpn, [...path, 'vpn'], sink);

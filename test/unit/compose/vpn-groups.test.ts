@@ -107,9 +107,14 @@ describe('VPN groups: x-constellation.vpn', () => {
       code: composeCodes.unknownKey, message: 'unknown key "on_unhealty" under "x-constellation.vpn" (known: on_unhealthy)',
     });
     expect(onlyError(group('x-constellation: { vnp: {} }'))).toMatchObject({
-      code: composeCodes.unknownKey, message: 'unknown key "vnp" under "x-constellation" (known: vpn)',
+      code: composeCodes.unknownKey, message: 'unknown key "vnp" under "x-constellation" (known: vpn, progress_deadline)',
     });
     expect(onlyError(group('x-constellation: { vpn: keep }'))).toMatchObject({ code: composeCodes.wrongType, message: '"vpn" must be a mapping' });
+  });
+
+  it('x-constellation.vpn sits beside progress_deadline (read by the rollout)', () => {
+    const { stack } = loadOk(group('x-constellation: { progress_deadline: 5m, vpn: { on_unhealthy: keep } }'));
+    expect(stack.services.find((s) => s.name === 'vpn')!.vpn).toEqual({ onUnhealthy: 'keep' });
   });
 
   it('x-constellation.vpn on a service nobody joins is warned about and ignored', () => {
