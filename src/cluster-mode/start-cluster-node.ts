@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { cryptoRandom } from '../adapters/crypto-random.ts';
@@ -17,6 +18,8 @@ import { loadClusterIdentity, saveClusterIdentity, type ClusterIdentity } from '
 import { createPeerRpcHandler, PeerRpcError, callPeer, type PeerRoute } from './peer-rpc.ts';
 import { RaftStateStore, type ForwardedResult } from './raft-state-store.ts';
 import { workerKey } from './worker/worker-key.ts';
+import { MAX_SESSION_FRAME_BYTES } from './worker/session-protocol.ts';
+import { sessionUpgrade, type SessionAdmission } from './worker/session-socket.ts';
 
 /** What this node tells the cluster about itself when it registers. */
 export interface NodeDescription {
@@ -56,10 +59,15 @@ export interface ClusterNode {
   onLeader<T>(path: string, body: unknown): Promise<T>;
   /** Serves `path` on the leader only (a follower answers not_leader and the caller retries). */
   addLeaderRoute(path: string, handle: (body: unknown) => Promise<unknown>): void;
+  /**
+   * Calls a peer's RPC route with this cluster's proof (heartbeats to the leader, relayed worker
+   * beats): the one way the cluster services reach a peer, so the simulator can carry it.
+   */
+  callPeer<T>(address: string, path: string, body: unknown, timeoutMs?: number): Promise<T>;
   /** Adds a peer RPC route on the cluster port (heartbeats, join, reads served by the leader). */
   addRoute(path: string, route: PeerRoute): void;
-  /** Serves WebSocket upgrades on `path` of the cluster port (worker sessions); /raft is the mesh's. */
-  addUpgradeRoute(path: string, handle: UpgradeHandler): void;
+  /** Serves session connections on `path` of the cluster port (worker sessions); /raft is the mesh's. */
+  addSessionRoute(path: string, admit: SessionAdmission): void;
   stop(): Promise<void>;
 }
 
@@ -117,6 +125,7 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
 
   const routes: Record<string, PeerRoute> = Object.create(null) as Record<string, PeerRoute>;
   const upgrades: Record<string, UpgradeHandler> = Object.create(null) as Record<string, UpgradeHandler>;
+  const sessionSockets = new WebSocketServer({ noServer: true, maxPayload: MAX_SESSION_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
   // Worker routes authenticate with the key derived for the calling node, and only while that
   // node's record says it is a worker (a removed or promoted node's key opens nothing).
   let recordOf: (id: string) => NodeRecord | undefined = () => undefined;
@@ -188,13 +197,14 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
     advertise,
     submit: (command) => store.submit({ clientId, seq: ++seq, command }),
     isLeader: () => raft.status().role === 'leader',
+    callPeer: (address, path, body, timeoutMs) => callPeer(address, path, body, { secret: current.secret }, timeoutMs),
     synced: () => store.synced(lastLogIndexAtStart),
     addressOf: peerAddress,
     addRoute: (path, route) => {
       routes[path] = route;
     },
-    addUpgradeRoute: (path, handle) => {
-      upgrades[path] = handle;
+    addSessionRoute: (path, admit) => {
+      upgrades[path] = sessionUpgrade(sessionSockets, admit);
     },
     addLeaderRoute: (path, handle) => {
       leaderHandlers.set(path, handle);
@@ -215,6 +225,7 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
       await store.close();
       await raft.stop();
       await transport.close();
+      sessionSockets.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await storage.close();

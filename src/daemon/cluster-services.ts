@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ContainerView, DaemonSystem, ServiceStatus } from '../actors/daemon-system.ts';
-import { callPeer, PeerRpcError } from '../cluster-mode/peer-rpc.ts';
+import { PeerRpcError } from '../cluster-mode/peer-rpc.ts';
 import type { ClusterNode } from '../cluster-mode/start-cluster-node.ts';
 import { clusterContainers, clusterServices } from '../cluster-mode/cluster-views.ts';
 import { startHeartbeatLoop, type HeartbeatAnswer } from '../cluster-mode/heartbeat-loop.ts';
@@ -125,7 +125,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
       const leaderId = cluster.raft.status().leaderId;
       const address = leaderId === undefined ? undefined : cluster.addressOf(leaderId);
       if (!address) throw new PeerRpcError('no_leader', 'no leader known yet', 503);
-      return callPeer<HeartbeatAnswer>(address, '/cluster/heartbeat', heartbeat, { secret: cluster.identity.secret }, Math.max(1000, config.cluster.heartbeatIntervalMs * 2));
+      return cluster.callPeer<HeartbeatAnswer>(address, '/cluster/heartbeat', heartbeat, Math.max(1000, config.cluster.heartbeatIntervalMs * 2));
     },
     onAnswered: (sentAtMs, answer) => options.lease?.renew(sentAtMs, answer.appliedIndex ?? 0),
     onBoard: (snapshot) => {

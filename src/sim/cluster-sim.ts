@@ -28,6 +28,10 @@ export interface ClusterSimOptions {
   readonly clockDriftPerMille?: number;
   /** Told of every entry a member applies (e.g. to drive a leader's reconcilers off its state). */
   readonly onApply?: (id: NodeId, index: number, request: ClientRequest, result: CommandResult) => void;
+  /** Told when a member's incarnation finished starting (to run a daemon beside it on its clock). */
+  readonly onStarted?: (id: NodeId, node: RaftNode, clock: Clock, incarnation: number) => void;
+  /** Runs after the Raft invariants at every clock step (further invariants; throw to stop the run). */
+  readonly onStep?: () => void;
 }
 
 interface Member {
@@ -102,6 +106,7 @@ export class ClusterSim {
       this.invariants.checkStep(this.liveViews());
       this.invariants.throwIfViolated();
       if (this.startErrors.length > 0) throw new ClusterSimError('sim_start_failed', `a member failed to start: ${String(this.startErrors[0])}`);
+      this.options.onStep?.();
     });
   }
 
@@ -143,6 +148,11 @@ export class ClusterSim {
   /** True time at which the member's current pause ends (≤ now when it is not paused). */
   pausedUntilMs(id: NodeId): number {
     return this.members.get(id)?.scope?.pausedUntilMs() ?? 0;
+  }
+
+  /** The member's clock rate relative to true time (its drift, fixed per member). */
+  clockRateOf(id: NodeId): number {
+    return this.member(id).clockRate;
   }
 
   /** The member's own clock (drift, pauses, dies with a crash): for code that runs beside its Raft member. */
@@ -317,6 +327,7 @@ export class ClusterSim {
           log: () => member.storage.view(),
           durableLog: () => member.storage.durableView(),
         });
+        this.options.onStarted?.(member.id, node, scope, incarnation);
       },
       (error: unknown) => {
         if (member.incarnation === incarnation) this.startErrors.push(error);

@@ -11,6 +11,43 @@ export function assignmentsPath(dataDir: string): string {
   return join(dataDir, 'cluster', 'assignments.json');
 }
 
+/** Where the assignments are kept between runs: a file in the data dir, or the simulator's memory. */
+export interface AssignmentFile {
+  readonly location: string;
+  /** The saved text; undefined when nothing was saved yet. */
+  read(): Promise<string | undefined>;
+  /** Replaces the saved text atomically and durably. */
+  replace(text: string): Promise<void>;
+}
+
+export function assignmentFileIn(dataDir: string): AssignmentFile {
+  const path = assignmentsPath(dataDir);
+  return {
+    location: path,
+    read: async () => {
+      try {
+        return await readFile(path, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    },
+    // Atomic replace (tmp, fsync, rename): a crash leaves the old or the new list.
+    replace: async (text) => {
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      const tmp = `${path}.tmp`;
+      const file = await open(tmp, 'w', 0o600);
+      try {
+        await file.writeFile(text, 'utf8');
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(tmp, path);
+    },
+  };
+}
+
 /**
  * The worker's desired state: the assignments its session delivered, kept on disk so a worker
  * that restarts — also with no manager reachable — adopts and keeps running what it ran, as a
@@ -23,16 +60,15 @@ export class AssignmentStore implements StateStore {
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly dataDir: string, private readonly logger: Logger) {}
+  private readonly file: AssignmentFile;
+
+  constructor(dataDir: string | AssignmentFile, private readonly logger: Logger) {
+    this.file = typeof dataDir === 'string' ? assignmentFileIn(dataDir) : dataDir;
+  }
 
   async open(): Promise<void> {
-    let text: string;
-    try {
-      text = await readFile(assignmentsPath(this.dataDir), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
+    const text = await this.file.read();
+    if (text === undefined) return;
     let stacks: WorkerStack[];
     try {
       const parsed = JSON.parse(text) as { version?: unknown; stacks?: unknown };
@@ -40,7 +76,7 @@ export class AssignmentStore implements StateStore {
       stacks = parsed.stacks as WorkerStack[];
     } catch (error) {
       // Only a cache of what the managers hold: start empty and let the session refill it.
-      this.logger.warn({ file: assignmentsPath(this.dataDir), err: error }, 'saved worker assignments unreadable; waiting for a manager to send them');
+      this.logger.warn({ file: this.file.location, err: error }, 'saved worker assignments unreadable; waiting for a manager to send them');
       return;
     }
     this.assignments = new WorkerAssignments(stacks);
@@ -75,18 +111,7 @@ export class AssignmentStore implements StateStore {
     await this.writing;
   }
 
-  /** Atomic replace (tmp, fsync, rename): a crash leaves the old or the new list. */
-  private async persist(stacks: readonly WorkerStack[]): Promise<void> {
-    const path = assignmentsPath(this.dataDir);
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    const tmp = `${path}.tmp`;
-    const file = await open(tmp, 'w', 0o600);
-    try {
-      await file.writeFile(JSON.stringify({ version: 1, stacks }), 'utf8');
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, path);
+  private persist(stacks: readonly WorkerStack[]): Promise<void> {
+    return this.file.replace(JSON.stringify({ version: 1, stacks }));
   }
 }

@@ -4,7 +4,7 @@ import type { NodeView } from '../../api/routes/nodes.ts';
 import type { ClientRequest, ClusterCommand } from '../../cluster/commands.ts';
 import type { Clock } from '../../seams/clock.ts';
 import type { HeartbeatAnswer } from '../heartbeat-loop.ts';
-import { callPeer, PeerRpcError } from '../peer-rpc.ts';
+import { PeerRpcError } from '../peer-rpc.ts';
 import type { ClusterNode } from '../start-cluster-node.ts';
 import type { Heartbeat } from '../status-board.ts';
 import { createHeartbeatRelay } from './heartbeat-relay.ts';
@@ -47,7 +47,7 @@ export function installManagerWorkerRoutes(options: ManagerWorkerRoutesOptions):
       const leaderId = cluster.raft.status().leaderId;
       const address = leaderId === undefined ? undefined : cluster.addressOf(leaderId);
       if (!address) throw new PeerRpcError('no_leader', 'no leader known yet', 503);
-      const answer = await callPeer<{ needFull: Record<string, boolean> }>(address, '/cluster/worker-beats', { beats }, { secret: cluster.identity.secret }, Math.max(1000, options.heartbeatIntervalMs * 2));
+      const answer = await cluster.callPeer<{ needFull: Record<string, boolean> }>(address, '/cluster/worker-beats', { beats }, Math.max(1000, options.heartbeatIntervalMs * 2));
       return answer.needFull;
     },
   });

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { WebSocket, type RawData } from 'ws';
 import type { Clock } from '../../seams/clock.ts';
 import { PEER_AUTH_HEADER, signPeerRequest } from '../peer-auth.ts';
 import {
-  checkManagerProof, MAX_SESSION_FRAME_BYTES, parseManagerFrame, SESSION_NODE_HEADER, SESSION_NONCE_HEADER, sessionBody, WORKER_SESSION_PATH,
+  checkManagerProof, parseManagerFrame, SESSION_NODE_HEADER, SESSION_NONCE_HEADER, sessionBody, WORKER_SESSION_PATH,
   type ManagerAddress, type ManagerFrame, type WorkerFrame, type WorkerStatus,
 } from './session-protocol.ts';
+import { dialWsSession, type SessionDialer, type SessionSocket } from './session-socket.ts';
 
 export interface WorkerSessionClientOptions {
   readonly nodeId: string;
@@ -20,6 +20,12 @@ export interface WorkerSessionClientOptions {
   readonly status: () => WorkerStatus;
   readonly onAssign: (frame: Extract<ManagerFrame, { t: 'assign' }>) => void;
   readonly onManagers: (managers: readonly ManagerAddress[]) => void;
+  /** How a connection is opened (default: a WebSocket over TCP; the simulator passes its own). */
+  readonly dial?: SessionDialer;
+  /** Reconnection jitter source in [0, 1) (default Math.random; the simulator's is seeded). */
+  readonly random?: () => number;
+  /** Signing time for the upgrade (default Date.now: the manager checks it against its own wall clock). */
+  readonly wallClockMs?: () => number;
 }
 
 export interface WorkerSessionClient {
@@ -42,7 +48,10 @@ export function startWorkerSessionClient(options: WorkerSessionClientOptions): W
   // machine, a GC pause) would lose every worker at once and take their reconnections on top.
   const silentAfterMs = Math.max(6000, options.heartbeatIntervalMs * 8);
   let stopped = false;
-  let socket: WebSocket | undefined;
+  const dial = options.dial ?? dialWsSession;
+  const random = options.random ?? Math.random;
+  const wallClockMs = options.wallClockMs ?? Date.now;
+  let socket: SessionSocket | undefined;
   let current: ManagerAddress | undefined;
   let attempt = 0;
   let failuresInRow = 0;
@@ -68,15 +77,10 @@ export function startWorkerSessionClient(options: WorkerSessionClientOptions): W
     const address = list[attempt % list.length]!;
     attempt += 1;
     const nonce = randomBytes(32).toString('hex');
-    const ws = new WebSocket(`ws://${address}${WORKER_SESSION_PATH}`, {
-      headers: {
-        [SESSION_NODE_HEADER]: options.nodeId,
-        [SESSION_NONCE_HEADER]: nonce,
-        [PEER_AUTH_HEADER]: signPeerRequest(options.key, Date.now(), 'GET', WORKER_SESSION_PATH, sessionBody(options.nodeId, nonce)),
-      },
-      maxPayload: MAX_SESSION_FRAME_BYTES,
-      perMessageDeflate: false,
-      handshakeTimeout: 10_000,
+    const ws = dial(address, WORKER_SESSION_PATH, {
+      [SESSION_NODE_HEADER]: options.nodeId,
+      [SESSION_NONCE_HEADER]: nonce,
+      [PEER_AUTH_HEADER]: signPeerRequest(options.key, wallClockMs(), 'GET', WORKER_SESSION_PATH, sessionBody(options.nodeId, nonce)),
     });
     socket = ws;
     let welcomed = false;
@@ -84,16 +88,12 @@ export function startWorkerSessionClient(options: WorkerSessionClientOptions): W
     const fail = (reason: string, error?: unknown): void => {
       logger.debug({ manager: address, reason, err: error }, 'worker session attempt failed');
     };
-    ws.on('unexpected-response', (_request, response) => {
-      fail(`manager answered ${response.statusCode}`);
-      ws.terminate();
-    });
-    ws.on('error', (error) => fail('socket error', error));
-    ws.on('message', (data: RawData, isBinary: boolean) => {
+    ws.onError((error) => fail('socket error', error));
+    ws.onMessage((text) => {
       let frame: ManagerFrame;
       try {
-        if (isBinary) throw new Error('binary frames are not part of the protocol');
-        frame = parseManagerFrame(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+        if (text === undefined) throw new Error('binary frames are not part of the protocol');
+        frame = parseManagerFrame(text);
       } catch (error) {
         logger.warn({ manager: address, err: error }, 'manager sent a malformed frame; closing the session');
         ws.close(1008, 'malformed frame');
@@ -129,7 +129,7 @@ export function startWorkerSessionClient(options: WorkerSessionClientOptions): W
           break;
       }
     });
-    ws.on('close', () => {
+    ws.onClose(() => {
       if (socket === ws) socket = undefined;
       if (beatTimer !== undefined) clock.clearTimeout(beatTimer);
       beatTimer = undefined;
@@ -141,7 +141,7 @@ export function startWorkerSessionClient(options: WorkerSessionClientOptions): W
       const rounds = Math.floor(failuresInRow / Math.max(1, options.managers().length));
       // A manager that dies drops all its workers at once: a random delay of up to two periods
       // spreads their reconnections over the next manager instead of landing them in one burst.
-      const jitterMs = Math.floor(Math.random() * options.heartbeatIntervalMs * 2);
+      const jitterMs = Math.floor(random() * options.heartbeatIntervalMs * 2);
       schedule(failuresInRow === 0 ? jitterMs : rounds === 0 ? 50 : Math.min(5000, 250 * 2 ** Math.min(5, rounds - 1)) + jitterMs);
     });
   }
@@ -149,7 +149,7 @@ export function startWorkerSessionClient(options: WorkerSessionClientOptions): W
   function beat(): void {
     beatTimer = undefined;
     const ws = socket;
-    if (stopped || !ws || ws.readyState !== ws.OPEN) return;
+    if (stopped || !ws || !ws.isOpen()) return;
     if (clock.nowMs() - lastHeardMs > silentAfterMs) {
       logger.warn({ manager: current?.id }, 'manager silent for too long; dropping the session');
       ws.terminate();

@@ -1,7 +1,4 @@
-import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { ClusterStateData } from '../../cluster/state.ts';
 import type { Clock } from '../../seams/clock.ts';
 import { PEER_AUTH_HEADER, verifyPeerRequest } from '../peer-auth.ts';
@@ -9,9 +6,10 @@ import type { ClusterNode } from '../start-cluster-node.ts';
 import type { Heartbeat } from '../status-board.ts';
 import { AssignmentIndex } from './assignment-index.ts';
 import {
-  managerProof, MAX_SESSION_FRAME_BYTES, parseWorkerFrame, SESSION_NODE_HEADER, SESSION_NONCE_HEADER, sessionBody, WORKER_SESSION_PATH,
+  managerProof, parseWorkerFrame, SESSION_NODE_HEADER, SESSION_NONCE_HEADER, sessionBody, WORKER_SESSION_PATH,
   type ManagerAddress, type ManagerFrame,
 } from './session-protocol.ts';
+import type { SessionSocket } from './session-socket.ts';
 import { workerKey } from './worker-key.ts';
 
 export interface WorkerSessionServerOptions {
@@ -22,6 +20,8 @@ export interface WorkerSessionServerOptions {
   readonly heartbeatIntervalMs: number;
   /** Takes a worker's heartbeat to the leader's board (here, or relayed); resolves with needFull. */
   readonly onBeat: (heartbeat: Heartbeat) => Promise<{ readonly needFull: boolean }>;
+  /** Wall-clock time the upgrade's signature is checked against (default Date.now). */
+  readonly wallClockMs?: () => number;
 }
 
 export interface WorkerSessionServer {
@@ -32,7 +32,7 @@ export interface WorkerSessionServer {
 
 interface Session {
   readonly nodeId: string;
-  readonly socket: WebSocket;
+  readonly socket: SessionSocket;
   lastHeardMs: number;
   lastSentMs: number;
 }
@@ -45,10 +45,6 @@ const NONCE_MEMORY_MS = 5 * 60_000;
 const MAX_REMEMBERED_NONCES = 100_000;
 /** A worker that cannot read this much of its stream is dropped; it reconnects and gets all anew. */
 const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
-
-function refuse(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
 
 function managersIn(state: Readonly<ClusterStateData>): ManagerAddress[] {
   return Object.values(state.nodes)
@@ -74,13 +70,12 @@ export function startWorkerSessionServer(options: WorkerSessionServerOptions): W
   const idleAfterMs = Math.max(10_000, options.heartbeatIntervalMs * 12);
   // Well inside the worker's own silence limit (8 periods, at least 6 s).
   const ackEveryMs = Math.min(options.heartbeatIntervalMs * 2, 1000) - 1;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SESSION_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
   let managers = managersIn(cluster.store.current());
   index.update(cluster.store.current());
 
   const send = (session: Session, frame: ManagerFrame | typeof PLAIN_ACK): void => {
-    if (session.socket.readyState !== session.socket.OPEN) return;
-    if (session.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+    if (!session.socket.isOpen()) return;
+    if (session.socket.bufferedBytes() > MAX_BUFFERED_BYTES) {
       logger.warn({ nodeId: session.nodeId }, 'worker session cannot keep up; closing it (the worker reconnects and receives its assignment anew)');
       session.socket.terminate();
       return;
@@ -99,18 +94,18 @@ export function startWorkerSessionServer(options: WorkerSessionServerOptions): W
     return true;
   };
 
-  const open = (socket: WebSocket, nodeId: string, clientNonce: string, key: string): void => {
+  const open = (socket: SessionSocket, nodeId: string, clientNonce: string, key: string): void => {
     sessions.get(nodeId)?.socket.close(4000, 'replaced by a newer session of this worker');
     const session: Session = { nodeId, socket, lastHeardMs: clock.nowMs(), lastSentMs: clock.nowMs() };
     sessions.set(nodeId, session);
     logger.info({ nodeId }, 'worker session opened');
     send(session, { t: 'welcome', managerId: selfId, proof: managerProof(key, clientNonce, nodeId, selfId), managers });
     send(session, { t: 'assign', full: true, upsert: index.assignmentOf(nodeId), remove: [] });
-    socket.on('message', (data: RawData, isBinary: boolean) => {
+    socket.onMessage((text) => {
       let frame;
       try {
-        if (isBinary) throw new Error('binary frames are not part of the protocol');
-        frame = parseWorkerFrame(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+        if (text === undefined) throw new Error('binary frames are not part of the protocol');
+        frame = parseWorkerFrame(text);
       } catch (error) {
         logger.warn({ nodeId, err: error }, 'worker sent a malformed frame; closing its session');
         socket.close(1008, 'malformed frame');
@@ -131,8 +126,8 @@ export function startWorkerSessionServer(options: WorkerSessionServerOptions): W
         },
       );
     });
-    socket.on('error', (error) => logger.debug({ nodeId, err: error }, 'worker session error'));
-    socket.on('close', () => {
+    socket.onError((error) => logger.debug({ nodeId, err: error }, 'worker session error'));
+    socket.onClose(() => {
       if (sessions.get(nodeId) === session) {
         sessions.delete(nodeId);
         logger.info({ nodeId }, 'worker session closed');
@@ -140,25 +135,21 @@ export function startWorkerSessionServer(options: WorkerSessionServerOptions): W
     });
   };
 
-  cluster.addUpgradeRoute(WORKER_SESSION_PATH, (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const header = (name: string): string | undefined => {
-      const value = request.headers[name];
-      return Array.isArray(value) ? value[0] : value;
-    };
+  cluster.addSessionRoute(WORKER_SESSION_PATH, (header) => {
     const nodeId = header(SESSION_NODE_HEADER) ?? '';
     const nonce = header(SESSION_NONCE_HEADER) ?? '';
     const record = cluster.store.current().nodes[nodeId];
     if (record?.role !== 'worker' || !/^[0-9a-f]{64}$/.test(nonce)) {
       logger.warn({ nodeId }, 'worker session refused: not a worker of this cluster');
-      return refuse(socket, 401, 'Unauthorized');
+      return 401;
     }
     const key = workerKey(cluster.identity.secret, nodeId);
-    const problem = verifyPeerRequest(key, Date.now(), header(PEER_AUTH_HEADER), 'GET', WORKER_SESSION_PATH, sessionBody(nodeId, nonce));
+    const problem = verifyPeerRequest(key, (options.wallClockMs ?? Date.now)(), header(PEER_AUTH_HEADER), 'GET', WORKER_SESSION_PATH, sessionBody(nodeId, nonce));
     if (problem || !rememberNonce(nonce, clock.nowMs())) {
       logger.warn({ nodeId, problem: problem ?? 'replayed' }, 'worker session refused: authentication failed');
-      return refuse(socket, 401, 'Unauthorized');
+      return 401;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => open(ws, nodeId, nonce, key));
+    return (socket) => open(socket, nodeId, nonce, key);
   });
 
   const unsubscribe = cluster.store.subscribe((state) => {
@@ -191,7 +182,6 @@ export function startWorkerSessionServer(options: WorkerSessionServerOptions): W
       unsubscribe();
       for (const session of sessions.values()) session.socket.terminate();
       sessions.clear();
-      wss.close();
     },
   };
 }

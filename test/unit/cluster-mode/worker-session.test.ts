@@ -13,6 +13,7 @@ import { startWorkerSessionClient, type WorkerSessionClient } from '../../../src
 import { SESSION_NODE_HEADER, SESSION_NONCE_HEADER, sessionBody, WORKER_SESSION_PATH, type ManagerFrame } from '../../../src/cluster-mode/worker/session-protocol.ts';
 import { startWorkerSessionServer, type WorkerSessionServer } from '../../../src/cluster-mode/worker/session-server.ts';
 import { workerKey } from '../../../src/cluster-mode/worker/worker-key.ts';
+import { sessionUpgrade, type SessionAdmission } from '../../../src/cluster-mode/worker/session-socket.ts';
 import type { ClusterCommand } from '../../../src/cluster/commands.ts';
 import { ClusterState, type ClusterStateData } from '../../../src/cluster/state.ts';
 import { createLogger } from '../../../src/log/create-logger.ts';
@@ -38,6 +39,7 @@ async function fakeManager(id = 'm1', managerSecret = secret) {
   };
   let upgrade: ((request: IncomingMessage, socket: Duplex, head: Buffer) => void) | undefined;
   const http: Server = createServer();
+  const sessionSockets = new WebSocketServer({ noServer: true, clientTracking: false });
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => upgrade?.(request, socket, head));
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const address = `127.0.0.1:${(http.address() as AddressInfo).port}`;
@@ -46,8 +48,8 @@ async function fakeManager(id = 'm1', managerSecret = secret) {
   const cluster = {
     identity: { version: 1, clusterId: 'c', nodeId: id, role: 'manager', secret: managerSecret, bootstrapVoters: [id], peers: {} },
     store: { current: () => state.view(), subscribe: (listener: (view: Readonly<ClusterStateData>) => void) => (listeners.add(listener), () => listeners.delete(listener)) },
-    addUpgradeRoute: (_path: string, handle: typeof upgrade) => {
-      upgrade = handle;
+    addSessionRoute: (_path: string, admit: SessionAdmission) => {
+      upgrade = sessionUpgrade(sessionSockets, admit);
     },
   } as unknown as ClusterNode;
   const beats: Heartbeat[] = [];
@@ -62,6 +64,7 @@ async function fakeManager(id = 'm1', managerSecret = secret) {
   });
   cleanups.push(() => new Promise<void>((resolve) => {
     server.stop();
+    sessionSockets.close();
     http.closeAllConnections();
     http.close(() => resolve());
   }));
