@@ -16,6 +16,7 @@ import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerNodeRoutes } from './routes/nodes.ts';
 import { registerServiceRoutes } from './routes/services.ts';
 import { registerStackRoutes } from './routes/stacks.ts';
+import { registerRolloutRoutes } from './routes/rollouts.ts';
 import { installWebsockets } from './websocket.ts';
 
 /** Compose files are small; 4 MiB leaves room for generated ones without inviting abuse. */
@@ -62,6 +63,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   registerHealthRoute(app, deps);
   registerDeployRoute(app, deps, submitter);
   registerStackRoutes(app, deps, submitter);
+  registerRolloutRoutes(app, deps, submitter);
   registerServiceRoutes(app, deps);
   registerContainerRoutes(app, deps);
   registerNodeRoutes(app, deps, submitter);

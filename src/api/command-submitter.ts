@@ -5,7 +5,7 @@ import { ApiError } from './api-error.ts';
 export type AcceptedResult = Extract<CommandResult, { ok: true }>;
 
 /** HTTP status for the store's refusal codes; anything unknown is a conflict with current state. */
-const refusalStatus: Record<string, number> = { stack_not_found: 404 };
+const refusalStatus: Record<string, number> = { stack_not_found: 404, service_not_found: 404, version_not_found: 404 };
 
 /**
  * Submits commands as one client of the state store: a per-process client id plus a sequence

@@ -10,6 +10,7 @@ import { registerNodeCommand } from './commands/node.ts';
 import { registerPsCommand } from './commands/ps.ts';
 import { registerRmCommand } from './commands/rm.ts';
 import { registerServicesCommand } from './commands/services.ts';
+import { registerRolloutCommands } from './commands/rollout.ts';
 import { ExitCode } from './exit-codes.ts';
 import { renderDiagnostics } from './render/diagnostics.ts';
 
@@ -43,6 +44,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerPsCommand(program, io, setExit);
   registerServicesCommand(program, io, setExit);
   registerRmCommand(program, io, setExit);
+  registerRolloutCommands(program, io, setExit);
   registerEventsCommand(program, io, setExit);
   registerInspectCommand(program, io, setExit);
   registerNodeCommand(program, io, setExit);

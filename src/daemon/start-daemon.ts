@@ -26,6 +26,8 @@ import { startClusterServices } from './cluster-services.ts';
 import { FencedStore } from '../fencing/fenced-store.ts';
 import { NodeLease } from '../fencing/node-lease.ts';
 import { failoverTiming } from '../orchestrator/failover/failover-timing.ts';
+import type { RolloutStep } from '../orchestrator/rollout/rollout-reconciler.ts';
+import { rolloutResults } from '../metrics/rollout-metrics.ts';
 import { HostPortResolver } from '../ingress/host-port-resolver.ts';
 import { startIngress } from '../ingress/start-ingress.ts';
 
@@ -93,6 +95,11 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   const lease = cluster
     ? new NodeLease({ clock: systemClock, leaseMs: failoverTiming({ heartbeatIntervalMs: config.cluster.heartbeatIntervalMs, nodeDownAfterMs: config.cluster.nodeDownAfterMs, electionTimeoutMs: config.raft.electionTimeoutMs }).leaseMs, appliedIndex: () => cluster.raft.status().appliedIndex })
     : undefined;
+  // Rollout results, counted where the rollout is led (here on a single node, by the leader in a cluster).
+  const onRolloutStep = (step: RolloutStep): void => {
+    const result = rolloutResults.find((candidate) => candidate === step.progress.phase);
+    if (result) metrics.rollouts.ended(result, (Date.now() - step.startedAtMs) / 1000);
+  };
   let system: DaemonSystem;
   try {
     if (cluster) {
@@ -110,6 +117,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
       telemetry: new PrometheusTelemetry(metrics),
       reconcileIntervalMs: config.reconcile.intervalMs,
       restartLedger,
+      rollouts: { clientId: `rollout:${config.node.id}:${randomUUID()}`, wallClockMs: () => Date.now(), onStep: onRolloutStep },
     });
   } catch (error) {
     await opened.close();
@@ -129,7 +137,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     wallClockMs: () => Date.now(),
     logger: componentLogger(logger, 'inspect'),
   });
-  const clusterServices = cluster ? startClusterServices({ cluster, system, config, clock: systemClock, logger: componentLogger(logger, 'cluster'), ...(lease ? { lease } : {}), registry: metrics.registry }) : undefined;
+  const clusterServices = cluster ? startClusterServices({ cluster, system, config, clock: systemClock, logger: componentLogger(logger, 'cluster'), ...(lease ? { lease } : {}), registry: metrics.registry, onRolloutStep }) : undefined;
   // Typed cluster events from what the daemon already knows: the store (the replicated log in a
   // cluster), the agent's or the cluster board's replicas, the nodes and the leader.
   const events = new EventLog(eventHistory, randomUUID(), () => Date.now());

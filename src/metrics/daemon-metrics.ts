@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerRolloutMetrics, type RolloutMetrics } from './rollout-metrics.ts';
 
 /**
  * Every metric the daemon exports, on a registry of its own (never prom-client's global one), so
@@ -10,6 +11,8 @@ export interface DaemonMetrics {
   readonly reconcileDurationSeconds: Histogram;
   readonly engineErrors: Counter<'operation'>;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  /** Rolling updates (issue 8). */
+  readonly rollouts: RolloutMetrics;
   /** Watching (issue 10): the composition root points these at the inspection hub and event log. */
   readonly observe: ObserveSources;
 }
@@ -81,5 +84,6 @@ export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetric
   observed('constellation_inspect_frames_sent_total', 'Inspection frames sent, summed over viewers.', 'counter', () => observe.inspectFramesSent());
   observed('constellation_inspect_viewers_cut_off_total', 'Inspection viewers closed because they fell too far behind.', 'counter', () => observe.inspectViewersCutOff());
   observed('constellation_cluster_events_total', 'Cluster events appended to the event log (GET /v1/events).', 'counter', () => observe.clusterEvents());
-  return { registry, containers, reconcileDurationSeconds, engineErrors, httpRequests, observe };
+  const rollouts = registerRolloutMetrics(registry);
+  return { registry, containers, reconcileDurationSeconds, engineErrors, httpRequests, rollouts, observe };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ContainerView } from '../actors/agent-types.ts';
 import type { ClusterStateData } from '../cluster/state.ts';
-import { diffClusterViews, type ClusterViewSnapshot, type ReplicaView } from './cluster-view-diff.ts';
+import { diffClusterViews, type ClusterViewSnapshot, type ReplicaView, type RolloutView } from './cluster-view-diff.ts';
 import type { EventLog } from './event-log.ts';
 
 /** A node as the event source sees it (the API's NodeView has these and more). */
@@ -128,6 +128,24 @@ export class ClusterEventSource {
     }
     const nodes: Record<string, ClusterViewSnapshot['nodes'][string]> = {};
     for (const node of inputs.nodes()) nodes[node.id] = { status: node.status, availability: node.availability, role: node.role };
-    return { stacks, placements, replicas, nodes, leader: inputs.leader() };
+    const rollouts: Record<string, RolloutView> = {};
+    for (const [stackName, rollout] of Object.entries(state.rollouts ?? {})) {
+      for (const [serviceName, part] of Object.entries(rollout.services)) {
+        const progress = part.progress;
+        const back = progress?.phase === 'rolling-back';
+        rollouts[`${stackName}/${serviceName}`] = {
+          stack: stackName,
+          service: serviceName,
+          version: rollout.id,
+          kind: rollout.kind,
+          phase: progress?.phase ?? 'pending',
+          ...(progress?.step ? { step: progress.step } : {}),
+          batch: (back ? progress.rollbackBatch : progress?.batch ?? 0) + 1,
+          batches: back ? progress.rollbackBatches.length : progress?.batches.length ?? 0,
+          ...(progress?.reason ? { reason: progress.reason } : {}),
+        };
+      }
+    }
+    return { stacks, placements, replicas, nodes, leader: inputs.leader(), rollouts };
   }
 }

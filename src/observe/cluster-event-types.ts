@@ -15,7 +15,23 @@ export type ClusterEventBody =
   | { readonly type: 'node.removed'; readonly node: string }
   | { readonly type: 'node.status'; readonly node: string; readonly from: string; readonly to: string }
   | { readonly type: 'node.availability'; readonly node: string; readonly from: string; readonly to: string }
-  | { readonly type: 'leader.changed'; readonly from?: string; readonly to?: string };
+  | { readonly type: 'leader.changed'; readonly from?: string; readonly to?: string }
+  | ({ readonly type: 'rollout.started' | 'rollout.batch' | 'rollout.paused' | 'rollout.rolling-back' | 'rollout.completed' | 'rollout.rolled-back' | 'rollout.failed' } & RolloutFields);
+
+/** One service's rollout step (see src/machines/rollout.ts). */
+interface RolloutFields {
+  readonly stack: string;
+  readonly service: string;
+  /** The stack version being rolled out. */
+  readonly version: number;
+  readonly kind: 'update' | 'rollback';
+  readonly phase: string;
+  readonly step?: string;
+  /** 1-based batch of `batches` (of the rollback while rolling back). */
+  readonly batch: number;
+  readonly batches: number;
+  readonly reason?: string;
+}
 
 interface ReplicaFields {
   readonly stack: string;
@@ -33,5 +49,6 @@ export type ClusterEvent = ClusterEventBody & { readonly index: number; readonly
 export const clusterEventTypes: readonly ClusterEventType[] = [
   'deploy.accepted', 'stack.removed', 'replica.scheduled', 'replica.started', 'replica.healthy', 'replica.unhealthy',
   'replica.exited', 'replica.restarted', 'replica.failed', 'replica.removed', 'node.joined', 'node.removed', 'node.status',
-  'node.availability', 'leader.changed',
+  'node.availability', 'leader.changed', 'rollout.started', 'rollout.batch', 'rollout.paused', 'rollout.rolling-back',
+  'rollout.completed', 'rollout.rolled-back', 'rollout.failed',
 ];

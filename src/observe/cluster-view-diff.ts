@@ -15,6 +15,19 @@ export interface ReplicaView {
   readonly message?: string;
 }
 
+/** One service's rollout as committed (`stack/service` keyed). */
+export interface RolloutView {
+  readonly stack: string;
+  readonly service: string;
+  readonly version: number;
+  readonly kind: 'update' | 'rollback';
+  readonly phase: string;
+  readonly step?: string;
+  readonly batch: number;
+  readonly batches: number;
+  readonly reason?: string;
+}
+
 /** What the event source compares from one look to the next. */
 export interface ClusterViewSnapshot {
   readonly stacks: Readonly<Record<string, { readonly version: number; readonly specHash: string; readonly services: readonly string[] }>>;
@@ -24,9 +37,11 @@ export interface ClusterViewSnapshot {
   readonly replicas: Readonly<Record<string, ReplicaView>>;
   readonly nodes: Readonly<Record<string, { readonly status: string; readonly availability: string; readonly role: string }>>;
   readonly leader: string | undefined;
+  /** `stack/service` → its rollout; absent in looks taken before rollouts existed. */
+  readonly rollouts?: Readonly<Record<string, RolloutView>>;
 }
 
-export const emptyClusterView: ClusterViewSnapshot = { stacks: {}, placements: {}, replicas: {}, nodes: {}, leader: undefined };
+export const emptyClusterView: ClusterViewSnapshot = { stacks: {}, placements: {}, replicas: {}, nodes: {}, leader: undefined, rollouts: {} };
 
 /** States in which a replica's process has ended (and the container machine decides what next). */
 const ended = new Set(['exited', 'backoff', 'failed']);
@@ -50,6 +65,7 @@ export function diffClusterViews(before: ClusterViewSnapshot, after: ClusterView
     const [stack = '', service = '', slot = '0'] = key.split('/');
     out.push({ type: 'replica.scheduled', stack, service, slot: Number(slot), node, ...(old ? { previousNode: old } : {}) });
   }
+  for (const [key, rollout] of Object.entries(after.rollouts ?? {})) out.push(...rolloutEvents(before.rollouts?.[key], rollout));
   for (const [id, node] of Object.entries(after.nodes)) {
     const old = before.nodes[id];
     if (!old) {
@@ -63,6 +79,24 @@ export function diffClusterViews(before: ClusterViewSnapshot, after: ClusterView
   for (const [key, replica] of Object.entries(after.replicas)) out.push(...replicaEvents(before.replicas[key], replica));
   for (const [key, replica] of Object.entries(before.replicas)) {
     if (!after.replicas[key]) out.push({ type: 'replica.removed', ...replicaFields(replica) });
+  }
+  return out;
+}
+
+const rolloutPhaseEvent: Record<string, ClusterEventBody['type'] | undefined> = {
+  paused: 'rollout.paused', 'rolling-back': 'rollout.rolling-back', completed: 'rollout.completed', 'rolled-back': 'rollout.rolled-back', failed: 'rollout.failed',
+};
+
+/** A new rollout, each batch it starts, and each phase it enters. */
+function rolloutEvents(old: RolloutView | undefined, now: RolloutView): ClusterEventBody[] {
+  const fields = { stack: now.stack, service: now.service, version: now.version, kind: now.kind, phase: now.phase, ...(now.step ? { step: now.step } : {}), batch: now.batch, batches: now.batches, ...(now.reason ? { reason: now.reason } : {}) };
+  const fresh = !old || old.version !== now.version;
+  const out: ClusterEventBody[] = [];
+  if (fresh) out.push({ type: 'rollout.started', ...fields });
+  const phaseEvent = rolloutPhaseEvent[now.phase];
+  if (phaseEvent && (fresh || old.phase !== now.phase)) out.push({ type: phaseEvent as 'rollout.paused', ...fields });
+  else if ((now.phase === 'updating' || now.phase === 'rolling-back') && now.step === 'starting' && (fresh || old.batch !== now.batch || old.step !== 'starting' || old.phase !== now.phase)) {
+    out.push({ type: 'rollout.batch', ...fields });
   }
   return out;
 }

@@ -6,6 +6,7 @@ import type { CommandSubmitter } from '../command-submitter.ts';
 import { commonErrorResponses, errorBodySchema, serviceStatusSchema, stackSummarySchema } from '../schemas.ts';
 import { serviceRows, type ServiceRow } from '../service-rows.ts';
 import { assertValidStackName } from '../stack-name.ts';
+import { rolloutUnderway } from '../../orchestrator/rollout/rollout-views.ts';
 
 export interface StackSummary {
   name: string;
@@ -16,7 +17,7 @@ export interface StackSummary {
   converged: boolean;
 }
 
-function summarize(record: StackRecord, rows: readonly ServiceRow[]): StackSummary {
+function summarize(record: StackRecord, rows: readonly ServiceRow[], rolling: boolean): StackSummary {
   const own = rows.filter((row) => row.stack === record.name);
   return {
     name: record.name,
@@ -24,7 +25,8 @@ function summarize(record: StackRecord, rows: readonly ServiceRow[]): StackSumma
     specHash: record.specHash,
     services: record.spec.services.map((service) => service.name),
     updatedAt: new Date(record.updatedAtMs).toISOString(),
-    converged: own.length === record.spec.services.length && own.every((row) => row.converged),
+    // A rollout under way (or paused) is not converged, though every slot runs what it should now.
+    converged: !rolling && own.length === record.spec.services.length && own.every((row) => row.converged),
   };
 }
 
@@ -45,7 +47,7 @@ export function registerStackRoutes(app: FastifyInstance, deps: ApiDeps, submitt
     const rows = serviceRows(deps);
     return Object.values(deps.store.current().stacks)
       .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map((record) => summarize(record, rows));
+      .map((record) => summarize(record, rows, rolloutUnderway(deps.store.current(), record.name)));
   });
 
   app.get<{ Params: { name: string }; Reply: StackSummary & { serviceStatus: ServiceRow[] } }>('/v1/stacks/:name', {
@@ -67,7 +69,7 @@ export function registerStackRoutes(app: FastifyInstance, deps: ApiDeps, submitt
     const record = deps.store.current().stacks[request.params.name];
     if (!record) throw new ApiError(404, 'stack_not_found', `no stack named "${request.params.name}"`);
     const rows = serviceRows(deps, record.name);
-    return { ...summarize(record, rows), serviceStatus: rows };
+    return { ...summarize(record, rows, rolloutUnderway(deps.store.current(), record.name)), serviceStatus: rows };
   });
 
   app.delete<{ Params: { name: string }; Reply: { stack: string; removed: boolean } }>('/v1/stacks/:name', {

@@ -14,7 +14,9 @@ import { readComposeInput } from '../compose-input.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { composeRejected, printComposeWarnings, type ComposeFileNames } from '../render/compose-report.ts';
 import { formatElapsed } from '../render/elapsed.ts';
-import { ProgressDisplay } from '../render/progress.ts';
+import { ProgressDisplay, serviceItems } from '../render/progress.ts';
+import { withRollout } from '../render/rollout.ts';
+import type { RolloutView } from '../../orchestrator/rollout/rollout-views.ts';
 import { waitUntil } from '../wait-until.ts';
 
 interface DeployOptions extends ClientOptions {
@@ -87,27 +89,48 @@ export function registerDeployCommand(program: Command, io: CliIo, setExit: (cod
         setExit(ExitCode.ok);
         return;
       }
-      setExit(await waitForConvergence(io, client, accepted.stack, timeoutSeconds * 1000, startedMs));
+      setExit(await waitForConvergence(io, client, accepted.stack, accepted.version, timeoutSeconds * 1000, startedMs));
     });
 }
 
-async function waitForConvergence(io: CliIo, client: ReturnType<typeof apiClientFor>, stack: string, timeoutMs: number, startedMs: number): Promise<number> {
+/**
+ * Waits for the stack to converge and, for a changed deploy, for its rollout to end: the live
+ * lines show each rolling service's batch, replicas updated/healthy/failed and time in monitor.
+ * A rollout that rolled back, failed or paused ends the wait with exit 1 and its reason.
+ */
+async function waitForConvergence(io: CliIo, client: ReturnType<typeof apiClientFor>, stack: string, version: number, timeoutMs: number, startedMs: number): Promise<number> {
   const display = new ProgressDisplay(io.stdout);
   let rows: ServiceRow[] = [];
+  let rollout: RolloutView | undefined;
+  const show = () => display.show(withRollout(serviceItems(rows), rollout, version));
   const outcome = await waitUntil(async () => {
     const summary = await client.get<StackSummary & { serviceStatus: ServiceRow[] }>(`/v1/stacks/${encodeURIComponent(stack)}`);
     rows = summary.serviceStatus;
-    display.update(rows);
-    if (rows.some((row) => row.failed)) return 'failed';
+    rollout = await client.get<RolloutView>(`/v1/stacks/${encodeURIComponent(stack)}/rollout`).catch(() => undefined);
+    show();
+    const mine = rollout?.rollout?.id === version ? rollout.rollout : undefined;
+    if (mine && (mine.state === 'rolled-back' || mine.state === 'failed' || mine.state === 'paused')) return mine.state;
+    if (!mine && rows.some((row) => row.failed)) return 'failed';
     return summary.converged ? 'converged' : undefined;
   }, { timeoutMs, intervalMs: display.interactive ? 150 : 500, ...(io.interrupted ? { interrupted: io.interrupted } : {}) });
-  display.finish(rows);
+  show();
   const elapsed = formatElapsed(Date.now() - startedMs);
+  const reason = rollout?.rollout?.reason ?? 'no reason recorded';
   switch (outcome) {
     case 'converged':
       writeLine(io.stdout, `stack ${stack} converged in ${elapsed}: ${rows.map((row) => `${row.service} ${row.running}/${row.desiredReplicas}`).join(', ')}`);
       return ExitCode.ok;
+    case 'rolled-back':
+      writeLine(io.stderr, `error: stack ${stack} rolled back after ${elapsed}: ${reason}; it runs version ${rollout?.rollout?.fromVersion ?? '?'}'s spec again (as version ${rollout?.version ?? '?'})`);
+      return ExitCode.failed;
+    case 'paused':
+      writeLine(io.stderr, `error: the rollout of stack ${stack} paused after ${elapsed}: ${reason}; deploy a fixed file to go on, or go back with: constellation rollback ${stack}`);
+      return ExitCode.failed;
     case 'failed': {
+      if (rollout?.rollout?.id === version && rollout.rollout.state === 'failed') {
+        writeLine(io.stderr, `error: the rollout of stack ${stack} failed after ${elapsed}: ${reason}`);
+        return ExitCode.failed;
+      }
       const failed = rows.filter((row) => row.failed).map((row) => `${row.service}${row.message ? ` (${row.message})` : ''}`);
       writeLine(io.stderr, `error: stack ${stack} failed after ${elapsed}: ${failed.join(', ')}`);
       return ExitCode.failed;

@@ -12,7 +12,7 @@ import { startWorkerSessionServer, type WorkerSessionServer } from './session-se
 import type { WorkerReadAnswer, WorkerSubmitAnswer } from './worker-api-client.ts';
 
 /** What a worker's API may ask the leader to do: what the REST API itself writes, nothing else. */
-const FORWARDABLE: ReadonlySet<ClusterCommand['type']> = new Set(['deploy-stack', 'remove-stack', 'update-node']);
+const FORWARDABLE: ReadonlySet<ClusterCommand['type']> = new Set(['deploy-stack', 'remove-stack', 'update-node', 'rollback-stack']);
 
 export interface ManagerWorkerRoutesOptions {
   readonly cluster: ClusterNode;

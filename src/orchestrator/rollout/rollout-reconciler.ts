@@ -17,8 +17,8 @@ export interface RolloutStep {
   readonly rolloutId: number;
   readonly kind: RolloutRecord['kind'];
   readonly progress: RolloutProgress;
-  /** Seconds since the rollout began (on this leader's clock, from when it took the rollout over). */
-  readonly elapsedSeconds: number;
+  /** When the deploy that started the rollout was accepted (wall clock, ms). */
+  readonly startedAtMs: number;
 }
 
 export interface RolloutReconcilerOptions {
@@ -50,7 +50,6 @@ interface Running {
   readonly stack: string;
   readonly service: string;
   readonly rolloutId: number;
-  readonly startedAtMs: number;
   committed: string;
   lastPhase: string;
 }
@@ -124,14 +123,15 @@ export function startRolloutReconciler(options: RolloutReconcilerOptions): Rollo
         ...(part.progress ? { progress: part.progress } : {}),
       },
     });
-    const entry: Running = { actor, stack, service, rolloutId: rollout.id, startedAtMs: clock.nowMs(), committed: part.progress ? JSON.stringify(part.progress) : '', lastPhase: '' };
+    // A restored machine's first snapshot is where the old leader stood: not a new step.
+    const entry: Running = { actor, stack, service, rolloutId: rollout.id, committed: part.progress ? JSON.stringify(part.progress) : '', lastPhase: part.progress ? phaseKey(part.progress) : '' };
     actor.subscribe({
       next: (snapshot) => {
         const progress = snapshot.context.progress;
-        const phase = `${progress.phase}${progress.step ? `.${progress.step}` : ''}:${progress.batch}:${progress.rollbackBatch}`;
+        const phase = phaseKey(progress);
         if (phase !== entry.lastPhase) {
           entry.lastPhase = phase;
-          const step: RolloutStep = { stack, service, rolloutId: rollout.id, kind: rollout.kind, progress, elapsedSeconds: (clock.nowMs() - entry.startedAtMs) / 1000 };
+          const step: RolloutStep = { stack, service, rolloutId: rollout.id, kind: rollout.kind, progress, startedAtMs: rollout.startedAtMs };
           logger.info({ stack, service, rollout: rollout.id, phase: progress.phase, step: progress.step, batch: progress.batch + 1, batches: progress.batches.length, reason: progress.reason }, `rollout ${progress.phase}`);
           try {
             options.onStep?.(step);
@@ -239,6 +239,10 @@ export function startRolloutReconciler(options: RolloutReconcilerOptions): Rollo
       for (const key of [...running.keys()]) stopOne(key);
     },
   };
+}
+
+function phaseKey(progress: RolloutProgress): string {
+  return `${progress.phase}${progress.step ? `.${progress.step}` : ''}:${progress.batch}:${progress.rollbackBatch}`;
 }
 
 function keyOf(stack: string, service: string, rolloutId: number): string {
