@@ -44,7 +44,7 @@ function isHeartbeat(body: unknown): body is Heartbeat {
  * the status board those heartbeats feed and the placement reconciler. Followers mirror the board
  * from heartbeat answers, so the API on any manager answers for the whole cluster.
  */
-export function startClusterServices(options: { cluster: ClusterNode; system: DaemonSystem; config: Config; clock: Clock; logger: Logger; lease?: NodeLease; registry?: Registry; onRolloutStep?: (step: RolloutStep) => void }): ClusterServices {
+export function startClusterServices(options: { cluster: ClusterNode; system: DaemonSystem; config: Config; clock: Clock; logger: Logger; lease?: NodeLease; registry?: Registry; onRolloutStep?: (step: RolloutStep) => void; wallClockMs?: () => number }): ClusterServices {
   const { cluster, system, config, clock, logger } = options;
   const nodeId = config.node.id;
   const board = new StatusBoard();
@@ -104,7 +104,8 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     containers: () => clusterContainers(board.snapshot()),
     submit: (command) => cluster.submit(command),
     clock,
-    wallClockMs: () => Date.now(),
+    // Stamps on committed rollout progress; the simulator passes its virtual clock.
+    wallClockMs: options.wallClockMs ?? (() => Date.now()),
     logger: logger.child({ component: 'rollout' }),
     ...(options.onRolloutStep ? { onStep: options.onRolloutStep } : {}),
     intervalMs: Math.min(1000, config.cluster.heartbeatIntervalMs),

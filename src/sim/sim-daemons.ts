@@ -100,7 +100,7 @@ export function startSimManager(options: { cluster: ClusterNode; clock: Clock; e
     });
     if (stopped) return void system.stop();
     daemon.system = system;
-    daemon.services = startClusterServices({ cluster, system, config, clock, logger, lease });
+    daemon.services = startClusterServices({ cluster, system, config, clock, logger, lease, wallClockMs: () => clock.nowMs() });
   })();
   return daemon;
 }
