@@ -21,7 +21,10 @@ export function keepsExisting(node: SchedulerNode, options: PlanOptions, needs: 
   if (node.availability === 'drain' || node.status === 'left') return false;
   if (node.status !== 'down') return true;
   const replace = options.replaceOnDown;
-  return typeof replace === 'function' ? !replace(needs.stack, needs.service, node.id) : replace !== true;
+  if (typeof replace !== 'function') return replace !== true;
+  // A VPN group moves whole, and only when every member may move (one at-most-once member holds
+  // the group where it is, since a dependent cannot run anywhere but beside its VPN).
+  return ![needs.service, ...needs.groupMembers].every((service) => replace(needs.stack, service, node.id));
 }
 
 export function meetsConstraints(needs: ServiceNeeds, node: SchedulerNode): boolean {

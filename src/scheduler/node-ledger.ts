@@ -9,7 +9,7 @@ import type { ServiceNeeds } from './service-needs.ts';
 export class NodeLedger {
   readonly nanoCpus: Float64Array;
   readonly memoryBytes: Float64Array;
-  /** Replicas of every service on the node: the least-loaded scorer's measure. */
+  /** Containers of every service on the node: the least-loaded scorer's measure. */
   readonly replicas: Int32Array;
   private readonly ports: (HostPortTable<string> | undefined)[];
 
@@ -23,7 +23,8 @@ export class NodeLedger {
   add(node: number, needs: ServiceNeeds): void {
     this.nanoCpus[node]! += needs.nanoCpus;
     this.memoryBytes[node]! += needs.memoryBytes;
-    this.replicas[node]! += 1;
+    // A VPN group's replica is its VPN's container and every dependent's.
+    this.replicas[node]! += needs.containers;
     if (needs.bindings.length === 0) return;
     const table = (this.ports[node] ??= new HostPortTable<string>());
     for (const binding of needs.bindings) table.add(binding, needs.owner);

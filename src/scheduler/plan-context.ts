@@ -35,6 +35,8 @@ export interface ServiceWork {
   readonly slots: Map<number, number>;
   /** Node index → replicas of this service on it. */
   readonly countOnNode: Map<number, number>;
+  /** The dependents of the VPN group this service leads, placed with it (placement-units.ts). */
+  readonly followers: readonly ServiceWork[];
 }
 
 export function assign(context: PlanContext, work: ServiceWork, slot: number, node: number): void {

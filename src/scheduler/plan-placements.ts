@@ -10,7 +10,14 @@
  *      so a new replica never takes the room of one that runs);
  *   2. place global services' replicas (per-node daemons get their node before replicated
  *      services fill it), then replicated services' empty slots.
- * Within each step services go by stack name, then service name.
+ * Within each step services go by stack name, then service name. A VPN group is one unit: its
+ * VPN is planned with the whole group's needs and its dependents follow it slot by slot
+ * (placement-units.ts), so a group is never split.
+ *
+ * Commands come by stack, then service name, except that a group's dependents come right before
+ * its VPN, last-started first: when a group moves, the old node loses (and stops) its dependents
+ * while the VPN still runs there, and only then the VPN; the new node's agent starts the VPN
+ * before the dependents whatever order the commands reach it in.
  */
 import type { PlaceServiceCommand } from '../cluster/commands.ts';
 import { keepExisting } from './keep-existing.ts';
@@ -19,7 +26,8 @@ import { placeGlobal } from './place-global.ts';
 import { placeReplicated } from './place-replicated.ts';
 import { explainRejections } from './filters.ts';
 import type { PlanContext, ServiceWork } from './plan-context.ts';
-import { serviceNeeds } from './service-needs.ts';
+import { followLead, placementUnits } from './placement-units.ts';
+import { groupNeeds, serviceNeeds } from './service-needs.ts';
 import type { PendingReplica, Plan, PlanOptions, Rejection, SchedulerNode, SchedulerSnapshot } from './types.ts';
 
 const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -38,9 +46,13 @@ export function planPlacements(snapshot: SchedulerSnapshot, options: PlanOptions
   const work: ServiceWork[] = [];
   for (const stack of [...snapshot.stacks].sort((a, b) => byText(a.name, b.name))) {
     const records = Object.hasOwn(snapshot.placements, stack.name) ? snapshot.placements[stack.name] : undefined;
-    for (const spec of [...stack.spec.services].sort((a, b) => byText(a.name, b.name))) {
-      const record = records !== undefined && Object.hasOwn(records, spec.name) ? records[spec.name] : undefined;
-      work.push({ needs: serviceNeeds(stack.name, spec), stackVersion: stack.version, record, slots: new Map(), countOnNode: new Map() });
+    const recordOf = (name: string) => (records !== undefined && Object.hasOwn(records, name) ? records[name] : undefined);
+    for (const unit of placementUnits(stack.spec).sort((a, b) => byText(a.lead.name, b.lead.name))) {
+      const followers: ServiceWork[] = unit.dependents.map((spec) => ({
+        needs: serviceNeeds(stack.name, spec), stackVersion: stack.version, record: recordOf(spec.name), slots: new Map(), countOnNode: new Map(), followers: [],
+      }));
+      const needs = groupNeeds(stack.name, unit.lead, unit.dependents);
+      work.push({ needs, stackVersion: stack.version, record: recordOf(unit.lead.name), slots: new Map(), countOnNode: new Map(), followers });
     }
   }
   const globalFirst = [...work.filter((w) => w.needs.spec.deploy.mode === 'global'), ...work.filter((w) => w.needs.spec.deploy.mode !== 'global')];
@@ -51,13 +63,19 @@ export function planPlacements(snapshot: SchedulerSnapshot, options: PlanOptions
     else placeReplicated(context, service);
   }
 
+  for (const service of work) for (const follower of service.followers) followLead(service, follower);
+
   const commands: PlaceServiceCommand[] = [];
-  for (const service of work) {
+  const command = (service: ServiceWork): void => {
     const slots = slotRecord(service, nodes);
     const record = service.record;
-    if (record === undefined && service.slots.size === 0) continue;
-    if (record !== undefined && record.stackVersion === service.stackVersion && sameSlots(record.slots, slots)) continue;
+    if (record === undefined && service.slots.size === 0) return;
+    if (record !== undefined && record.stackVersion === service.stackVersion && sameSlots(record.slots, slots)) return;
     commands.push({ type: 'place-service', stack: service.needs.stack, service: service.needs.service, stackVersion: service.stackVersion, slots });
+  };
+  for (const service of work) {
+    for (const follower of [...service.followers].reverse()) command(follower);
+    command(service);
   }
   return { commands, pending: explainUnplaced(context).sort((a, b) => byText(a.stack, b.stack) || byText(a.service, b.service) || (a.slot ?? 0) - (b.slot ?? 0) || byText(a.node ?? '', b.node ?? '')) };
 }
@@ -70,11 +88,17 @@ function explainUnplaced(context: PlanContext): PendingReplica[] {
     const { needs, countOnNode } = unplaced.work;
     if (unplaced.kind === 'node') {
       const node = nodes[unplaced.node]!;
-      pending.push({ stack: needs.stack, service: needs.service, node: node.id, reasons: explainRejections(needs, ledger, unplaced.node, node, 0) });
+      const reasons = explainRejections(needs, ledger, unplaced.node, node, 0);
+      for (const service of [needs.service, ...needs.groupMembers]) pending.push({ stack: needs.stack, service, node: node.id, reasons });
       continue;
     }
     const reasons: Rejection[] = nodes.flatMap((node, index) => explainRejections(needs, ledger, index, node, countOnNode.get(index) ?? 0));
     for (const slot of unplaced.slots) pending.push({ stack: needs.stack, service: needs.service, slot, reasons });
+    // A dependent waits for its VPN's slot, for the same reasons (they are the whole group's).
+    for (const follower of unplaced.work.followers) {
+      const deploy = follower.needs.spec.deploy;
+      for (const slot of unplaced.slots) if (slot <= deploy.replicas) pending.push({ stack: needs.stack, service: follower.needs.service, slot, reasons });
+    }
   }
   return pending;
 }
