@@ -107,7 +107,8 @@ export function serviceStatuses(
       running: running.length,
       healthy: healthy.length,
       healthcheck,
-      removing: mine.length - current.length,
+      // A start-first rollout's second replica is arriving, not leaving.
+      removing: mine.filter((c) => !current.includes(c) && !(c.specHash === d.surge?.[c.slot]?.specHash && !c.removing)).length,
       converged,
       failed: failedChild !== undefined || crashed !== undefined,
       ...(message !== undefined ? { message } : {}),

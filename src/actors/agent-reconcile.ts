@@ -1,11 +1,17 @@
 import type { ContainerEvent, ContainerMachineInput } from '../machines/container-types.ts';
 import { planReconcile } from '../agent/plan.ts';
-import { specForSlot } from '../agent/desired.ts';
+import { type DesiredService, type SlotSpec, specForSlot } from '../agent/desired.ts';
 import { hasHealthcheck, toCreateContainerRequest } from '../agent/container-request.ts';
 import { ingressDrainMs } from '../ingress/ingress-ports.ts';
 import { type ChildEntry, toObserved } from './agent-children.ts';
 import { safely } from './engine-call.ts';
 import { CONTAINER_PREFIX, NETWORK_REMOVAL_PREFIX, type Enqueue, type HandlerDeps, type NodeAgentContext } from './node-agent-types.ts';
+
+/** An adopted replica is either the slot's own or a start-first rollout's second one. */
+function adoptedSpec(service: DesiredService, slot: number, specHash: string): SlotSpec {
+  const surge = service.surge?.[slot];
+  return surge && surge.specHash === specHash ? surge : specForSlot(service, slot);
+}
 
 /**
  * One reconcile pass: the pure planner's verdict on the agent's current picture, translated into
@@ -51,10 +57,10 @@ export function reconcileInto(h: HandlerDeps, context: NodeAgentContext, enqueue
       case 'adopt': {
         const slot = action.type === 'create' ? action.slot : { stack: action.service.stack, service: action.service.service, slot: action.container.labels.slot };
         // A slot a rollout has not moved yet runs its older spec.
-        const d = specForSlot(action.service, slot.slot);
+        const d = action.type === 'create' && action.spec ? action.spec : action.type === 'adopt' ? adoptedSpec(action.service, slot.slot, action.container.labels.specHash) : specForSlot(action.service, slot.slot);
         const input: ContainerMachineInput = {
           name: action.name,
-          request: toCreateContainerRequest(slot, d.spec, d.specHash, nodeId),
+          request: toCreateContainerRequest(slot, d.spec, d.specHash, nodeId, action.name),
           restartPolicy: d.spec.deploy.restartPolicy,
           hasHealthcheck: hasHealthcheck(d.spec),
           stopGracePeriodMs: d.spec.stopGracePeriodMs,

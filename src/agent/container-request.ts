@@ -12,10 +12,12 @@ export function toCreateContainerRequest(
   service: ServiceSpec,
   specHash: string,
   nodeId: string,
+  /** A start-first rollout's second replica of the slot has a name of its own (labels.ts surgeName). */
+  name: string = containerName(slot),
 ): CreateContainerRequest {
   const limits = service.deploy.resources.limits;
   return {
-    name: containerName(slot),
+    name,
     image: service.image,
     ...(service.command ? { command: service.command } : {}),
     ...(service.entrypoint ? { entrypoint: service.entrypoint } : {}),

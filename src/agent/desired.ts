@@ -1,7 +1,7 @@
 import type { ClusterStateData } from '../cluster/state.ts';
 import type { ServiceSpec } from '../compose/types.ts';
 import { replicasAllowedOnOneNode, replicasOnOneNode } from '../compose/replica-limits.ts';
-import { serviceSpecAt, slotVersion } from '../cluster/slot-versions.ts';
+import { serviceSpecAt, slotVersion, surgeVersion } from '../cluster/slot-versions.ts';
 import { serviceSpecHash } from './spec-hash.ts';
 
 /** One service as this node must run it. */
@@ -25,6 +25,11 @@ export interface DesiredService {
    * than `spec`. Absent when every slot runs `spec`.
    */
   readonly slotSpecs?: Readonly<Record<number, SlotSpec>>;
+  /**
+   * start-first: slots where a second replica of another spec starts beside the slot's own until
+   * the rollout switches to it (see labels.ts surgeName).
+   */
+  readonly surge?: Readonly<Record<number, SlotSpec>>;
 }
 
 export interface SlotSpec {
@@ -59,8 +64,10 @@ export function desiredServices(state: Readonly<ClusterStateData>, placedOn?: st
       const base = { stack: stack.name, service: spec.name, spec, specHash };
       if (placedOn === undefined) {
         const replicas = replicasAllowedOnOneNode(spec);
-        const slotSpecs = olderSlotSpecs(state, stack.name, spec.name, specHash, Array.from({ length: replicas }, (_, index) => index + 1));
-        out.push({ ...base, replicas, requested: replicasOnOneNode(spec), ...(slotSpecs ? { slotSpecs } : {}) });
+        const all = Array.from({ length: replicas }, (_, index) => index + 1);
+        const slotSpecs = olderSlotSpecs(state, stack.name, spec.name, specHash, all);
+        const surge = surgeSpecs(state, stack.name, spec.name, specHash, slotSpecs, all);
+        out.push({ ...base, replicas, requested: replicasOnOneNode(spec), ...(slotSpecs ? { slotSpecs } : {}), ...(surge ? { surge } : {}) });
         continue;
       }
       // In a cluster a service this node has no placement for is not listed at all: its status
@@ -69,7 +76,8 @@ export function desiredServices(state: Readonly<ClusterStateData>, placedOn?: st
       const slots = slotsPlacedOn(state, stack.name, spec.name, placedOn);
       if (slots.length === 0) continue;
       const slotSpecs = olderSlotSpecs(state, stack.name, spec.name, specHash, slots);
-      out.push({ ...base, replicas: slots.length, requested: slots.length, slots, ...(slotSpecs ? { slotSpecs } : {}) });
+      const surge = surgeSpecs(state, stack.name, spec.name, specHash, slotSpecs, slots);
+      out.push({ ...base, replicas: slots.length, requested: slots.length, slots, ...(slotSpecs ? { slotSpecs } : {}), ...(surge ? { surge } : {}) });
     }
   }
   return out;
@@ -91,6 +99,22 @@ function olderSlotSpecs(state: Readonly<ClusterStateData>, stack: string, servic
     }
     const found = byVersion.get(version);
     if (found) (out ??= {})[slot] = found;
+  }
+  return out;
+}
+
+/** start-first: the slots of `slots` with a second replica starting beside, and its spec. */
+function surgeSpecs(state: Readonly<ClusterStateData>, stack: string, service: string, specHash: string, slotSpecs: Readonly<Record<number, SlotSpec>> | undefined, slots: readonly number[]): Record<number, SlotSpec> | undefined {
+  if (!state.rollouts?.[stack]?.services[service]?.progress?.surge.length) return undefined;
+  let out: Record<number, SlotSpec> | undefined;
+  for (const slot of slots) {
+    const version = surgeVersion(state, stack, service, slot);
+    if (version === undefined) continue;
+    const spec = serviceSpecAt(state, stack, service, version);
+    if (!spec) continue;
+    const hash = serviceSpecHash(spec);
+    const main = slotSpecs?.[slot]?.specHash ?? specHash;
+    if (hash !== main) (out ??= {})[slot] = { spec, specHash: hash };
   }
   return out;
 }

@@ -22,6 +22,20 @@ export function containerName(id: SlotIdentity): string {
   return `${id.stack}_${id.service}_${id.slot}`;
 }
 
+/**
+ * The name of a second replica of a slot (a start-first rollout starts the new one beside the
+ * old): the slot's name with the first 8 characters of its spec hash. After the switch it is the
+ * slot's replica under that name until the next rollout; names stay unique per engine.
+ */
+export function surgeName(id: SlotIdentity, specHash: string): string {
+  return `${containerName(id)}-${specHash.slice(0, 8)}`;
+}
+
+/** Whether `name` is one of the names a replica of this slot may have. */
+export function isSlotName(name: string, id: SlotIdentity & { readonly specHash: string }): boolean {
+  return name === containerName(id) || name === surgeName(id, id.specHash);
+}
+
 export function containerLabels(id: SlotIdentity, specHash: string, nodeId: string): Record<string, string> {
   return {
     [LABEL_STACK]: id.stack,

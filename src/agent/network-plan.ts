@@ -34,7 +34,7 @@ export function networksToRemove(
     for (const membership of d.spec.networks ?? []) if (!membership.network.external) wanted.add(membership.network.name);
   }
   // Every spec a service's slots may run (an unfinished rollout keeps some on an older one).
-  const hashes = new Map(desired.map((d) => [serviceKey(d.stack, d.service), new Set([d.specHash, ...Object.values(d.slotSpecs ?? {}).map((s) => s.specHash)])]));
+  const hashes = new Map(desired.map((d) => [serviceKey(d.stack, d.service), new Set([d.specHash, ...Object.values(d.slotSpecs ?? {}).map((s) => s.specHash), ...Object.values(d.surge ?? {}).map((s) => s.specHash)])]));
   // Stacks with a container that may still be attached to a network the stack no longer wants.
   const busy = new Set(containers.filter((c) => !hashes.get(serviceKey(c.stack, c.service))?.has(c.specHash)).map((c) => c.stack));
   return networks.filter((n) => !wanted.has(n.name) && !busy.has(n.stack) && removing[n.name] === undefined);

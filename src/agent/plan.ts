@@ -1,8 +1,8 @@
 import type { ContainerState, HealthState } from '../seams/container-runtime.ts';
 import type { ContainerPhase } from '../machines/container-types.ts';
 import { hasHealthcheck } from './container-request.ts';
-import { type DesiredService, localSlots, serviceKey, specForSlot, wantsSlot } from './desired.ts';
-import { containerName, type ParsedLabels, type SlotIdentity } from './labels.ts';
+import { type DesiredService, localSlots, serviceKey, type SlotSpec, specForSlot, wantsSlot } from './desired.ts';
+import { containerName, isSlotName, type ParsedLabels, type SlotIdentity, surgeName } from './labels.ts';
 import { type EngineNetwork, networksToRemove } from './network-plan.ts';
 
 export type { EngineNetwork } from './network-plan.ts';
@@ -52,7 +52,8 @@ export interface PlanInput {
 export type RemoveReason = 'stack-removed' | 'service-removed' | 'scale-down' | 'spec-changed';
 
 export type PlanAction =
-  | { readonly type: 'create'; readonly name: string; readonly slot: SlotIdentity; readonly service: DesiredService }
+  /** `spec`: a start-first rollout's second replica of the slot (else the slot's own spec). */
+  | { readonly type: 'create'; readonly name: string; readonly slot: SlotIdentity; readonly service: DesiredService; readonly spec?: SlotSpec }
   | { readonly type: 'adopt'; readonly name: string; readonly container: EngineContainer; readonly service: DesiredService }
   | { readonly type: 'remove'; readonly name: string; readonly reason: RemoveReason }
   | { readonly type: 'remove-orphan'; readonly name: string; readonly container: EngineContainer; readonly reason: RemoveReason }
@@ -76,7 +77,7 @@ export function planReconcile(input: PlanInput, nowMs: number): Plan {
     const d = bySvc.get(serviceKey(id.stack, id.service));
     if (!d) return stacks.has(id.stack) ? 'service-removed' : 'stack-removed';
     if (!wantsSlot(d, id.slot)) return 'scale-down';
-    if (specHash !== specForSlot(d, id.slot).specHash) return 'spec-changed';
+    if (specHash !== specForSlot(d, id.slot).specHash && specHash !== d.surge?.[id.slot]?.specHash) return 'spec-changed';
     return undefined;
   };
 
@@ -90,21 +91,36 @@ export function planReconcile(input: PlanInput, nowMs: number): Plan {
   for (const c of input.engine) {
     engineByName.set(c.name, c);
     if (replicaByName.has(c.name) || blocked(c.name)) continue;
-    const reason = c.name === containerName(c.labels) ? whyUnwanted(c.labels, c.labels.specHash) : 'service-removed';
+    const reason = isSlotName(c.name, c.labels) ? whyUnwanted(c.labels, c.labels.specHash) : 'service-removed';
     const d = bySvc.get(serviceKey(c.labels.stack, c.labels.service));
     if (reason === undefined && d) actions.push({ type: 'adopt', name: c.name, container: c, service: d });
     else actions.push({ type: 'remove-orphan', name: c.name, container: c, reason: reason ?? 'service-removed' });
   }
 
+  // Every container of each slot, whatever its name (a start-first rollout runs two at a time).
+  const bySlot = new Map<string, { name: string; specHash: string; leaving: boolean }[]>();
+  const slotKey = (id: SlotIdentity) => `${serviceKey(id.stack, id.service)}#${id.slot}`;
+  const occupy = (id: SlotIdentity, entry: { name: string; specHash: string; leaving: boolean }) => bySlot.set(slotKey(id), [...(bySlot.get(slotKey(id)) ?? []), entry]);
+  for (const r of input.replicas) if (r.phase !== 'removed') occupy(r, { name: r.name, specHash: r.specHash, leaving: r.removing || whyUnwanted(r, r.specHash) !== undefined });
+  for (const c of input.engine) if (!replicaByName.has(c.name)) occupy(c.labels, { name: c.name, specHash: c.labels.specHash, leaving: whyUnwanted(c.labels, c.labels.specHash) !== undefined });
+  const taken = (name: string) => replicaByName.has(name) || engineByName.has(name) || blocked(name);
+
   for (const d of input.desired) {
-    const missing: SlotIdentity[] = [];
+    const missing: { id: SlotIdentity; name: string; spec?: SlotSpec }[] = [];
     for (const slot of localSlots(d)) {
       const id = { stack: d.stack, service: d.service, slot };
       const name = containerName(id);
-      // A slot still held by a child or an engine container (e.g. the old spec being removed)
-      // must be freed first: names are unique in the engine.
-      if (replicaByName.has(name) || engineByName.has(name) || blocked(name)) continue;
-      missing.push(id);
+      const present = bySlot.get(slotKey(id)) ?? [];
+      const has = (hash: string) => present.some((entry) => !entry.leaving && entry.specHash === hash);
+      // The slot's own replica: created once the slot is free (stop-first: the old one is gone
+      // first, and names are unique in the engine).
+      if (!has(specForSlot(d, slot).specHash) && present.length === 0 && !taken(name)) missing.push({ id, name });
+      // start-first: the second replica starts at once, beside the one it will replace.
+      const surge = d.surge?.[slot];
+      if (surge && !has(surge.specHash)) {
+        const surgeAs = taken(name) ? surgeName(id, surge.specHash) : name;
+        if (!taken(surgeAs)) missing.push({ id, name: surgeAs, spec: surge });
+      }
     }
     if (missing.length === 0) continue;
     // A replica created into a network whose removal is in flight would find it gone at start
@@ -120,7 +136,7 @@ export function planReconcile(input: PlanInput, nowMs: number): Plan {
       waiting.push({ stack: d.stack, service: d.service, reason: blocker });
       continue;
     }
-    for (const slot of missing) actions.push({ type: 'create', name: containerName(slot), slot, service: d });
+    for (const slot of missing) actions.push({ type: 'create', name: slot.name, slot: slot.id, service: d, ...(slot.spec ? { spec: slot.spec } : {}) });
   }
   const containers = [...input.replicas.filter((r) => r.phase !== 'removed'), ...input.engine.map((c) => c.labels)];
   for (const network of networksToRemove(input.desired, containers, input.networks ?? [], input.networksRemoving ?? {})) {

@@ -113,6 +113,19 @@ describe('rolling updates on a real engine', () => {
     expect(running.map((c) => c.hash)).toEqual(Array(4).fill(serviceSpecHash(v2)));
   });
 
+  it('start-first starts each new replica beside the old one: all 4 stay healthy throughout', async () => {
+    await deployStable('surge', httpd('1', { order: 'start-first' }));
+    const v2 = httpd('2', { order: 'start-first' });
+    const watch = watchEngine('surge');
+    await a.deploy({ name: 'surge', services: [v2] });
+    await eventually(async () => part('surge')?.progress?.phase === 'completed' && (await engineHashes('surge')).length === 4, { timeoutMs: 90_000, what: 'rollout completed' });
+    const { fewest, polls } = await watch.stop();
+    expect(polls).toBeGreaterThan(10);
+    expect(fewest).toBe(4);
+    const running = await engineHashes('surge');
+    expect(running.every((c) => c.hash === serviceSpecHash(v2) && c.health === 'healthy')).toBe(true);
+  });
+
   it('failure_action pause leaves the rollout paused, and a new deploy resumes it to completion', async () => {
     const v1 = httpd('1', {});
     await deployStable('hold', v1);

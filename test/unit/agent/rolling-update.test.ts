@@ -61,6 +61,45 @@ describe('rolling update on one node (simulated engine)', () => {
     await h.until(() => h!.store.current().history.app?.find((e) => e.version === 2)?.stable === true, 'v2 stable', 600_000);
   });
 
+  it('start-first starts each new replica beside the old one: never fewer than 4 running, at most one extra', async () => {
+    h = await startHarness({ images: [good], startLatencyMs: 300 });
+    const v1 = web('1');
+    await h.store.deploy(stack('app', [v1]));
+    await h.until(() => h!.store.current().history.app?.[0]?.stable === true, 'v1 stable', 600_000);
+    const v2 = web('2', { order: 'start-first' });
+    await h.store.deploy(stack('app', [v2]));
+    let fewest = 4;
+    let most = 4;
+    await untilWatching(h, () => h!.store.current().rollouts.app?.services.web?.progress?.phase === 'completed' && running(h!).length === 4, () => {
+      fewest = Math.min(fewest, running(h!).length);
+      most = Math.max(most, running(h!).length);
+    }, 'start-first rollout completed');
+    expect(fewest).toBe(4);
+    expect(most).toBe(5);
+    const names = running(h, serviceSpecHash(v2)).map((c) => c.name).sort();
+    const suffix = serviceSpecHash(v2).slice(0, 8);
+    expect(names).toEqual([1, 2, 3, 4].map((slot) => `/app_web_${slot}-${suffix}`));
+    expect(h.agent.services()[0]).toMatchObject({ running: 4, removing: 0, converged: true });
+    // The next stop-first update goes back to the plain names once the slot is free.
+    const v3 = web('3');
+    await h.store.deploy(stack('app', [v3]));
+    await h.until(() => h!.store.current().rollouts.app?.services.web?.progress?.phase === 'completed' && running(h!, serviceSpecHash(v3)).length === 4, 'v3', 600_000);
+    expect(running(h).map((c) => c.name).sort()).toEqual(['/app_web_1', '/app_web_2', '/app_web_3', '/app_web_4']);
+  });
+
+  it('a restarted agent adopts a start-first replica under its own name instead of removing it', async () => {
+    h = await startHarness({ images: [good] });
+    await h.store.deploy(stack('app', [web('1')]));
+    await h.until(() => h!.store.current().history.app?.[0]?.stable === true, 'v1 stable', 600_000);
+    const v2 = web('2', { order: 'start-first', monitorMs: 60_000 });
+    await h.store.deploy(stack('app', [v2]));
+    await h.until(() => h!.store.current().rollouts.app?.services.web?.progress?.step === 'monitoring', 'first batch monitoring', 600_000);
+    const surged = h.runtime.snapshot().find((c) => c.name.endsWith(serviceSpecHash(v2).slice(0, 8)))!;
+    await h.restartAgent();
+    await h.until(() => h!.store.current().rollouts.app?.services.web?.progress?.phase === 'completed', 'completed', 600_000);
+    expect(h.runtime.snapshot().some((c) => c.id === surged.id && c.state === 'running')).toBe(true);
+  });
+
   it('a version that never runs rolls back automatically (failure_action rollback): v1 again, as a new version', async () => {
     h = await startHarness({ images: [good] });
     const v1 = web('1');
