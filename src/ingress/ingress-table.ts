@@ -74,8 +74,10 @@ export function ingressTable(input: IngressInput): IngressListener[] {
         for (const replica of ready) {
           const published = replica.ports?.find((p) => p.target === port.target && p.protocol === port.protocol);
           if (published === undefined) continue;
-          // A replica on this node is reached over loopback (the engine binds its ephemeral port on every address).
-          const host = replica.node === input.localNodeId ? '127.0.0.1' : input.nodeHost(replica.node);
+          // A replica on this node is reached on the node's own address when it has one: the
+          // engine's DNAT rule carries that in the kernel, where loopback goes through its
+          // userland proxy (measured in bench:rollout). A single node has none: loopback.
+          const host = replica.node === input.localNodeId ? input.nodeHost(replica.node) ?? '127.0.0.1' : input.nodeHost(replica.node);
           if (host === undefined) continue;
           backends.push({ host, port: published.hostPort, replica: replica.name, node: replica.node });
         }

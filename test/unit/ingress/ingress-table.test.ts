@@ -33,7 +33,7 @@ describe('ingress table', () => {
     expect(table.every((l) => l.backends.length === 0)).toBe(true);
   });
 
-  it('running replicas on any node are backends: loopback for this node, the node address for others', () => {
+  it('running replicas on any node are backends at their node\'s address; loopback on a node without one', () => {
     const table = ingressTable(input([replica('shop_web_1', 'n1'), replica('shop_web_2', 'n2'), replica('shop_web_3', 'n3')]));
     expect(table.find((l) => l.key === 'tcp/*/8080')!.backends).toEqual([
       { host: '127.0.0.1', port: 30_001, replica: 'shop_web_1', node: 'n1' },
@@ -41,6 +41,8 @@ describe('ingress table', () => {
       { host: '10.0.0.3', port: 30_003, replica: 'shop_web_3', node: 'n3' },
     ]);
     expect(table.find((l) => l.key === 'udp/*/5353')!.backends.map((b) => b.port)).toEqual([31_001, 31_002, 31_003]);
+    const withAddress = ingressTable({ ...input([replica('shop_web_1', 'n2')]), localNodeId: 'n2' });
+    expect(withAddress.find((l) => l.key === 'tcp/*/8080')!.backends[0]!.host).toBe('10.0.0.2');
   });
 
   it('a stopping replica, one of any other phase, one whose ports are unknown or whose node has no address is no backend', () => {
