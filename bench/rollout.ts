@@ -249,6 +249,15 @@ async function main(): Promise<void> {
   // successor first: that is no start-first rollout, so its numbers stay in the samples only.
   const rolloutMeasured = ours?.startFirstObserved === true && ours.error === undefined;
   const med = (pick: (r: OverheadRound) => number) => median(overhead.map(pick));
+  // Ratios are taken within each round (forwarder and direct ran back to back) and then the
+  // median: the machine's load drifts between rounds, much less within one.
+  const pairedRatio = (pick: (r: OverheadRound) => number | undefined) => {
+    const m = median(overhead.flatMap((r) => {
+      const value = pick(r);
+      return value === undefined || !Number.isFinite(value) ? [] : [value];
+    }));
+    return m === undefined ? undefined : round(m, 3);
+  };
   const directMiBps = med((r) => r.directBulk.megabytesPerSecond);
   const forwarderMiBps = med((r) => r.forwarderBulk.megabytesPerSecond);
   const directRps = med((r) => r.directRate.requestsPerSecond);
@@ -264,9 +273,9 @@ async function main(): Promise<void> {
     ...(rolloutMeasured ? {} : { rolloutNotMeasured: ours === undefined ? 'constellation not run' : ours.error ?? `the daemons on this commit ran no start-first rollout: healthy replicas fell to ${ours.minHealthyDuringRollout ?? '?'} of ${REPLICAS} during the update (an old replica stopped before its successor was healthy); see rollouts[]` }),
     probeRequests: ours?.probe?.sent ?? null,
     swarmProbeRequests: swarm?.probe?.sent ?? null,
-    forwarderThroughputRatio: ratio(forwarderMiBps, directMiBps) ?? null,
-    forwarderP99OverDirect: ratio(forwarderP99, directP99) ?? null,
-    forwarderRequestRateRatio: ratio(forwarderRps, directRps) ?? null,
+    forwarderThroughputRatio: pairedRatio((r) => ratio(r.forwarderBulk.megabytesPerSecond, r.directBulk.megabytesPerSecond)) ?? null,
+    forwarderP99OverDirect: pairedRatio((r) => ratio(r.forwarderRate.p99Ms, r.directRate.p99Ms)) ?? null,
+    forwarderRequestRateRatio: pairedRatio((r) => ratio(r.forwarderRate.requestsPerSecond, r.directRate.requestsPerSecond)) ?? null,
     forwarderMiBPerSecond: forwarderMiBps === undefined ? null : round(forwarderMiBps, 1),
     directMiBPerSecond: directMiBps === undefined ? null : round(directMiBps, 1),
     forwarderRequestsPerSecond: forwarderRps === undefined ? null : round(forwarderRps, 0),
@@ -283,7 +292,7 @@ async function main(): Promise<void> {
     machine: describeHost(),
     method: [
       `rollout: ${REPLICAS} busybox httpd replicas with a healthcheck publish ${PUBLISHED_PORT} (ingress) on 3 netns nodes (3 managers); v1 → v2 with update_config {parallelism: 1, order: start-first}; a prober in n1's namespace sends one GET at a time (fresh connection, ≤ 1 per 5 ms, 2 s timeout) to the published port from 2 s before the update until 3 s after every replica runs v2 healthy; rolloutSeconds = from the deploy until the engines run only v2, all healthy`,
-      `forwarder overhead: in n1's namespace, the same client sends GET /index.html (8 at a time, fresh connections) and GET /big (32 MiB, 4 at a time) for ${options.seconds} s each, to 127.0.0.1:${PUBLISHED_PORT} (n1's forwarder, which spreads over the 4 replicas on 3 nodes) and directly to the 4 replicas' own published ports on their nodes' addresses (the forwarders' backends), alternating, ${options.rounds} rounds, medians; throughput ratio = MiB/s forwarder / direct, p99 ratio on the small requests`,
+      `forwarder overhead: in n1's namespace, the same client sends GET /index.html (8 at a time, fresh connections) and GET /big (32 MiB, 4 at a time) for ${options.seconds} s each, to 127.0.0.1:${PUBLISHED_PORT} (n1's forwarder, which spreads over the 4 replicas on 3 nodes) and directly to the 4 replicas' own published ports on their nodes' addresses (the forwarders' backends), alternating, ${options.rounds} rounds; ratios forwarder / direct within each round, then their median (MiB/s on /big for throughput, p99 and requests/s on the small requests); absolute values are medians over rounds; loadAverage1m = load average at each round's start`,
     ].join('; '),
     summary,
     rollouts,
