@@ -8,7 +8,8 @@ import { NetnsClusterClient, type ClusterNode } from '../../support/netns-cluste
 // ingress mode: the port must answer on every node's own address — n2 and n3 run no replica and
 // forward over the veth links to n1's replicas — and only healthy replicas may answer: one made
 // unhealthy (its healthcheck's file removed inside the container) leaves the set on every node, and
-// it joins again once its restart is healthy.
+// it joins again once its restart is healthy. A start-first update and a scale-down, each while a
+// prober sends requests through all three nodes in a loop (a fresh connection each), lose none.
 let cluster: NetnsClusterClient;
 let n1: ClusterNode;
 let n2: ClusterNode;
@@ -30,16 +31,24 @@ afterAll(async () => {
 // says which replica it came from; healthy while /tmp/ok exists.
 const serve = 'mkdir -p /tmp/www && hostname > /tmp/www/index.html && touch /tmp/ok && exec httpd -f -p 80 -h /tmp/www';
 
-function composeFile(image: string): string {
+function composeFile(image: string, options: { replicas?: number; version?: number } = {}): string {
   return JSON.stringify({
     services: {
       web: {
         image, command: ['sh', '-c', serve], stop_grace_period: '1s', ports: [`${port}:80`],
+        environment: { VERSION: String(options.version ?? 1) },
         healthcheck: { test: ['CMD', 'test', '-f', '/tmp/ok'], interval: '1s', timeout: '1s', retries: 1 },
-        deploy: { replicas: 2, placement: { constraints: ['node.labels.web == here'] } },
+        deploy: {
+          replicas: options.replicas ?? 2, placement: { constraints: ['node.labels.web == here'] },
+          update_config: { parallelism: 1, order: 'start-first', monitor: '1s' },
+        },
       },
     },
   });
+}
+
+function deployFile(node: ClusterNode, compose: string): Promise<Response> {
+  return cluster.api(node, '/v1/deploy', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stack, compose }) });
 }
 
 /** One GET through a node's published port from the test process (the host reaches every node's address). */
@@ -110,7 +119,7 @@ describe('ingress: a published port answers on every node and reaches healthy re
   });
 
   it('the port answers on all three nodes — two of them run no replica — and spreads over both replicas', async () => {
-    const deployed = await cluster.api(n2, '/v1/deploy', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stack, compose: composeFile(cluster.image) }) });
+    const deployed = await deployFile(n2, composeFile(cluster.image));
     expect(deployed.status, await deployed.clone().text()).toBe(202);
     const hosts = await eventually(async () => {
       const running = await replicaHosts();
@@ -149,11 +158,36 @@ describe('ingress: a published port answers on every node and reaches healthy re
     }
   });
 
+  it('a start-first update loses no request through any node: new replicas join once healthy, old ones are drained before their SIGTERM', async () => {
+    const before = new Set((await replicaHosts()).values());
+    const updated = (async () => {
+      const deployed = await deployFile(n1, composeFile(cluster.image, { version: 2 }));
+      expect(deployed.status, await deployed.clone().text()).toBe(202);
+      // Done when two replicas run and none of them is an old one (new containers, new hostnames).
+      const after = await eventually(async () => {
+        const now = await replicaHosts();
+        return now.size === 2 && [...now.values()].every((host) => !before.has(host)) ? now : undefined;
+      }, { timeoutMs: 120_000, what: 'both replicas replaced by the start-first update' });
+      // The last old replica's stop has reached every node's table by now; probe a little longer.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      return after;
+    })();
+    const { sent, failures } = await probeUntil([n3, n2, n1], updated);
+    const after = await updated;
+    expect(sent).toBeGreaterThan(10);
+    expect(failures).toEqual([]);
+    const fresh = new Set(after.values());
+    for (const node of [n1, n2, n3]) {
+      await eventually(async () => {
+        const seen = await answers(node, 6);
+        return seen.every((body) => fresh.has(body)) ? seen : undefined;
+      }, { timeoutMs: 30_000, what: `only the new replicas answering through ${node.name}` });
+    }
+  });
+
   it('a scale-down loses no request through any node (the replica is drained before its SIGTERM, a refused connect tries the next backend)', async () => {
-    const scaledDown = JSON.parse(composeFile(cluster.image)) as { services: { web: { deploy: { replicas: number } } } };
-    scaledDown.services.web.deploy.replicas = 1;
     const removed = (async () => {
-      const deployed = await cluster.api(n1, '/v1/deploy', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ stack, compose: JSON.stringify(scaledDown) }) });
+      const deployed = await deployFile(n1, composeFile(cluster.image, { version: 2, replicas: 1 }));
       expect(deployed.status).toBe(202);
       await eventually(async () => ((await replicaHosts()).size === 1 ? true : undefined), { timeoutMs: 60_000, what: 'one replica left' });
       // Every node's table has caught up by now; probe a little longer to see the stop's aftermath.
