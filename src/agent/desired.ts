@@ -129,6 +129,8 @@ function slotsPlacedOn(state: Readonly<ClusterStateData>, stack: string, service
   if (!placement) return [];
   const slots: number[] = [];
   for (const [slot, node] of Object.entries(placement.slots)) if (node === nodeId) slots.push(Number(slot));
+  // A start-first move (rebalance) runs the slot here too, beside the copy it will replace.
+  for (const [slot, node] of Object.entries(placement.moving ?? {})) if (node === nodeId && !slots.includes(Number(slot))) slots.push(Number(slot));
   return slots.sort((a, b) => a - b);
 }
 

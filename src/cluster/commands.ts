@@ -30,6 +30,12 @@ export interface PlaceServiceCommand {
   readonly service: string;
   readonly stackVersion: number;
   readonly slots: Readonly<Record<string, string>>;
+  /**
+   * Start-first moves in flight (rebalance, src/orchestrator/failover/rebalance.ts): slot → the
+   * node that starts a second copy of it while the slot's own node keeps running it. A later
+   * command that names the slot on that node completes the move; one without it abandons the move.
+   */
+  readonly moving?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { ServiceSpec } from '../compose/types.ts';
 import type { CommandResult, NodeRecord, PlaceServiceCommand } from './commands.ts';
 import { emptyDictionary } from './dictionary.ts';
+import { deliveryMode } from '../orchestrator/failover/delivery-mode.ts';
 
 /** Where one service's replicas run, as the leader decided it through the log. */
 export interface PlacementRecord {
@@ -19,6 +20,12 @@ export interface PlacementRecord {
    * Absent in records written before fencing existed (token 0).
    */
   readonly tokens?: Readonly<Record<string, number>>;
+  /**
+   * Start-first moves in flight: slot → the node that runs a second copy of the slot beside the
+   * one on `slots[slot]` until the leader sees it running and moves the slot there. Only for
+   * at-least-once replicated services (two copies at once is what at-most-once forbids).
+   */
+  readonly moving?: Readonly<Record<string, string>>;
 }
 
 /** The fencing token of a slot (0 for records from before tokens existed). */
@@ -62,6 +69,25 @@ export function placementProblem(command: PlaceServiceCommand, context: Placemen
     if (deploy.mode === 'global' && seenNodes.has(nodeId)) return refuse('invalid_placement', `placement of ${where}: a global service runs once per node, node "${nodeId}" is named twice`);
     seenNodes.add(nodeId);
   }
+  return movingProblem(command, context, where);
+}
+
+function movingProblem(command: PlaceServiceCommand, context: PlacementContext, where: string): CommandResult | undefined {
+  const moving = command.moving as unknown;
+  if (moving === undefined) return undefined;
+  if (typeof moving !== 'object' || moving === null || Array.isArray(moving)) return refuse('invalid_placement', `placement of ${where}: moving must be an object of slot → node id`);
+  const entries = Object.entries(moving);
+  if (entries.length === 0) return undefined;
+  // Two copies of a slot at once is exactly what at-most-once forbids; a global service has no
+  // slot to move. Refused here too, so no leader's bug can make every member apply it.
+  if (context.service!.deploy.mode !== 'replicated' || deliveryMode(context.service!) === 'at-most-once') {
+    return refuse('invalid_placement', `placement of ${where}: only replicated at-least-once services move start-first`);
+  }
+  for (const [slot, nodeId] of entries) {
+    if (!Object.hasOwn(command.slots, slot)) return refuse('invalid_placement', `placement of ${where}: moving slot "${slot}" is not placed`);
+    if (typeof nodeId !== 'string' || !Object.hasOwn(context.nodes, nodeId)) return refuse('node_not_found', `placement of ${where}: slot ${slot} moves to unknown node "${String(nodeId)}"`);
+    if (command.slots[slot] === nodeId) return refuse('invalid_placement', `placement of ${where}: slot ${slot} moves to the node it is on`);
+  }
   return undefined;
 }
 
@@ -69,10 +95,11 @@ export function placementProblem(command: PlaceServiceCommand, context: Placemen
 export function nextPlacement(command: PlaceServiceCommand, previous: PlacementRecord | undefined, index = 0): PlacementRecord {
   // Slot keys are integer-like, so every member serializes them in the same (ascending) order.
   const slots = { ...command.slots };
-  if (previous && previous.stackVersion === command.stackVersion && sameSlots(previous.slots, slots)) return previous;
+  const moving = command.moving && Object.keys(command.moving).length > 0 ? { ...command.moving } : undefined;
+  if (previous && previous.stackVersion === command.stackVersion && sameSlots(previous.slots, slots) && sameSlots(previous.moving ?? {}, moving ?? {})) return previous;
   const tokens: Record<string, number> = {};
   for (const [slot, node] of Object.entries(slots)) tokens[slot] = previous && Object.hasOwn(previous.slots, slot) && previous.slots[slot] === node ? fencingToken(previous, slot) : index;
-  return { stack: command.stack, service: command.service, stackVersion: command.stackVersion, slots, version: (previous?.version ?? 0) + 1, tokens };
+  return { stack: command.stack, service: command.service, stackVersion: command.stackVersion, slots, version: (previous?.version ?? 0) + 1, tokens, ...(moving ? { moving } : {}) };
 }
 
 /**
@@ -89,7 +116,13 @@ export function trimPlacements(placements: Record<string, PlacementRecord> | und
     const deploy = spec.deploy;
     const slots = deploy.mode === 'replicated' ? Object.fromEntries(Object.entries(record.slots).filter(([slot]) => Number(slot) <= deploy.replicas)) : record.slots;
     const tokens = record.tokens ? Object.fromEntries(Object.entries(record.tokens).filter(([slot]) => Object.hasOwn(slots, slot))) : undefined;
-    kept[spec.name] = sameSlots(slots, record.slots) ? record : { ...record, slots, version: record.version + 1, ...(tokens ? { tokens } : {}) };
+    if (sameSlots(slots, record.slots)) {
+      kept[spec.name] = record;
+      continue;
+    }
+    const { moving: movingBefore, ...rest } = record;
+    const moving = movingBefore ? Object.fromEntries(Object.entries(movingBefore).filter(([slot]) => Object.hasOwn(slots, slot))) : {};
+    kept[spec.name] = { ...rest, slots, version: record.version + 1, ...(tokens ? { tokens } : {}), ...(Object.keys(moving).length > 0 ? { moving } : {}) };
   }
   return Object.keys(kept).length > 0 ? kept : undefined;
 }

@@ -9,6 +9,7 @@ import type { Config } from '../config/config-schema.ts';
 import type { PlacementReconciler } from '../orchestrator/placement/placement-reconciler.ts';
 import { failoverTiming } from '../orchestrator/failover/failover-timing.ts';
 import { startLeaderScheduling } from '../orchestrator/failover/leader-scheduling.ts';
+import { replicaReadyOnBoard } from '../orchestrator/failover/replica-ready.ts';
 import { nodeTimingFrom } from '../machines/node-timing.ts';
 import type { NodeStatus } from '../scheduler/types.ts';
 import type { NodeLease } from '../fencing/node-lease.ts';
@@ -60,6 +61,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     logger,
     nodeTiming: nodeTimingFrom(config.cluster.heartbeatIntervalMs, config.cluster.nodeDownAfterMs),
     onFailover: (event) => metrics?.failover(event.cause, event.seconds),
+    replicaReady: replicaReadyOnBoard((id) => board.report(id), () => cluster.store.current()),
     failoverTiming: failoverTiming({ heartbeatIntervalMs: config.cluster.heartbeatIntervalMs, nodeDownAfterMs: config.cluster.nodeDownAfterMs, electionTimeoutMs: config.raft.electionTimeoutMs }),
   });
   const placements = scheduling.placements;

@@ -39,6 +39,8 @@ export interface SchedulerStack {
 export interface SchedulerPlacement {
   readonly stackVersion: number;
   readonly slots: Readonly<Record<string, string>>;
+  /** Start-first moves in flight (slot → the node starting a second copy); the plan leaves them be. */
+  readonly moving?: Readonly<Record<string, string>>;
 }
 
 export interface SchedulerSnapshot {

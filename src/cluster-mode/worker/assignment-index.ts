@@ -87,7 +87,9 @@ function indexStack(record: StackRecord, placements: Readonly<Record<string, Pla
   const known = new Map<string, PlacementRecord>();
   for (const [service, placement] of Object.entries(placements ?? {})) {
     known.set(service, placement);
-    for (const [slot, nodeId] of Object.entries(placement.slots)) {
+    // A start-first move (rebalance) runs the slot on its target too: to that worker it is simply
+    // one of its slots, and stays one when the move completes.
+    for (const [slot, nodeId] of [...Object.entries(placement.slots), ...Object.entries(placement.moving ?? {})]) {
       let services = perNode.get(nodeId);
       if (!services) perNode.set(nodeId, (services = new Map()));
       let entry = services.get(service);

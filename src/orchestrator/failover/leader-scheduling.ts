@@ -12,6 +12,10 @@ import { startPlacementReconciler, type PlacementReconciler } from '../placement
 import { startFailover, type Failover, type FailoverEvent } from './failover-reconciler.ts';
 import type { FailoverTiming } from './failover-timing.ts';
 import { createLeaderLiveness, type LeaderLiveness } from './leader-liveness.ts';
+import { planRebalance } from './rebalance.ts';
+import type { PlaceServiceCommand } from '../../cluster/commands.ts';
+import type { PlanOptions, SchedulerSnapshot } from '../../scheduler/types.ts';
+import { rolloutFinished } from '../../cluster/rollout-records.ts';
 
 export interface LeaderSchedulingOptions {
   readonly selfId: string;
@@ -24,6 +28,14 @@ export interface LeaderSchedulingOptions {
   readonly nodeTiming: NodeTiming;
   readonly failoverTiming: FailoverTiming;
   readonly onFailover?: (event: FailoverEvent) => void;
+  /**
+   * Whether `nodeId` reports the slot running its current spec (healthy, where checked): the
+   * rebalance moves a slot only then (src/orchestrator/failover/rebalance.ts). Without it nothing
+   * is rebalanced.
+   */
+  readonly replicaReady?: (nodeId: string, stack: string, service: string, slot: number) => boolean;
+  /** How long a start-first move waits for its new copy before it is abandoned (default 60 s). */
+  readonly rebalanceTimeoutMs?: number;
   /** Placement pass period (default 2 s). */
   readonly intervalMs?: number;
 }
@@ -60,7 +72,11 @@ export function startLeaderScheduling(options: LeaderSchedulingOptions): LeaderS
     submit: options.submit,
     statusOf: (id) => liveness.statusOf(id),
     planOptions: () => failover.planOptions(),
-    onCommitted: (command, before) => failover.committed(command, before),
+    onCommitted: (command, before) => {
+      failover.committed(command, before);
+      if (before?.moving || command.moving) logger.info({ event: 'rebalance', stack: command.stack, service: command.service, moving: command.moving ?? {}, from: before?.slots, to: command.slots }, 'rebalance step committed');
+    },
+    ...(options.replicaReady ? { extraCommands: rebalancer(options, options.replicaReady) } : {}),
     clock,
     logger,
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
@@ -115,5 +131,39 @@ export function startLeaderScheduling(options: LeaderSchedulingOptions): LeaderS
       unsubscribeRecords();
       liveness.stop();
     },
+  };
+}
+
+/**
+ * The rebalance step of the placement loop, with its one piece of soft state: when this leader
+ * first saw each move in flight, so a copy that never comes up is given up on (a new leader
+ * starts the count afresh, which only waits longer).
+ */
+function rebalancer(options: LeaderSchedulingOptions, replicaReady: NonNullable<LeaderSchedulingOptions['replicaReady']>): (snapshot: SchedulerSnapshot, planOptions: PlanOptions | undefined) => readonly PlaceServiceCommand[] {
+  const timeoutMs = options.rebalanceTimeoutMs ?? 60_000;
+  const seenAt = new Map<string, number>();
+  return (snapshot, planOptions) => {
+    const now = options.clock.nowMs();
+    const key = (stack: string, service: string, slot: number, node: string): string => JSON.stringify([stack, service, slot, node]);
+    const live = new Set<string>();
+    const state = options.current();
+    const commands = planRebalance({
+      snapshot,
+      ...(planOptions ? { planOptions } : {}),
+      replicaReady,
+      moveExpired: (stack, service, slot, node) => {
+        const k = key(stack, service, slot, node);
+        live.add(k);
+        const since = seenAt.get(k) ?? now;
+        seenAt.set(k, since);
+        return now - since > timeoutMs;
+      },
+      busy: (stack, service) => {
+        const part = state.rollouts[stack]?.services[service];
+        return part !== undefined && !rolloutFinished(part);
+      },
+    });
+    for (const k of seenAt.keys()) if (!live.has(k)) seenAt.delete(k);
+    return commands;
   };
 }

@@ -3,7 +3,7 @@ import type { ClusterCommand, CommandResult, PlaceServiceCommand } from '../../c
 import type { PlacementRecord } from '../../cluster/placements.ts';
 import type { ClusterStateData } from '../../cluster/state.ts';
 import { planPlacements } from '../../scheduler/plan-placements.ts';
-import type { NodeStatus, PendingReplica, PlanOptions } from '../../scheduler/types.ts';
+import type { NodeStatus, PendingReplica, PlanOptions, SchedulerSnapshot } from '../../scheduler/types.ts';
 import type { Clock } from '../../seams/clock.ts';
 import { schedulerSnapshot } from './scheduler-snapshot.ts';
 
@@ -19,6 +19,11 @@ export interface PlacementReconcilerOptions {
   readonly planOptions?: PlanOptions | (() => PlanOptions);
   /** Told of every committed placement and the record it replaced (failover events). */
   readonly onCommitted?: (command: PlaceServiceCommand, before: PlacementRecord | undefined) => void;
+  /**
+   * Asked only when the plan has nothing to do: further commands (the rebalance's start-first
+   * moves), so they never race the scheduler's own decisions on the same records.
+   */
+  readonly extraCommands?: (snapshot: SchedulerSnapshot, planOptions: PlanOptions | undefined) => readonly PlaceServiceCommand[];
   /** A pass also runs this often, so a missed trigger is fixed by the next one. Default 2 s. */
   readonly intervalMs?: number;
 }
@@ -52,11 +57,13 @@ export function startPlacementReconciler(options: PlacementReconcilerOptions): P
     }
     const state = options.current();
     const planOptions = typeof options.planOptions === 'function' ? options.planOptions() : options.planOptions;
-    const plan = planPlacements(schedulerSnapshot(state, options.statusOf), planOptions);
+    const snapshot = schedulerSnapshot(state, options.statusOf);
+    const plan = planPlacements(snapshot, planOptions);
     pending = plan.pending;
+    const commands = plan.commands.length > 0 ? plan.commands : (options.extraCommands?.(snapshot, planOptions) ?? []);
     // The records the plan was made from: the state object is mutated in place as entries apply.
-    const before = plan.commands.map((command) => state.placements[command.stack]?.[command.service]);
-    for (const [index, command] of plan.commands.entries()) {
+    const before = commands.map((command) => state.placements[command.stack]?.[command.service]);
+    for (const [index, command] of commands.entries()) {
       const result = await options.submit(command);
       if (!result.ok) options.logger.debug({ stack: command.stack, service: command.service, code: result.code }, 'placement refused; re-planning');
       else {

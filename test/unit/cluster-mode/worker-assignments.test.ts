@@ -44,6 +44,21 @@ describe('assignment index (what each worker session is sent)', () => {
     expect(index.assignmentOf('w3')).toEqual([]);
   });
 
+  it('sends a start-first move to its target worker as one of its slots, and the old node keeps it until the move completes', () => {
+    const c = cluster();
+    const index = new AssignmentIndex();
+    c.deploy('a', [{ ...service('web', { replicas: 2 }), deploy: { ...service('web', { replicas: 2 }).deploy, labels: { 'constellation.rebalance': 'true' } } }]);
+    c.place('a', 'web', { 1: 'w1', 2: 'w1' });
+    index.update(c.state.view());
+    c.run({ type: 'place-service', stack: 'a', service: 'web', stackVersion: 1, slots: { 1: 'w1', 2: 'w1' }, moving: { 2: 'w2' } });
+    expect(byNode(index.update(c.state.view()))).toEqual({ w2: { upsert: ['a@1:web'], remove: [] } });
+    expect(index.assignmentOf('w2')[0]!.placements['web']!.slots).toEqual({ 2: 'w2' });
+    expect(index.assignmentOf('w1')[0]!.placements['web']!.slots).toEqual({ 1: 'w1', 2: 'w1' });
+    // Completed: w1 loses slot 2, w2 already runs it and hears nothing.
+    c.place('a', 'web', { 1: 'w1', 2: 'w2' });
+    expect(Object.keys(byNode(index.update(c.state.view())))).toEqual(['w1']);
+  });
+
   it('reports only the nodes a change touched, and nothing when nothing changed', () => {
     const c = cluster();
     const index = new AssignmentIndex();

@@ -19,6 +19,10 @@ export const DOWN_AFTER_MS = 2000;
 export const ELECTION_TIMEOUT_MS = 1000;
 export const timing = failoverTiming({ heartbeatIntervalMs: HEARTBEAT_MS, nodeDownAfterMs: DOWN_AFTER_MS, electionTimeoutMs: ELECTION_TIMEOUT_MS });
 
+/** How long a simulated replica takes from being placed (or moved start-first) to running. */
+export const START_MS = 1500;
+export const REBALANCE_TIMEOUT_MS = 10_000;
+
 export interface Decision {
   readonly atMs: number;
   readonly command: PlaceServiceCommand;
@@ -31,6 +35,10 @@ export class LeaderHarness {
   readonly failovers: FailoverEvent[] = [];
   private readonly listeners = new Set<(state: Readonly<ClusterStateData>) => void>();
   private readonly silent = new Set<string>();
+  /** "node/stack/service/slot" → when that node was first asked to run the slot (for START_MS). */
+  private readonly askedAt = new Map<string, number>();
+  /** Nodes whose new replicas never come up (a pull that keeps failing). */
+  readonly broken = new Set<string>();
   private index = 0;
   private leader = true;
   private seq = 0;
@@ -52,6 +60,8 @@ export class LeaderHarness {
       nodeTiming: nodeTimingFrom(HEARTBEAT_MS, DOWN_AFTER_MS),
       failoverTiming: timing,
       onFailover: (event) => this.failovers.push(event),
+      replicaReady: (node, stack, service, slot) => this.replicaReady(node, stack, service, slot),
+      rebalanceTimeoutMs: REBALANCE_TIMEOUT_MS,
     });
     const beat = (): void => {
       if (this.leader) for (const id of this.nodeIds) if (!this.silent.has(id)) this.scheduling.heartbeat(id, false);
@@ -63,8 +73,27 @@ export class LeaderHarness {
   apply(command: ClusterCommand): CommandResult {
     const result = this.state.apply(++this.index, { clientId: 'harness', seq: ++this.seq, command });
     if (result.ok && command.type === 'place-service') this.decisions.push({ atMs: this.clock.nowMs(), command });
+    this.noteAsked();
     for (const listener of this.listeners) listener(this.state.view());
     return result;
+  }
+
+  /** What each node's agent would be running: every slot placed on it or moving to it. */
+  private noteAsked(): void {
+    const asked = new Set<string>();
+    for (const [stack, services] of Object.entries(this.state.view().placements)) {
+      for (const [service, record] of Object.entries(services)) {
+        for (const [slot, node] of [...Object.entries(record.slots), ...Object.entries(record.moving ?? {})]) asked.add(`${node}/${stack}/${service}/${slot}`);
+      }
+    }
+    for (const key of this.askedAt.keys()) if (!asked.has(key)) this.askedAt.delete(key);
+    for (const key of asked) if (!this.askedAt.has(key)) this.askedAt.set(key, this.clock.nowMs());
+  }
+
+  /** A node's copy of the slot runs: asked long enough ago, on a node that is up and not broken. */
+  replicaReady(node: string, stack: string, service: string, slot: number): boolean {
+    const since = this.askedAt.get(`${node}/${stack}/${service}/${slot}`);
+    return since !== undefined && !this.silent.has(node) && !this.broken.has(node) && this.clock.nowMs() - since >= START_MS;
   }
 
   deploy(name: string, services: ServiceSpec[]): void {
