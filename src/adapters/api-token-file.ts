@@ -6,8 +6,13 @@ import { join } from 'node:path';
 /** The file in the data directory that holds the API token the daemon generated. */
 export const apiTokenFileName = 'api-token';
 
-export function apiTokenPath(dataDir: string): string {
-  return join(dataDir, apiTokenFileName);
+/** The file that holds the read-only token for viewers (web view, inspector, events, reads). */
+export const readOnlyApiTokenFileName = 'api-token.read-only';
+
+export type ApiTokenScope = 'admin' | 'read-only';
+
+export function apiTokenPath(dataDir: string, scope: ApiTokenScope = 'admin'): string {
+  return join(dataDir, scope === 'admin' ? apiTokenFileName : readOnlyApiTokenFileName);
 }
 
 export type ApiTokenFileErrorCode = 'api_token_unreadable' | 'api_token_insecure' | 'api_token_invalid' | 'api_token_write_failed';
@@ -62,13 +67,13 @@ export function generateApiToken(): string {
 }
 
 /**
- * The daemon's token when the config sets none: the one in `<dataDir>/api-token`, created on the
- * first start. The new file is written 0600 under a unique temporary name, fsynced, and linked
+ * The daemon's token when the config sets none: the one in `<dataDir>/api-token` (the read-only
+ * one in `<dataDir>/api-token.read-only`), created on the first start. The new file is written 0600 under a unique temporary name, fsynced, and linked
  * into place — link fails if the name exists, so two daemons starting on one data directory end
  * up with the same token instead of overwriting each other's.
  */
-export async function ensureApiTokenFile(dataDir: string): Promise<{ token: string; file: string; created: boolean }> {
-  const file = apiTokenPath(dataDir);
+export async function ensureApiTokenFile(dataDir: string, scope: ApiTokenScope = 'admin'): Promise<{ token: string; file: string; created: boolean }> {
+  const file = apiTokenPath(dataDir, scope);
   const existing = readApiTokenFile(file);
   if (existing.ok) return { token: existing.token, file, created: false };
   if (existing.reason === 'error') throw existing.error;

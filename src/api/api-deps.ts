@@ -29,6 +29,11 @@ export interface ApiDeps {
    * daemon passes api.token, else the token it generated into `<dataDir>/api-token`.
    */
   readonly token: string;
+  /**
+   * A second token that may only read (GET): the API, /v1/events, /v1/inspect, /metrics and the
+   * pages; every write answers 403 read_only_token. Absent: there is only the admin token.
+   */
+  readonly readOnlyToken?: string;
   /** The configured listen address: Host is validated against it when it is loopback. */
   readonly bind: ApiBind;
   /** Present in cluster mode: the nodes and their management. */

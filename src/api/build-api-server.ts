@@ -39,7 +39,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   await installWebsockets(app);
   // onRequest hooks run in this order and before any body is read: a refused request has no effect.
   installCrossSiteGuard(app, deps.bind);
-  installBearerAuth(app, deps.token);
+  installBearerAuth(app, { admin: deps.token, ...(deps.readOnlyToken !== undefined ? { readOnly: deps.readOnlyToken } : {}) });
   // text/plain is one of the content types a web page may POST anywhere without a preflight, so
   // the API does not parse it at all (415): compose files come as application/yaml or JSON.
   app.removeContentTypeParser('text/plain');

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { apiTokenPath, readApiTokenFile } from '../adapters/api-token-file.ts';
+import { apiTokenPath, readApiTokenFile, type ApiTokenScope } from '../adapters/api-token-file.ts';
 import { loadConfig, type Config } from '../config/load-config.ts';
 import { isLoopbackHost } from '../config/loopback.ts';
 import { ApiClient } from './api-client.ts';
@@ -57,17 +57,21 @@ interface TokenChoice {
  * token and the file belong to the daemon that config describes: they are sent to its own
  * address or to loopback, never to some other host named with --api.
  */
-function chooseToken(options: ClientOptions, io: CliIo, daemon: { config: Config; label: string }, target: URL, configUrl: string): TokenChoice {
+function chooseToken(options: ClientOptions, io: CliIo, daemon: { config: Config; label: string }, target: URL, configUrl: string, scope: ApiTokenScope): TokenChoice {
   const refuseHint = 'pass the daemon\'s config with --config FILE, or the token with --token or $CONSTELLATION_API_TOKEN';
   if (options.token) return { token: options.token, hint: 'the token given with --token was refused' };
-  const fromEnv = io.env.CONSTELLATION_API_TOKEN;
+  // $CONSTELLATION_API_TOKEN is the admin token; the read-only one comes from the config (also
+  // $CONSTELLATION_API_READ_ONLY_TOKEN) or its file.
+  const fromEnv = scope === 'admin' ? io.env.CONSTELLATION_API_TOKEN : undefined;
   if (fromEnv) return { token: fromEnv, hint: 'the token in $CONSTELLATION_API_TOKEN was refused' };
-  const file = apiTokenPath(resolve(daemon.config.node.dataDir));
-  const looked = `looked at --token, $CONSTELLATION_API_TOKEN, api.token in ${daemon.label}, and ${file}`;
+  const file = apiTokenPath(resolve(daemon.config.node.dataDir), scope);
+  const key = scope === 'admin' ? 'api.token' : 'api.readOnlyToken';
+  const looked = scope === 'admin' ? `looked at --token, $CONSTELLATION_API_TOKEN, api.token in ${daemon.label}, and ${file}` : `looked at --token, api.readOnlyToken in ${daemon.label}, and ${file}`;
   if (target.origin !== new URL(configUrl).origin && !isLoopbackHost(target.hostname)) {
     return { hint: `no token sent: ${target.host} is not the daemon of ${daemon.label} nor this machine, so its token is not sent there; pass --token or $CONSTELLATION_API_TOKEN` };
   }
-  if (daemon.config.api.token) return { token: daemon.config.api.token, hint: `the token from api.token in ${daemon.label} was refused; ${refuseHint}` };
+  const configured = scope === 'admin' ? daemon.config.api.token : daemon.config.api.readOnlyToken;
+  if (configured) return { token: configured, hint: `the token from ${key} in ${daemon.label} was refused; ${refuseHint}` };
   const read = readApiTokenFile(file);
   if (read.ok) {
     return { token: read.token, hint: `the token from ${file} (node.dataDir of ${daemon.label}) was refused: is that the daemon's data dir? ${refuseHint}` };
@@ -77,7 +81,22 @@ function chooseToken(options: ClientOptions, io: CliIo, daemon: { config: Config
 }
 
 /** Precedence: flags, then CONSTELLATION_API_URL / CONSTELLATION_API_TOKEN, then the config, then the defaults. */
-export function apiClientFor(options: ClientOptions, io: CliIo): ApiClient {
+export function apiClientFor(options: ClientOptions, io: CliIo, scope: ApiTokenScope = 'admin'): ApiClient {
+  const { baseUrl, token, hint } = resolveClient(options, io, scope);
+  return new ApiClient({ baseUrl, ...(token ? { token } : {}), unauthorizedHint: hint });
+}
+
+/**
+ * The token the CLI would send, for `constellation token`: printed rather than sent, so a viewer's
+ * browser or another machine can be given it. Fails with where it looked when there is none.
+ */
+export function localToken(options: ClientOptions, io: CliIo, scope: ApiTokenScope): string {
+  const { token, hint } = resolveClient(options, io, scope);
+  if (!token) throw new CliError(ExitCode.invalid, hint);
+  return token;
+}
+
+function resolveClient(options: ClientOptions, io: CliIo, scope: ApiTokenScope): TokenChoice & { baseUrl: string } {
   const daemon = daemonConfig(options, io);
   const configUrl = `http://${reachableHost(daemon.config.api.host)}:${daemon.config.api.port}`;
   const baseUrl = options.api ?? io.env.CONSTELLATION_API_URL ?? configUrl;
@@ -87,6 +106,5 @@ export function apiClientFor(options: ClientOptions, io: CliIo): ApiClient {
   } catch {
     throw new CliError(ExitCode.invalid, `the API URL ${JSON.stringify(baseUrl)} is not a URL (--api or $CONSTELLATION_API_URL), e.g. ${defaultApiUrl}`);
   }
-  const { token, hint } = chooseToken(options, io, daemon, target, configUrl);
-  return new ApiClient({ baseUrl, ...(token ? { token } : {}), unauthorizedHint: hint });
+  return { baseUrl, ...chooseToken(options, io, daemon, target, configUrl, scope) };
 }

@@ -11,6 +11,7 @@ import { registerPsCommand } from './commands/ps.ts';
 import { registerRmCommand } from './commands/rm.ts';
 import { registerServicesCommand } from './commands/services.ts';
 import { registerRolloutCommands } from './commands/rollout.ts';
+import { registerTokenCommand } from './commands/token.ts';
 import { ExitCode } from './exit-codes.ts';
 import { renderDiagnostics } from './render/diagnostics.ts';
 
@@ -49,6 +50,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerInspectCommand(program, io, setExit);
   registerNodeCommand(program, io, setExit);
   registerClusterCommand(program, io, setExit);
+  registerTokenCommand(program, io, setExit);
   const withExitCodes = (command: Command): void => {
     command.exitOverride().addHelpText('after', exitCodeHelp);
     command.commands.forEach(withExitCodes);

@@ -19,7 +19,13 @@ export interface Config {
     /** After loading never empty: '' in the file means DOCKER_HOST, else unix:///var/run/docker.sock. */
     readonly host: string;
   };
-  readonly api: { readonly host: string; readonly port: number; readonly token: string };
+  readonly api: {
+    readonly host: string;
+    readonly port: number;
+    readonly token: string;
+    /** May only read (viewers); '' = the one generated into <dataDir>/api-token.read-only. */
+    readonly readOnlyToken: string;
+  };
   readonly cluster: {
     /** Start a new cluster with this node as its first manager (ignored once the node is a member). */
     readonly bootstrap: boolean;
@@ -77,6 +83,7 @@ export const configSchema: JsonSchema = {
       host: { type: 'string', minLength: 1, default: '127.0.0.1' },
       port: port(7420),
       token: { type: 'string', default: '' },
+      readOnlyToken: { type: 'string', default: '' },
     }),
     cluster: section({
       bootstrap: { type: 'boolean', default: false },

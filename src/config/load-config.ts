@@ -47,6 +47,7 @@ export const configCodes = {
   badOverride: 'CONFIG_BAD_OVERRIDE',
   unknownOverride: 'CONFIG_UNKNOWN_OVERRIDE',
   tokenRequired: 'CONFIG_API_TOKEN_REQUIRED',
+  readOnlyTokenSame: 'CONFIG_API_READ_ONLY_TOKEN_SAME',
   joinTokenRequired: 'CONFIG_JOIN_TOKEN_REQUIRED',
   advertiseAddressRequired: 'CONFIG_ADVERTISE_ADDRESS_REQUIRED',
   timing: 'CONFIG_RAFT_TIMING',
@@ -153,6 +154,11 @@ function checkSecurity(config: Config, source: YamlSource, origins: ReadonlyMap<
   if (!isLoopbackHost(config.api.host) && config.api.token === '') {
     errors.push(locate(['api', 'host'], configCodes.tokenRequired,
       `api.host ${config.api.host} is reachable from other machines: set api.token (CONSTELLATION_API_TOKEN) so the API is not open to the network`,
+      source, origins));
+  }
+  if (config.api.readOnlyToken !== '' && config.api.readOnlyToken === config.api.token) {
+    errors.push(locate(['api', 'readOnlyToken'], configCodes.readOnlyTokenSame,
+      'api.readOnlyToken equals api.token: a viewer holding it could deploy; choose another value (or leave it empty for a generated one)',
       source, origins));
   }
   // The cluster port opens only in cluster mode, and there every request is authenticated (the

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { startDaemonSystem, type DaemonSystem } from '../actors/daemon-system.ts';
-import { ApiTokenFileError, ensureApiTokenFile } from '../adapters/api-token-file.ts';
+import { ApiTokenFileError, ensureApiTokenFile, type ApiTokenScope } from '../adapters/api-token-file.ts';
 import { createDockerRuntime } from '../adapters/docker/index.ts';
 import { FileRestartLedger } from '../adapters/file-restart-ledger.ts';
 import { systemClock } from '../adapters/system-clock.ts';
@@ -85,7 +85,8 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   const dataDir = resolve(config.node.dataDir);
   // Before the store opens: a bad token file refuses to start with nothing else touched.
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const apiToken = await resolveApiToken(config, dataDir, logger);
+  const apiToken = await resolveApiToken(config, dataDir, logger, 'admin');
+  const readOnlyToken = await resolveApiToken(config, dataDir, logger, 'read-only');
   const opened = await openStateStore(config, dataDir, systemClock, componentLogger(logger, 'cluster'));
   const { store, cluster, worker } = opened;
   const restartLedger = await FileRestartLedger.open(dataDir, componentLogger(logger, 'agent'));
@@ -130,7 +131,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   const agentSystem = system;
   system = { ...agentSystem, containers: () => ports.containers() };
   // Known secrets are scrubbed by value from everything the inspector sends, wherever they appear.
-  const redactor = createRedactor([apiToken.token, ...(cluster ? [cluster.identity.secret] : [])]);
+  const redactor = createRedactor([apiToken.token, readOnlyToken.token, ...(cluster ? [cluster.identity.secret] : [])]);
   const inspection = new InspectionHub({
     sources: [{ root: system.root }, ...(cluster ? [{ root: cluster.raft.actor }] : [])],
     redactor,
@@ -196,6 +197,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     clientId: `api:${config.node.id}:${randomUUID()}`,
     ...(config.metrics.enabled ? { metrics } : {}),
     token: apiToken.token,
+    readOnlyToken: readOnlyToken.token,
     inspection,
     events,
     bind: { host: config.api.host, port: config.api.port },
@@ -257,13 +259,15 @@ function every(ms: number, task: () => unknown): () => void {
 /**
  * The API always has a token (security by default: a loopback port is reachable by every local
  * process and every page a local browser shows). api.token when the config sets it, else the one
- * generated at the first start into `<dataDir>/api-token` (0600), where the CLI finds it.
+ * generated at the first start into `<dataDir>/api-token` (0600), where the CLI finds it. The
+ * read-only token likewise: api.readOnlyToken, else `<dataDir>/api-token.read-only`.
  */
-async function resolveApiToken(config: Config, dataDir: string, logger: Logger): Promise<{ token: string; file: string | undefined }> {
-  if (config.api.token !== '') return { token: config.api.token, file: undefined };
+async function resolveApiToken(config: Config, dataDir: string, logger: Logger, scope: ApiTokenScope): Promise<{ token: string; file: string | undefined }> {
+  const configured = scope === 'admin' ? config.api.token : config.api.readOnlyToken;
+  if (configured !== '') return { token: configured, file: undefined };
   try {
-    const { token, file, created } = await ensureApiTokenFile(dataDir);
-    if (created) logger.info({ tokenFile: file }, 'generated the API token (clients on this machine read it from this file)');
+    const { token, file, created } = await ensureApiTokenFile(dataDir, scope);
+    if (created) logger.info({ tokenFile: file, scope }, scope === 'admin' ? 'generated the API token (clients on this machine read it from this file)' : 'generated the read-only API token for viewers (`constellation token --read-only` prints it)');
     return { token, file };
   } catch (error) {
     if (error instanceof ApiTokenFileError) throw new DaemonStartError(error.code, error.message, { cause: error });

@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -56,6 +56,16 @@ describe('API security defaults', () => {
     const generated = await env.token();
     expect(generated).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect((await stat(join(env.dataDir, 'api-token'))).mode & 0o777).toBe(0o600);
+    // The viewers' token beside it: reads, never writes.
+    const viewer = (await readFile(join(env.dataDir, 'api-token.read-only'), 'utf8')).trim();
+    expect(viewer).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(viewer).not.toBe(generated);
+    expect((await stat(join(env.dataDir, 'api-token.read-only'))).mode & 0o777).toBe(0o600);
+    const viewerHeaders = { authorization: `Bearer ${viewer}` };
+    expect((await fetch(`${env.url}/v1/stacks`, { headers: viewerHeaders })).status).toBe(200);
+    const viewerDeploy = await fetch(`${env.url}/v1/deploy?stack=e2e-pwn`, { method: 'POST', headers: { ...viewerHeaders, 'content-type': 'application/yaml' }, body: rootMount });
+    expect(viewerDeploy.status).toBe(403);
+    expect(((await viewerDeploy.json()) as { error: { code: string } }).error.code).toBe('read_only_token');
 
     // What a web page can make a browser send: refused before anything is read.
     const driveBy = await fetch(`${env.url}/v1/deploy?stack=e2e-pwn`, {

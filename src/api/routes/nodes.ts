@@ -80,6 +80,8 @@ export function registerNodeRoutes(app: FastifyInstance, deps: ApiDeps, submitte
     return node;
   };
   app.get('/v1/cluster/tokens', {
+    // A join token makes its holder a member: more than the read-only API token may have.
+    config: { adminOnly: true },
     schema: {
       summary: 'The join tokens for new managers and workers (whoever holds one can join the cluster: keep them secret)',
       tags: ['nodes'],

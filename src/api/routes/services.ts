@@ -63,6 +63,10 @@ export function registerServiceRoutes(app: FastifyInstance, deps: ApiDeps): void
     if (!row) throw new ApiError(404, 'service_not_found', `no service "${id}"`);
     const spec = deps.store.current().stacks[stack]?.spec.services.find((service) => service.name === row.service);
     if (!spec) return row;
+    // Environment values are where secrets live: a viewer's token does not reveal them.
+    if (request.query.reveal === 'env' && request.tokenScope === 'read-only') {
+      throw new ApiError(403, 'read_only_token', `the token is read-only: ?reveal=env shows ${id}'s environment values; use the admin token (<node.dataDir>/api-token or api.token)`);
+    }
     return { ...row, spec: request.query.reveal === 'env' ? spec : redactEnvironment(spec) };
   });
 }

@@ -7,6 +7,7 @@ import { filterQuery, followStream } from '../follow-stream.ts';
 interface InspectOptions extends ClientOptions {
   filter: string[];
   json?: boolean;
+  readOnly?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -15,10 +16,11 @@ export function registerInspectCommand(program: Command, io: CliIo, setExit: (co
   withClientOptions(program.command('inspect')
     .description('print the URL of the daemon\'s live actor viewer (or stream the actors as JSON lines with --json)')
     .option('-f, --filter <key=value>', 'only actors of this kind (e.g. kind=container) or id prefix (e.g. id=container.web_); repeatable', collect, [])
-    .option('--json', 'stream @statelyai/inspect frames, one JSON object per line, until Ctrl-C'))
+    .option('--json', 'stream @statelyai/inspect frames, one JSON object per line, until Ctrl-C')
+    .option('--read-only', 'use the read-only token (the URLs can be handed to a viewer who must not deploy)'))
     .action(async (options: InspectOptions) => {
       const query = filterQuery(options.filter, ['kind', 'id']);
-      const client = apiClientFor(options, io);
+      const client = apiClientFor(options, io, options.readOnly ? 'read-only' : 'admin');
       if (options.json) {
         setExit(await followStream(client, `/v1/inspect${query}`, io, (frame) => writeLine(io.stdout, JSON.stringify(frame))));
         return;

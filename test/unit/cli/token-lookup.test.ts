@@ -82,3 +82,30 @@ describe('the CLI finds the API token', () => {
     expect(run.stderr).not.toContain(tokenFile);
   });
 });
+
+describe('the read-only token in the CLI', () => {
+  it('`token --read-only` prints the generated viewer token; `inspect --read-only` puts it in the URLs, and it cannot deploy', async () => {
+    const { config, dataDir, generated, port } = await daemonSetUp();
+    const readOnly = (await ensureApiTokenFile(dataDir, 'read-only')).token;
+    expect(apiTokenPath(dataDir, 'read-only')).toBe(join(dataDir, 'api-token.read-only'));
+    expect(readOnly).not.toBe(generated);
+    const printed = await cli(['token', '--read-only', '--config', config], noEnvToken);
+    expect(printed).toMatchObject({ code: ExitCode.ok, stdout: `${readOnly}\n` });
+    expect((await cli(['token', '--config', config], noEnvToken)).stdout).toBe(`${generated}\n`);
+    // The admin token in the environment does not stand in for the read-only one.
+    expect((await cli(['token', '--read-only', '--config', config], { CONSTELLATION_API_TOKEN: generated })).stdout).toBe(`${readOnly}\n`);
+    // api.readOnlyToken (also from its variable) wins over the file.
+    expect((await cli(['token', '--read-only', '--config', config], { ...noEnvToken, CONSTELLATION_API_READ_ONLY_TOKEN: 'pinned-viewer' })).stdout).toBe('pinned-viewer\n');
+    const urls = await cli(['inspect', '--read-only', '--config', config], noEnvToken);
+    expect(urls.code).toBe(ExitCode.ok);
+    expect(urls.stdout).toBe(`http://127.0.0.1:${port}/inspect#token=${readOnly}\n`);
+    expect(urls.stderr).toContain(`/#token=${readOnly}`);
+  });
+
+  it('with no read-only token anywhere, `token --read-only` says where it looked', async () => {
+    const { config, dataDir } = await daemonSetUp();
+    const run = await cli(['token', '--read-only', '--config', config], noEnvToken);
+    expect(run.code).toBe(ExitCode.invalid);
+    expect(run.stderr).toContain(`looked at --token, api.readOnlyToken in ${config}, and ${apiTokenPath(dataDir, 'read-only')} (does not exist)`);
+  });
+});

@@ -39,7 +39,7 @@ describe('defaults', () => {
     expect(loadOk({})).toEqual({
       node: { id: hostname(), dataDir: './data', labels: {} },
       docker: { host: 'unix:///var/run/docker.sock' },
-      api: { host: '127.0.0.1', port: 7420, token: '' },
+      api: { host: '127.0.0.1', port: 7420, token: '', readOnlyToken: '' },
       cluster: {
         bootstrap: false, token: '', secret: '', listen: { host: '127.0.0.1', port: 7421 }, advertiseAddress: '', seeds: [],
         heartbeatIntervalMs: 500, nodeDownAfterMs: 2000,
@@ -203,6 +203,12 @@ describe('security by default', () => {
   it('the error points at the file line when the host comes from the file', () => {
     const file = configFile('api:\n  host: 0.0.0.0\n');
     expect(loadErrors({ file })[0]).toMatchObject({ code: configCodes.tokenRequired, file, line: 2 });
+  });
+
+  it('the read-only token must differ from the admin token (a viewer could deploy otherwise)', () => {
+    const file = configFile('api:\n  token: same-value\n  readOnlyToken: same-value\n');
+    expect(loadErrors({ file })[0]).toMatchObject({ code: configCodes.readOnlyTokenSame, path: 'api.readOnlyToken', file, line: 3 });
+    expect(loadOk({ env: { CONSTELLATION_API_READ_ONLY_TOKEN: 'viewer' } }).api.readOnlyToken).toBe('viewer');
   });
 
   it('joining needs a join token; a wildcard cluster listen address needs an advertised one', () => {
