@@ -35,7 +35,7 @@ export function simConfig(nodeId: string, timings: SimTimings): Config {
   return {
     node: { id: nodeId, dataDir: `/sim/${nodeId}`, labels: {} },
     docker: { host: 'sim' },
-    api: { host: '127.0.0.1', port: 0, token: 'sim' },
+    api: { host: '127.0.0.1', port: 0, token: 'sim', readOnlyToken: '' },
     cluster: {
       bootstrap: false, token: '', secret: 'sim', listen: { host: nodeId, port: 7421 }, advertiseAddress: simAddress(nodeId), seeds: [],
       heartbeatIntervalMs: timings.heartbeatIntervalMs, nodeDownAfterMs: timings.nodeDownAfterMs,
