@@ -51,7 +51,7 @@ describe('constellation CLI', () => {
     expect((await cli(['deploy'])).code).toBe(ExitCode.invalid);
     const typo = await cli(['depoly', '-f', 'x.yml']);
     expect(typo.code).toBe(ExitCode.invalid);
-    expect(typo.stderr).toBe("error: unknown command 'depoly' (commands: daemon, deploy, ps, services, rm, rollout, history, rollback, events, inspect, node, cluster; see --help)\n");
+    expect(typo.stderr).toBe("error: unknown command 'depoly' (commands: daemon, deploy, ps, services, rm, rollout, history, rollback, events, inspect, node, cluster, token; see --help)\n");
     expect((await cli(['rm'])).code).toBe(ExitCode.invalid);
     const missingFile = await cli(['deploy', '--file', '/nonexistent/compose.yml', '--api', await closedPortUrl()]);
     expect(missingFile.code).toBe(ExitCode.invalid);
