@@ -1,10 +1,13 @@
 import { emptyDictionary } from '../../cluster/dictionary.ts';
 import type { PlacementRecord } from '../../cluster/placements.ts';
 import type { ClusterStateData, StackRecord } from '../../cluster/state.ts';
+import { rolloutFinished, type RolloutRecord, type StackVersionRecord } from '../../cluster/rollout-records.ts';
 import type { WorkerPlacement, WorkerStack } from './session-protocol.ts';
 
 interface IndexedStack {
   readonly record: StackRecord;
+  readonly rollout: RolloutRecord | undefined;
+  readonly history: readonly StackVersionRecord[] | undefined;
   readonly placements: ReadonlyMap<string, PlacementRecord>;
   /** node id → what of this stack the node runs, with the signature it was built from. */
   readonly byNode: ReadonlyMap<string, { readonly stack: WorkerStack; readonly signature: string }>;
@@ -49,8 +52,11 @@ export class AssignmentIndex {
     for (const record of Object.values(state.stacks)) {
       const previous = this.stacks.get(record.name);
       const placements = state.placements[record.name];
-      if (previous && previous.record === record && samePlacements(previous.placements, placements)) continue;
-      const next = indexStack(record, placements, previous);
+      const rollout = state.rollouts?.[record.name];
+      const history = state.history?.[record.name];
+      // Rollout progress and history are replaced on every change, like records (src/cluster/state.ts).
+      if (previous && previous.record === record && previous.rollout === rollout && previous.history === history && samePlacements(previous.placements, placements)) continue;
+      const next = indexStack(record, placements, previous, rollout, history);
       this.stacks.set(record.name, next);
       for (const [nodeId, entry] of next.byNode) {
         if (previous?.byNode.get(nodeId)?.stack === entry.stack) continue;
@@ -82,7 +88,7 @@ function samePlacements(known: ReadonlyMap<string, PlacementRecord>, current: Re
   return true;
 }
 
-function indexStack(record: StackRecord, placements: Readonly<Record<string, PlacementRecord>> | undefined, previous: IndexedStack | undefined): IndexedStack {
+function indexStack(record: StackRecord, placements: Readonly<Record<string, PlacementRecord>> | undefined, previous: IndexedStack | undefined, rollout: RolloutRecord | undefined, history: readonly StackVersionRecord[] | undefined): IndexedStack {
   const perNode = new Map<string, Map<string, { stackVersion: number; version: number; slots: Record<string, string> }>>();
   const known = new Map<string, PlacementRecord>();
   for (const [service, placement] of Object.entries(placements ?? {})) {
@@ -102,7 +108,8 @@ function indexStack(record: StackRecord, placements: Readonly<Record<string, Pla
     // What the worker acts on: the stack's version and spec of its services, and its own slots.
     // A placement's own version is left out: it moves when another node's slots change.
     const names = [...services.keys()].sort();
-    const signature = `${record.version}|${record.specHash}|${names.map((name) => `${name}@${services.get(name)!.stackVersion}:${Object.keys(services.get(name)!.slots).join(',')}`).join(';')}`;
+    const rolling = rolloutFor(rollout, history, names);
+    const signature = `${record.version}|${record.specHash}|${names.map((name) => `${name}@${services.get(name)!.stackVersion}:${Object.keys(services.get(name)!.slots).join(',')}`).join(';')}|${rolling ? JSON.stringify(rolling) : ''}`;
     const old = previous?.byNode.get(nodeId);
     if (old && old.signature === signature) {
       byNode.set(nodeId, old);
@@ -120,8 +127,29 @@ function indexStack(record: StackRecord, placements: Readonly<Record<string, Pla
         updatedAtMs: record.updatedAtMs,
         spec: { ...record.spec, services: record.spec.services.filter((service) => wanted.has(service.name)) },
         placements: workerPlacements,
+        ...(rolling ?? {}),
       },
     });
   }
-  return { record, placements: known, byNode };
+  return { record, rollout, history, placements: known, byNode };
+}
+
+/**
+ * The part of a stack's rollout that concerns these services, with the older versions of them it
+ * names (each narrowed to these services): what the worker's agent needs to run each slot's version.
+ */
+function rolloutFor(rollout: RolloutRecord | undefined, history: readonly StackVersionRecord[] | undefined, names: readonly string[]): { rollout: RolloutRecord; history: StackVersionRecord[] } | undefined {
+  if (!rollout) return undefined;
+  const services = emptyDictionary<RolloutRecord['services'][string]>();
+  const versions = new Set<number>();
+  for (const name of names) {
+    const part = rollout.services[name];
+    if (!part || rolloutFinished(part)) continue;
+    services[name] = part;
+    for (const version of Object.values(part.from)) versions.add(version);
+  }
+  if (Object.keys(services).length === 0) return undefined;
+  const wanted = new Set(names);
+  const older = (history ?? []).filter((entry) => versions.has(entry.version)).map((entry) => ({ ...entry, spec: { ...entry.spec, services: entry.spec.services.filter((spec) => wanted.has(spec.name)) } }));
+  return { rollout: { ...rollout, services }, history: older };
 }

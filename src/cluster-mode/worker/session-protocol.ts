@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ContainerView, ServiceStatus } from '../../actors/agent-types.ts';
+import type { RolloutRecord, StackVersionRecord } from '../../cluster/rollout-records.ts';
 import type { StackSpec } from '../../compose/types.ts';
 
 /**
@@ -36,6 +37,13 @@ export interface WorkerStack {
   readonly updatedAtMs: number;
   readonly spec: StackSpec;
   readonly placements: Readonly<Record<string, WorkerPlacement>>;
+  /**
+   * A rollout under way of the services this worker runs (only their parts), and the older
+   * versions of those services it names: the worker's agent then runs each slot's version as a
+   * manager's would (src/cluster/slot-versions.ts). Absent when no rollout touches the worker.
+   */
+  readonly rollout?: RolloutRecord;
+  readonly history?: readonly StackVersionRecord[];
 }
 
 export interface ManagerAddress {

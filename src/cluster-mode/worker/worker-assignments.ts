@@ -1,6 +1,7 @@
 import { dictionaryOf, emptyDictionary } from '../../cluster/dictionary.ts';
 import type { PlacementRecord, PlacementTable } from '../../cluster/placements.ts';
 import { emptyClusterState, type ClusterStateData, type StackRecord } from '../../cluster/state.ts';
+import type { RolloutRecord, StackVersionRecord } from '../../cluster/rollout-records.ts';
 import type { ManagerFrame, WorkerStack } from './session-protocol.ts';
 
 /**
@@ -36,12 +37,17 @@ export class WorkerAssignments {
     const state = emptyClusterState();
     const stacks = emptyDictionary<StackRecord>();
     const placements: PlacementTable = emptyDictionary();
+    const rollouts = emptyDictionary<RolloutRecord>();
+    const history = emptyDictionary<StackVersionRecord[]>();
     for (const stack of this.stacks.values()) {
+      // A rollout under way: the worker runs each slot's version as the manager's state says.
+      if (stack.rollout) rollouts[stack.name] = { ...stack.rollout, services: dictionaryOf(stack.rollout.services) };
+      if (stack.history) history[stack.name] = [...stack.history];
       stacks[stack.name] = { name: stack.name, version: stack.version, specHash: stack.specHash, spec: stack.spec, updatedAtMs: stack.updatedAtMs };
       placements[stack.name] = dictionaryOf(
         Object.fromEntries(Object.entries(stack.placements).map(([service, placement]): [string, PlacementRecord] => [service, { stack: stack.name, service, ...placement }])),
       );
     }
-    return { ...state, stacks, placements };
+    return { ...state, stacks, placements, rollouts, history };
   }
 }

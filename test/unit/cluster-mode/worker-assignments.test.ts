@@ -127,3 +127,40 @@ describe('worker assignments (the worker applying session frames)', () => {
     expect(desiredServices(worker.view(), 'w1')).toEqual([]);
   });
 });
+
+describe('a rollout reaches the workers', () => {
+  it('a worker runs each of its slots at the version the committed rollout says, as a manager would', () => {
+    const c = cluster();
+    const index = new AssignmentIndex();
+    const v1 = service('web', { replicas: 2, environment: { V: '1' }, command: ['v1'] });
+    c.deploy('shop', [v1]);
+    c.place('shop', 'web', { 1: 'w1', 2: 'w1' });
+    index.update(c.state.view());
+    const v2 = service('web', { replicas: 2, environment: { V: '2' }, command: ['v2'] });
+    c.deploy('shop', [v2]);
+    c.place('shop', 'web', { 1: 'w1', 2: 'w1' });
+    const worker = new WorkerAssignments();
+    worker.apply({ t: 'assign', full: true, upsert: index.assignmentOf('w1'), remove: [] });
+    const send = () => {
+      for (const change of index.update(c.state.view())) if (change.nodeId === 'w1') worker.apply({ t: 'assign', full: false, upsert: change.upsert, remove: change.remove });
+    };
+    send();
+    const specs = () => {
+      const [web] = desiredServices(worker.view(), 'w1');
+      return [1, 2].map((slot) => (web!.slotSpecs?.[slot] ?? web!).spec.environment.V);
+    };
+    // Nothing moved yet: both slots keep v1.
+    expect(specs()).toEqual(['1', '1']);
+    const progress = { phase: 'updating' as const, step: 'starting' as const, batches: [[1], [2]], batch: 0, switched: [1], surge: [], failed: [], rollbackBatches: [], rollbackBatch: 0, rollbackFailed: [] };
+    c.run({ type: 'rollout-progress', stack: 'shop', rolloutId: 2, service: 'web', progress, atMs: 2 });
+    send();
+    expect(specs()).toEqual(['2', '1']);
+    // The worker's view agrees with what a manager's own agent would compute.
+    const [managerView] = desiredServices(c.state.view(), 'w1');
+    const [workerView] = desiredServices(worker.view(), 'w1');
+    expect(Object.keys(workerView!.slotSpecs ?? {})).toEqual(Object.keys(managerView!.slotSpecs ?? {}));
+    c.run({ type: 'rollout-progress', stack: 'shop', rolloutId: 2, service: 'web', progress: { ...progress, phase: 'completed', step: undefined as never, switched: [1, 2] }, atMs: 3 });
+    send();
+    expect(specs()).toEqual(['2', '2']);
+  });
+});
