@@ -184,6 +184,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     ],
     logger: componentLogger(logger, 'ingress'),
   });
+  metrics.ingress.listeners = () => ingress.listeners();
   // On a worker the API reads the cluster from a manager and forwards writes (see WorkerApiClient).
   const api = await buildApiServer({
     nodeId: config.node.id,

@@ -11,6 +11,9 @@ import { TcpForwarder } from './tcp-forwarder.ts';
 import { UdpForwarder } from './udp-forwarder.ts';
 
 interface Forwarder {
+  /** Connections (TCP) or client flows (UDP) accepted, and those no backend could take. */
+  readonly connections: number;
+  readonly failedConnections: number;
   listen(): Promise<void>;
   setBackends(backends: readonly Backend[]): void;
   close(): Promise<void>;
@@ -24,6 +27,14 @@ interface Entry {
   /** A bind failure was logged as a warning already (later ones are debug). */
   warned: boolean;
   backendsText: string;
+}
+
+export interface IngressListenerStatus {
+  readonly key: string;
+  readonly state: 'opening' | 'open' | 'failed';
+  readonly backends: readonly Backend[];
+  readonly connections: number;
+  readonly failedConnections: number;
 }
 
 export interface IngressControllerOptions {
@@ -52,8 +63,11 @@ export class IngressController {
   }
 
   /** The listeners as they stand (for the API and tests). */
-  listeners(): { key: string; state: Entry['state']; backends: readonly Backend[] }[] {
-    return [...this.entries.values()].map((e) => ({ key: e.listener.key, state: e.state, backends: e.listener.backends }));
+  listeners(): IngressListenerStatus[] {
+    return [...this.entries.values()].map((e) => ({
+      key: e.listener.key, state: e.state, backends: e.listener.backends,
+      connections: e.forwarder.connections, failedConnections: e.forwarder.failedConnections,
+    }));
   }
 
   /**

@@ -29,6 +29,9 @@ export class UdpForwarder {
   private next = 0;
   private readonly server: dgram.Socket;
   private readonly flows = new Map<string, Flow>();
+  /** Client flows opened, and datagrams that found no backend. */
+  connections = 0;
+  failedConnections = 0;
 
   constructor(private readonly options: UdpForwarderOptions) {
     this.server = dgram.createSocket({ type: options.host !== undefined && net.isIPv6(options.host) ? 'udp6' : 'udp4' });
@@ -70,7 +73,11 @@ export class UdpForwarder {
 
   private open(client: string, from: dgram.RemoteInfo): Flow | undefined {
     const backend = this.backends[this.next % Math.max(1, this.backends.length)];
-    if (backend === undefined) return undefined;
+    if (backend === undefined) {
+      this.failedConnections += 1;
+      return undefined;
+    }
+    this.connections += 1;
     this.next = (this.next + 1) % this.backends.length;
     const socket = dgram.createSocket(net.isIPv6(backend.host) ? 'udp6' : 'udp4');
     const flow: Flow = { socket, backend: backendKey(backend), idleTimer: this.idleTimer(client), queue: [] };

@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { registerRolloutMetrics, type RolloutMetrics } from './rollout-metrics.ts';
+import { registerIngressMetrics } from './ingress-metrics.ts';
+import type { IngressListenerStatus } from '../ingress/ingress-controller.ts';
 
 /**
  * Every metric the daemon exports, on a registry of its own (never prom-client's global one), so
@@ -15,6 +17,8 @@ export interface DaemonMetrics {
   readonly rollouts: RolloutMetrics;
   /** Watching (issue 10): the composition root points these at the inspection hub and event log. */
   readonly observe: ObserveSources;
+  /** Published ports (issue 8): the composition root points this at the ingress controller. */
+  readonly ingress: { listeners: () => readonly IngressListenerStatus[] };
 }
 
 /** Read at scrape time, so the hot paths of the inspector and the event log count nothing extra. */
@@ -85,5 +89,7 @@ export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetric
   observed('constellation_inspect_viewers_cut_off_total', 'Inspection viewers closed because they fell too far behind.', 'counter', () => observe.inspectViewersCutOff());
   observed('constellation_cluster_events_total', 'Cluster events appended to the event log (GET /v1/events).', 'counter', () => observe.clusterEvents());
   const rollouts = registerRolloutMetrics(registry);
-  return { registry, containers, reconcileDurationSeconds, engineErrors, httpRequests, rollouts, observe };
+  const ingress: DaemonMetrics['ingress'] = { listeners: () => [] };
+  registerIngressMetrics(registry, () => ingress.listeners());
+  return { registry, containers, reconcileDurationSeconds, engineErrors, httpRequests, rollouts, observe, ingress };
 }
