@@ -28,6 +28,8 @@ export interface ClusterSimOptions {
   readonly clockDriftPerMille?: number;
   /** Told of every entry a member applies (e.g. to drive a leader's reconcilers off its state). */
   readonly onApply?: (id: NodeId, index: number, request: ClientRequest, result: CommandResult) => void;
+  /** Told after each batch a member applies, no-op and membership entries included (the daemon's hook). */
+  readonly onApplied?: (id: NodeId, appliedIndex: number) => void;
   /** Told when a member's incarnation finished starting (to run a daemon beside it on its clock). */
   readonly onStarted?: (id: NodeId, node: RaftNode, clock: Clock, incarnation: number) => void;
   /** Runs after the Raft invariants at every clock step (further invariants; throw to stop the run). */
@@ -310,6 +312,9 @@ export class ClusterSim {
         if (member.incarnation !== incarnation) return;
         this.invariants.onApply(member.id, index, request, result);
         this.options.onApply?.(member.id, index, request, result);
+      },
+      onApplied: (appliedIndex) => {
+        if (member.incarnation === incarnation) this.options.onApplied?.(member.id, appliedIndex);
       },
     });
     member.node = node;

@@ -139,19 +139,29 @@ export class SimPeerLinks {
     this.options.clock.setTimeout(() => this.arrive(from, to, arrive), this.delayMs());
   }
 
-  /** @internal a reliable in-order trip (TCP): waits out a down link instead of losing the bytes. */
-  stream(from: NodeId, to: NodeId, notBeforeMs: number, arrive: () => void): number {
+  /** @internal now, on the shared clock. */
+  nowMs(): number {
+    return this.options.clock.nowMs();
+  }
+
+  /** @internal one trip's latency. */
+  tripMs(): number {
+    return this.delayMs();
+  }
+
+  /**
+   * @internal delivers at `atMs` or, while the link is down, at the first retransmission after it
+   * is up again; a frozen receiver reads it when it resumes. Calls `done` once delivered.
+   */
+  deliverReliably(from: NodeId, to: NodeId, atMs: number, deliver: () => void): void {
     const { clock } = this.options;
-    const atMs = Math.max(notBeforeMs, clock.nowMs() + this.delayMs());
     const attempt = (): void => {
-      if (!this.options.linkUp(from, to)) {
-        clock.setTimeout(attempt, RETRY_MS);
-        return;
-      }
-      this.arrive(from, to, arrive);
+      if (!this.options.linkUp(from, to)) return void clock.setTimeout(attempt, RETRY_MS);
+      const resumeAtMs = this.options.pausedUntilMs(to);
+      if (resumeAtMs > clock.nowMs()) return void clock.setTimeout(attempt, resumeAtMs - clock.nowMs());
+      deliver();
     };
-    clock.setTimeout(attempt, atMs - clock.nowMs());
-    return atMs;
+    clock.setTimeout(attempt, Math.max(0, atMs - clock.nowMs()));
   }
 
   /** @internal an event in `id`'s own process, on the next turn (after any pause). */
@@ -191,7 +201,9 @@ class SimSocket implements SessionSocket {
   private readonly errorListeners: ((error: unknown) => void)[] = [];
   /** Frames sent before the connection opened (the client may not send any, but be safe). */
   private held: string[] = [];
-  private lastArrivalMs = 0;
+  /** What is on the wire towards the peer, in order: a frame, or the connection's end. */
+  private readonly outbox: { readonly atMs: number; readonly arrive: () => void }[] = [];
+  private pumping = false;
 
   constructor(readonly self: NodeId, readonly remote: NodeId, private readonly links: SimPeerLinks) {}
 
@@ -210,7 +222,7 @@ class SimSocket implements SessionSocket {
       return;
     }
     const peer = this.peer;
-    this.lastArrivalMs = this.links.stream(this.self, this.remote, this.lastArrivalMs, () => peer.receive(text));
+    this.enqueue(() => peer.receive(text));
   }
 
   close(): void {
@@ -271,7 +283,24 @@ class SimSocket implements SessionSocket {
 
   private tellPeer(): void {
     const peer = this.peer;
-    if (!peer) return;
-    this.lastArrivalMs = this.links.stream(this.self, this.remote, this.lastArrivalMs, () => peer.end(false));
+    if (peer) this.enqueue(() => peer.end(false));
+  }
+
+  /** TCP: one byte stream per direction, delivered in the order sent, whatever the link does. */
+  private enqueue(arrive: () => void): void {
+    this.outbox.push({ atMs: this.links.nowMs() + this.links.tripMs(), arrive });
+    this.pump();
+  }
+
+  private pump(): void {
+    const head = this.outbox[0];
+    if (this.pumping || !head) return;
+    this.pumping = true;
+    this.links.deliverReliably(this.self, this.remote, head.atMs, () => {
+      this.outbox.shift();
+      this.pumping = false;
+      head.arrive();
+      this.pump();
+    });
   }
 }

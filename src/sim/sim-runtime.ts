@@ -117,6 +117,13 @@ export class SimRuntime implements ContainerRuntime {
     return [...this.containers.values()].map((c) => this.summary(c));
   }
 
+  /** The labels of every running container: a cheap read for checks run at every clock step. */
+  runningLabels(): Readonly<Record<string, string>>[] {
+    const labels: Readonly<Record<string, string>>[] = [];
+    for (const c of this.containers.values()) if (c.state === 'running') labels.push(c.request.labels);
+    return labels;
+  }
+
   /** Networks that exist, by name, for assertions. */
   networkNames(): string[] {
     return [...this.networks.keys()].sort();

@@ -13,7 +13,6 @@ import type { WholeClusterSim } from './whole-cluster-sim.ts';
 
 export interface CommittedDeploy {
   readonly stack: string;
-  readonly specHash: string;
   /** The applied index of the manager that acknowledged it: any manager past it must hold it. */
   readonly appliedIndex: number;
 }
@@ -22,9 +21,8 @@ export interface CommittedDeploy {
 export function runningCopies(sim: WholeClusterSim): Map<string, NodeId[]> {
   const copies = new Map<string, NodeId[]>();
   for (const [node, engine] of sim.engines) {
-    for (const container of engine.snapshot()) {
-      if (container.state !== 'running') continue;
-      const labels = parseLabels(container.labels);
+    for (const running of engine.runningLabels()) {
+      const labels = parseLabels(running);
       if (!labels) continue;
       const key = `${labels.stack}/${labels.service}/${labels.slot}`;
       copies.set(key, [...(copies.get(key) ?? []), node]);

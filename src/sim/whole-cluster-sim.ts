@@ -25,7 +25,7 @@ export const defaultSimTimings: SimTimings = {
   nodeDownAfterMs: 2000,
   electionTimeoutMs: 1000,
   raftHeartbeatIntervalMs: 100,
-  reconcileIntervalMs: 2000,
+  reconcileIntervalMs: 5000,
 };
 
 export interface WholeClusterSimOptions {
@@ -39,6 +39,12 @@ export interface WholeClusterSimOptions {
   /** Checked after every clock step; throw to stop the run. */
   readonly onStep?: () => void;
   readonly logger?: Logger;
+}
+
+export interface Submitted {
+  readonly result: CommandResult;
+  /** The applied index of the manager that answered: every manager past it holds the write. */
+  readonly appliedIndex: number;
 }
 
 interface WorkerMachine {
@@ -74,7 +80,8 @@ export class WholeClusterSim {
       heartbeatIntervalMs: this.timings.raftHeartbeatIntervalMs,
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.clockDriftPerMille === undefined ? {} : { clockDriftPerMille: options.clockDriftPerMille }),
-      onApply: (id) => this.managers.get(id)?.cluster.store.stateChanged(),
+      // As start-cluster-node wires it: every applied batch, no-op entries of a new term included.
+      onApplied: (id) => this.managers.get(id)?.cluster.store.stateChanged(),
       onStarted: (id, node, clock, incarnation) => {
         const cluster = simClusterNode({ id, raft: node, clock, links: this.links, founders: this.raft.founders, incarnation });
         this.managers.set(id, startSimManager({ cluster, clock, engine: this.engine(id), timings: this.timings, logger: this.logger.child({ node: id }), incarnation }));
@@ -113,10 +120,18 @@ export class WholeClusterSim {
   }
 
   /** Submits through a live manager's store (as the API does), retrying until committed. */
-  async submit(command: ClusterCommand, limitMs = 60_000): Promise<{ result: CommandResult; appliedIndex: number }> {
+  async submit(command: ClusterCommand, limitMs = 60_000): Promise<Submitted> {
+    const pending = this.startSubmit(command);
+    await this.clock.runUntil(() => pending.outcome !== undefined, limitMs);
+    if (!pending.outcome) throw new Error(`${command.type} not committed within ${limitMs} ms of virtual time`);
+    return pending.outcome;
+  }
+
+  /** Starts a submit that goes on retrying while the caller runs the clock; `outcome` is set once answered. */
+  startSubmit(command: ClusterCommand): { outcome: Submitted | undefined } {
     const clientId = 'sim-client';
     const seq = ++this.seq;
-    let outcome: { result: CommandResult; appliedIndex: number } | undefined;
+    const pending: { outcome: Submitted | undefined } = { outcome: undefined };
     let attempts = 0;
     const attempt = (): void => {
       const live = this.managerIds.filter((id) => this.managers.get(id)?.services !== undefined);
@@ -126,19 +141,21 @@ export class WholeClusterSim {
       // Same client id and seq on every retry: the state machine applies the request once.
       daemon.cluster.store.submit({ clientId, seq, command }).then(
         (result) => {
-          outcome ??= { result, appliedIndex: daemon.cluster.raft.status().appliedIndex };
+          pending.outcome ??= { result, appliedIndex: daemon.cluster.raft.status().appliedIndex };
         },
         () => this.clock.setTimeout(attempt, 200),
       );
     };
     attempt();
-    await this.clock.runUntil(() => outcome !== undefined, limitMs);
-    if (!outcome) throw new Error(`${command.type} not committed within ${limitMs} ms of virtual time`);
-    return outcome;
+    return pending;
   }
 
-  deploy(name: string, services: ServiceSpec[]): Promise<{ result: CommandResult; appliedIndex: number }> {
-    return this.submit({ type: 'deploy-stack', stack: { name, services }, specHash: `${name}-${++this.seq}`, atMs: this.clock.nowMs() });
+  deploy(name: string, services: ServiceSpec[]): Promise<Submitted> {
+    return this.submit(this.deployCommand(name, services));
+  }
+
+  deployCommand(name: string, services: ServiceSpec[]): ClusterCommand {
+    return { type: 'deploy-stack', stack: { name, services }, specHash: `${name}-${++this.seq}`, atMs: this.clock.nowMs() };
   }
 
   /** Power loss: the daemon and every container of the node die; its disk stays. */

@@ -26,7 +26,7 @@ describe('whole-cluster simulation: 3 managers + 2 workers', () => {
       expect(await sim.clock.runUntil(() => sim.allReady(), 10_000), 'every node heard by the leader').toBe(true);
       const deployed = await sim.deploy('app', workload(10));
       expect(deployed.result.ok).toBe(true);
-      committed.push({ stack: 'app', specHash: 'app', appliedIndex: deployed.appliedIndex });
+      committed.push({ stack: 'app', appliedIndex: deployed.appliedIndex });
       expect(await sim.clock.runUntil(() => convergenceProblems(sim).length === 0, 30_000), convergenceProblems(sim).join('\n')).toBe(true);
       const before = sim.leader()!.cluster.store.current().placements.app!.web!.slots;
       expect(new Set(Object.values(before)).size, 'web spread over all five nodes').toBe(5);
