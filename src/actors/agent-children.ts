@@ -23,6 +23,10 @@ export interface ChildEntry {
   readonly removing: boolean;
   /** Agent epoch when the phase last changed; a listing started before it cannot judge it. */
   readonly sinceEpoch: number;
+  /** A VPN group's dependent: the id of the container whose network it joined (`container:<id>`). */
+  readonly networkTarget?: string;
+  /** When its current run began, by the engine's clock (start events, listings of VPN group members). */
+  readonly startedAtMs?: number;
 }
 
 export function toObserved(child: ChildEntry): ObservedReplica {
@@ -36,6 +40,7 @@ export function toObserved(child: ChildEntry): ObservedReplica {
     health: child.health,
     removing: child.removing,
     ...(child.exitCode !== undefined ? { exitCode: child.exitCode } : {}),
+    ...(child.containerId !== undefined ? { containerId: child.containerId } : {}),
   };
 }
 

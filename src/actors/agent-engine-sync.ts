@@ -5,6 +5,7 @@ import { LABEL_STACK, normalizeName, parseLabels } from '../agent/labels.ts';
 import { engineRetryDelayMs } from '../agent/backoff.ts';
 import { safely } from './engine-call.ts';
 import { reconcileInto } from './agent-reconcile.ts';
+import { syncVpnLinks } from './agent-vpn-links.ts';
 import { ENGINE_WATCH_ID, LIST_PREFIX, NETWORK_REMOVAL_PREFIX, type Enqueue, type HandlerDeps, type NodeAgentContext } from './node-agent-types.ts';
 
 // How the node agent keeps its picture of the engine: full listings (at start, after the event
@@ -47,7 +48,21 @@ export function listed(h: HandlerDeps, context: NodeAgentContext, result: Effect
     const labels = parseLabels(c.labels);
     if (!labels || labels.nodeId !== nodeId) continue;
     const name = normalizeName(c.name);
-    engine[name] = { id: c.id, name, image: c.image, labels, state: c.state, health: c.health, ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}) };
+    engine[name] = {
+      id: c.id, name, image: c.image, labels, state: c.state, health: c.health,
+      ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
+      ...(c.networkMode !== undefined ? { networkMode: c.networkMode } : {}),
+      ...(c.startedAtMs !== undefined ? { startedAtMs: c.startedAtMs } : {}),
+    };
+  }
+  // Start times the listing knows (VPN group members) and the children do not yet: the
+  // vpn-link judges namespaces by them, also for containers whose start event was missed.
+  let children = context.children;
+  for (const child of Object.values(context.children)) {
+    const seen = engine[child.name];
+    if (seen?.startedAtMs === undefined || seen.id !== child.containerId || (child.startedAtMs ?? 0) >= seen.startedAtMs) continue;
+    if (children === context.children) children = { ...context.children };
+    children[child.name] = { ...child, startedAtMs: seen.startedAtMs };
   }
   // Correct children that missed an event, but only those whose phase predates the listing.
   for (const child of Object.values(context.children)) {
@@ -73,7 +88,7 @@ export function listed(h: HandlerDeps, context: NodeAgentContext, result: Effect
   enqueue.emit({ type: 'engine-listed', containers: Object.keys(engine).length });
   enqueue.raise({ type: 'resync' }, { id: 'resync', delay: h.resyncIntervalMs });
   if (context.relistWanted) enqueue.raise({ type: 'resync' });
-  reconcileInto(h, { ...context, engine, networks, listing: false, relistWanted: false, listedOnce: true, listFailures: 0, streamFailures: context.streamConnected ? 0 : context.streamFailures }, enqueue);
+  reconcileInto(h, { ...context, children, engine, networks, listing: false, relistWanted: false, listedOnce: true, listFailures: 0, streamFailures: context.streamConnected ? 0 : context.streamFailures }, enqueue);
 }
 
 /**
@@ -114,6 +129,16 @@ export function routeEngineEvent(h: HandlerDeps, context: NodeAgentContext, even
   }
   if (engine !== context.engine) enqueue.assign({ engine });
   if (!child || child.removing) return;
+  if (event.action === 'start') {
+    // The run's start by the engine's clock: a VPN group's dependent that started before its
+    // VPN's current run is in a dead namespace (vpn-link).
+    const children = { ...context.children, [child.name]: { ...child, startedAtMs: event.timeMs } };
+    const links = syncVpnLinks(h, { ...context, engine, children }, enqueue);
+    enqueue.assign({ children, ...links });
+    // Restarted by the engine (`docker restart`) while its actor waits out a restart delay.
+    if (child.phase === 'backoff') enqueue.sendTo(child.actorId, { type: 'STARTED', atMs: clock.nowMs() } satisfies ContainerEvent);
+    return;
+  }
   switch (event.action) {
     case 'die':
       enqueue.sendTo(child.actorId, { type: 'EXITED', exitCode: event.exitCode ?? -1, atMs: clock.nowMs() } satisfies ContainerEvent);

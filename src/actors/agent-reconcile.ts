@@ -4,8 +4,14 @@ import { type DesiredService, type SlotSpec, specForSlot } from '../agent/desire
 import { hasHealthcheck, toCreateContainerRequest } from '../agent/container-request.ts';
 import { ingressDrainMs } from '../ingress/ingress-ports.ts';
 import { type ChildEntry, toObserved } from './agent-children.ts';
+import { syncVpnLinks } from './agent-vpn-links.ts';
 import { safely } from './engine-call.ts';
 import { CONTAINER_PREFIX, NETWORK_REMOVAL_PREFIX, type Enqueue, type HandlerDeps, type NodeAgentContext } from './node-agent-types.ts';
+
+/** `container:<id>` → id. */
+export function networkTargetOf(networkMode: string | undefined): string | undefined {
+  return networkMode?.startsWith('container:') ? networkMode.slice('container:'.length) : undefined;
+}
 
 /** An adopted replica is either the slot's own or a start-first rollout's second one. */
 function adoptedSpec(service: DesiredService, slot: number, specHash: string): SlotSpec {
@@ -58,9 +64,12 @@ export function reconcileInto(h: HandlerDeps, context: NodeAgentContext, enqueue
         const slot = action.type === 'create' ? action.slot : { stack: action.service.stack, service: action.service.service, slot: action.container.labels.slot };
         // A slot a rollout has not moved yet runs its older spec.
         const d = action.type === 'create' && action.spec ? action.spec : action.type === 'adopt' ? adoptedSpec(action.service, slot.slot, action.container.labels.specHash) : specForSlot(action.service, slot.slot);
+        // A VPN group's dependent names its VPN container: the one the planner bound it to, or
+        // the one an adopted container was created against (the vpn-link judges whether that is still X).
+        const vpnContainerId = action.type === 'create' ? action.vpnContainerId : networkTargetOf(action.container.networkMode);
         const input: ContainerMachineInput = {
           name: action.name,
-          request: toCreateContainerRequest(slot, d.spec, d.specHash, nodeId, action.name),
+          request: toCreateContainerRequest(slot, d.spec, d.specHash, nodeId, action.name, vpnContainerId),
           restartPolicy: d.spec.deploy.restartPolicy,
           hasHealthcheck: hasHealthcheck(d.spec),
           stopGracePeriodMs: d.spec.stopGracePeriodMs,
@@ -71,7 +80,13 @@ export function reconcileInto(h: HandlerDeps, context: NodeAgentContext, enqueue
           ? { type: 'START' }
           : { type: 'ADOPT', containerId: action.container.id, state: action.container.state, health: action.container.health, atMs: startedMs, ...(action.container.exitCode !== undefined ? { exitCode: action.container.exitCode } : {}) };
         logger.info({ container: action.name, action: action.type }, action.type === 'create' ? 'creating replica' : 'adopting container');
-        spawn(action.name, input, { name: action.name, ...slot, specHash: d.specHash, image: d.spec.image, ...(action.type === 'adopt' ? { containerId: action.container.id } : {}) }, [first], false);
+        const startedAtMs = action.type === 'adopt' ? action.container.startedAtMs : undefined;
+        spawn(action.name, input, {
+          name: action.name, ...slot, specHash: d.specHash, image: d.spec.image,
+          ...(action.type === 'adopt' ? { containerId: action.container.id } : {}),
+          ...(vpnContainerId !== undefined ? { networkTarget: vpnContainerId } : {}),
+          ...(startedAtMs !== undefined ? { startedAtMs } : {}),
+        }, [first], false);
         break;
       }
       case 'remove': {
@@ -105,7 +120,8 @@ export function reconcileInto(h: HandlerDeps, context: NodeAgentContext, enqueue
     }
   }
   for (const run of effects) run();
-  enqueue.assign({ ...context, children, networksRemoving, generation, waiting: plan.waiting });
+  const links = syncVpnLinks(h, { ...context, children }, enqueue);
+  enqueue.assign({ ...context, children, networksRemoving, generation, waiting: plan.waiting, ...links });
   const durationMs = clock.nowMs() - startedMs;
   safely(logger, () => telemetry.observeReconcile(durationMs));
   if (plan.actions.length > 0) enqueue.emit({ type: 'reconciled', actions: plan.actions.length, durationMs });

@@ -1,3 +1,4 @@
+import type { LinkView } from '../machines/vpn-link-types.ts';
 import type { HealthState, PublishedPort } from '../seams/container-runtime.ts';
 import type { ContainerPhase } from '../machines/container-types.ts';
 
@@ -53,5 +54,8 @@ export type AgentEvent =
   | { readonly type: 'engine-stream'; readonly connected: boolean; readonly error?: string }
   | { readonly type: 'desired-changed'; readonly services: number }
   | { readonly type: 'child-crashed'; readonly child: string; readonly error: string }
+  /** A VPN group slot's link changed state (recoveredSeconds on the report that ends a recovery). */
+  | { readonly type: 'vpn-link'; readonly link: LinkView; readonly recoveredSeconds?: number }
+  | { readonly type: 'vpn-link-removed'; readonly link: string }
   /** A bug in the agent's own handler; it was contained and the agent keeps running. */
   | { readonly type: 'agent-error'; readonly event: string; readonly error: string };

@@ -140,6 +140,10 @@ export function createContainerActorLogic(deps: ContainerActorDeps) {
       }),
       removeContainer: fromPromise(({ input }: { input: { containerId: string } }) =>
         heavy('remove', () => runtime.remove(input.containerId))),
+      pauseContainer: fromPromise(({ input }: { input: { containerId: string } }) =>
+        heavy('pause', () => runtime.pause(input.containerId))),
+      unpauseContainer: fromPromise(({ input }: { input: { containerId: string } }) =>
+        heavy('unpause', () => runtime.unpause(input.containerId))),
     },
     actions: {
       report: sendParent(({ context, self }: { context: ContainerContext; self: { id: string } }, params: { phase: ContainerPhase }) => toReport(context, params.phase, self.id)),

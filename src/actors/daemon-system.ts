@@ -1,3 +1,4 @@
+import type { LinkView } from '../machines/vpn-link-types.ts';
 import { createActor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
 import type { Logger } from 'pino';
 import type { Clock } from '../seams/clock.ts';
@@ -49,6 +50,8 @@ export interface DaemonSystem {
   containers(): ContainerView[];
   /** One status per desired service, in desired order. */
   services(): ServiceStatus[];
+  /** Each VPN group slot's link on this node (state and a line for people). */
+  vpnLinks(): LinkView[];
   /** Live agent events; returns an unsubscribe function. A throwing listener is logged and ignored. */
   subscribe(listener: (event: AgentEvent) => void): () => void;
   /** The root actor (the node agent): inspection walks its tree to replay live actors. */
@@ -121,6 +124,7 @@ export async function startDaemonSystem(options: DaemonSystemOptions): Promise<D
       const { desired, children, waiting } = actor.getSnapshot().context;
       return serviceStatuses(desired, Object.values(children), waiting);
     },
+    vpnLinks: () => Object.values(actor.getSnapshot().context.vpnLinks ?? {}).sort((a, b) => (a.link < b.link ? -1 : a.link > b.link ? 1 : 0)),
     subscribe: (listener) => {
       const subscription = actor.on('*', (event) => safely(logger, () => listener(event as AgentEvent)));
       return () => subscription.unsubscribe();

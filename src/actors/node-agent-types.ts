@@ -5,6 +5,7 @@ import type { RestartLedger } from '../seams/restart-ledger.ts';
 import type { StateStore } from '../seams/state-store.ts';
 import type { ClusterStateData } from '../cluster/state.ts';
 import type { ContainerEvent } from '../machines/container-types.ts';
+import type { LinkCommand, LinkReport, LinkView, VpnLinkEvent } from '../machines/vpn-link-types.ts';
 import type { DesiredService } from '../agent/desired.ts';
 import type { EngineContainer, EngineNetwork, Plan } from '../agent/plan.ts';
 import type { AgentTelemetry } from './agent-telemetry.ts';
@@ -55,6 +56,10 @@ export interface NodeAgentContext {
   epoch: number;
   generation: number;
   storeFailures: number;
+  /** VPN group slots with a link actor, and what each was last shown (agent-vpn-links.ts). */
+  vpnObserved?: Record<string, string>;
+  /** Each link's last report, by link id (X's container name). */
+  vpnLinks?: Record<string, LinkView>;
 }
 
 export type AgentMachineEvent =
@@ -65,6 +70,8 @@ export type AgentMachineEvent =
   | { type: 'store.resubscribe' }
   | { type: 'resync' }
   | { type: 'reconcile' }
+  | LinkCommand
+  | LinkReport
   | { type: `xstate.done.actor.${string}`; output: unknown; actorId: string }
   | { type: `xstate.error.actor.${string}`; error: unknown; actorId: string };
 
@@ -80,8 +87,8 @@ export type HandlerDeps = Pick<NodeAgentDeps, 'nodeId' | 'clock' | 'logger' | 't
 /** The subset of XState's action enqueuer the helpers use (its full generic type does not travel well). */
 export interface Enqueue {
   assign(update: Partial<NodeAgentContext>): void;
-  spawnChild(src: 'container' | 'list' | 'engineWatch' | 'storeWatch' | 'removeNetwork', options: { id: string; input?: unknown }): void;
-  sendTo(actorId: string, event: ContainerEvent): void;
+  spawnChild(src: 'container' | 'list' | 'engineWatch' | 'storeWatch' | 'removeNetwork' | 'vpnLink', options: { id: string; input?: unknown }): void;
+  sendTo(actorId: string, event: ContainerEvent | VpnLinkEvent): void;
   emit(event: AgentEvent): void;
   raise(event: AgentMachineEvent, options?: { id?: string; delay?: number }): void;
   cancel(id: string): void;

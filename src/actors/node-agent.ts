@@ -14,6 +14,8 @@ import { reconcileInto } from './agent-reconcile.ts';
 import { logReplicaChange } from './agent-replica-log.ts';
 import { type EngineListing, listed, networkRemoved, routeEngineEvent, startList, streamDown } from './agent-engine-sync.ts';
 import { childCrashed, childFinished, storeDown } from './agent-child-events.ts';
+import { VPN_LINK_PREFIX, vpnLinkActorLogic, withVpnStartTimes } from './vpn-link-actor.ts';
+import { vpnCommand, vpnReport } from './agent-vpn-links.ts';
 import {
   type AgentMachineEvent,
   CONTAINER_PREFIX,
@@ -47,7 +49,7 @@ export function createNodeAgentLogic(givenDeps: NodeAgentDeps) {
   // Containers and stack networks in one listing: the planner judges networks by the containers left.
   const listLogic = fromPromise<EffectResult<EngineListing>>(() => engineCall({ clock, logger, telemetry }, 'list', async () => {
     const [containers, networks] = await Promise.all([runtime.list(nodeSelector(nodeId)), runtime.listNetworks(nodeSelector(nodeId))]);
-    return { containers, networks };
+    return { containers: await withVpnStartTimes(runtime, containers), networks };
   }));
   const removeNetworkLogic = fromPromise<EffectResult<void>, { id: string; name: string }>(({ input }) =>
     engineCall({ clock, logger, telemetry }, 'removeNetwork', () => runtime.removeNetwork(input.id)));
@@ -68,6 +70,7 @@ export function createNodeAgentLogic(givenDeps: NodeAgentDeps) {
       removeNetwork: removeNetworkLogic,
       engineWatch: engineWatchLogic(runtime),
       storeWatch: storeWatchLogic,
+      vpnLink: vpnLinkActorLogic,
     },
   }).createMachine({
     id: 'node-agent',
@@ -151,6 +154,13 @@ export function createNodeAgentLogic(givenDeps: NodeAgentDeps) {
       'store.resubscribe': {
         actions: act<'store.resubscribe'>(({ enqueue }) => enqueue.spawnChild('storeWatch', { id: STORE_WATCH_ID })),
       },
+      'vpn.command': {
+        actions: act<'vpn.command'>(({ context, event, enqueue }) => {
+          const next = vpnCommand(deps, context, event, enqueue);
+          if (next) reconcileInto(deps, next, enqueue);
+        }),
+      },
+      'vpn.report': { actions: act<'vpn.report'>(({ context, event, enqueue }) => vpnReport(deps, context, event, enqueue)) },
       resync: { actions: act<'resync'>(({ context, enqueue }) => startList(deps, context, enqueue)) },
       reconcile: { actions: act<'reconcile'>(({ context, enqueue }) => reconcileInto(deps, context, enqueue)) },
       'xstate.done.actor.*': {
@@ -174,6 +184,14 @@ export function createNodeAgentLogic(givenDeps: NodeAgentDeps) {
           logger.error({ child: id, error }, 'child actor failed');
           enqueue.emit({ type: 'child-crashed', child: id, error });
           if (id.startsWith(CONTAINER_PREFIX)) childCrashed(deps, context, id, enqueue);
+          else if (id.startsWith(VPN_LINK_PREFIX)) {
+            // Forget it: the next pass spawns a new link, which decides again from what it sees.
+            enqueue.stopChild(id);
+            const vpnObserved = { ...context.vpnObserved };
+            delete vpnObserved[id.slice(VPN_LINK_PREFIX.length)];
+            enqueue.assign({ vpnObserved });
+            enqueue.raise({ type: 'reconcile' }, { delay: 1000 });
+          }
           else if (id.startsWith(LIST_PREFIX)) listed(deps, context, { ok: false, code: 'unknown', message: error, atMs: clock.nowMs() }, enqueue);
           else if (id.startsWith(NETWORK_REMOVAL_PREFIX)) networkRemoved(deps, context, id.slice(NETWORK_REMOVAL_PREFIX.length), { ok: false, code: 'unknown', message: error, atMs: clock.nowMs() }, enqueue);
           else if (id === ENGINE_WATCH_ID) streamDown(deps, context, error, enqueue);

@@ -14,8 +14,11 @@ export function toCreateContainerRequest(
   nodeId: string,
   /** A start-first rollout's second replica of the slot has a name of its own (labels.ts surgeName). */
   name: string = containerName(slot),
+  /** For a VPN group's dependent: the id of the VPN container whose namespace it joins. */
+  vpnContainerId?: string,
 ): CreateContainerRequest {
   const limits = service.deploy.resources.limits;
+  const networkMode = engineNetworkMode(service, vpnContainerId);
   return {
     name,
     image: service.image,
@@ -38,7 +41,7 @@ export function toCreateContainerRequest(
       ...(v.source !== undefined ? { source: v.source } : {}),
     })),
     ...healthcheckField(service),
-    ...(service.networkMode ? { networkMode: service.networkMode } : {}),
+    ...(networkMode !== undefined ? { networkMode } : {}),
     ...(service.networks && service.networks.length > 0 ? { networks: service.networks.map((n) => networkAttachment(slot.stack, n, nodeId)) } : {}),
     capAdd: [...service.capAdd],
     capDrop: [...service.capDrop],
@@ -51,6 +54,20 @@ export function toCreateContainerRequest(
     ...(limits.memoryBytes !== undefined ? { memoryBytes: limits.memoryBytes } : {}),
     ...(limits.pids !== undefined ? { pidsLimit: limits.pids } : {}),
   };
+}
+
+/**
+ * The engine's network mode. `service:X` is ours (the engine knows containers, not services): a
+ * dependent joins X's container by id, so it lives exactly in that container's namespace, and
+ * there is no request for a dependent without one — it would run on some other network.
+ */
+function engineNetworkMode(service: ServiceSpec, vpnContainerId: string | undefined): string | undefined {
+  const mode = service.networkMode;
+  if (mode === undefined || !mode.startsWith('service:')) return mode;
+  if (vpnContainerId === undefined) {
+    throw Object.assign(new Error(`${service.name} joins ${mode.slice('service:'.length)}'s network, but no container of it was given to join`), { code: 'VPN_DEPENDENT_WITHOUT_VPN' });
+  }
+  return `container:${vpnContainerId}`;
 }
 
 function networkAttachment(stack: string, membership: NonNullable<ServiceSpec['networks']>[number], nodeId: string): NetworkAttachment {

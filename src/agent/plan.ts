@@ -4,6 +4,7 @@ import { hasHealthcheck } from './container-request.ts';
 import { type DesiredService, localSlots, serviceKey, type SlotSpec, specForSlot, wantsSlot } from './desired.ts';
 import { containerName, isSlotName, type ParsedLabels, type SlotIdentity, surgeName } from './labels.ts';
 import { type EngineNetwork, networksToRemove } from './network-plan.ts';
+import { vpnOf } from '../compose/vpn-groups.ts';
 
 export type { EngineNetwork } from './network-plan.ts';
 
@@ -23,6 +24,8 @@ export interface ObservedReplica extends SlotIdentity {
   readonly exitCode?: number;
   /** REMOVE already sent: nothing more to plan for it. */
   readonly removing: boolean;
+  /** Once created: a VPN group's dependents are created against their VPN replica's id. */
+  readonly containerId?: string;
 }
 
 /** A container the engine listed that carries our labels. */
@@ -34,6 +37,10 @@ export interface EngineContainer {
   readonly state: ContainerState;
   readonly health: HealthState;
   readonly exitCode?: number;
+  /** The engine's network mode; `container:<id>` for a VPN group's dependent. */
+  readonly networkMode?: string;
+  /** When its current run began (engine clock); listed only for VPN group members. */
+  readonly startedAtMs?: number;
 }
 
 export interface PlanInput {
@@ -53,7 +60,8 @@ export type RemoveReason = 'stack-removed' | 'service-removed' | 'scale-down' | 
 
 export type PlanAction =
   /** `spec`: a start-first rollout's second replica of the slot (else the slot's own spec). */
-  | { readonly type: 'create'; readonly name: string; readonly slot: SlotIdentity; readonly service: DesiredService; readonly spec?: SlotSpec }
+  /** `vpnContainerId`: a VPN group's dependent joins this container's namespace (`container:<id>`). */
+  | { readonly type: 'create'; readonly name: string; readonly slot: SlotIdentity; readonly service: DesiredService; readonly spec?: SlotSpec; readonly vpnContainerId?: string }
   | { readonly type: 'adopt'; readonly name: string; readonly container: EngineContainer; readonly service: DesiredService }
   | { readonly type: 'remove'; readonly name: string; readonly reason: RemoveReason }
   | { readonly type: 'remove-orphan'; readonly name: string; readonly container: EngineContainer; readonly reason: RemoveReason }
@@ -93,7 +101,11 @@ export function planReconcile(input: PlanInput, nowMs: number): Plan {
     if (replicaByName.has(c.name) || blocked(c.name)) continue;
     const reason = isSlotName(c.name, c.labels) ? whyUnwanted(c.labels, c.labels.specHash) : 'service-removed';
     const d = bySvc.get(serviceKey(c.labels.stack, c.labels.service));
-    if (reason === undefined && d) actions.push({ type: 'adopt', name: c.name, container: c, service: d });
+    // A VPN group's dependent that is not in a container's namespace is on some other network:
+    // never adopted, whatever made it.
+    const offNetwork = d !== undefined && vpnOf(d.spec) !== undefined && c.networkMode !== undefined && !c.networkMode.startsWith('container:');
+    if (reason === undefined && d && !offNetwork) actions.push({ type: 'adopt', name: c.name, container: c, service: d });
+    else if (offNetwork) actions.push({ type: 'remove-orphan', name: c.name, container: c, reason: 'spec-changed' });
     else actions.push({ type: 'remove-orphan', name: c.name, container: c, reason: reason ?? 'service-removed' });
   }
 
@@ -136,13 +148,38 @@ export function planReconcile(input: PlanInput, nowMs: number): Plan {
       waiting.push({ stack: d.stack, service: d.service, reason: blocker });
       continue;
     }
-    for (const slot of missing) actions.push({ type: 'create', name: slot.name, slot: slot.id, service: d, ...(slot.spec ? { spec: slot.spec } : {}) });
+    // A dependent of a VPN group is created only against a VPN replica that can carry it, and
+    // only with that replica's id as its network: never before the VPN runs, never on any other network.
+    const vpn = vpnOf(d.spec);
+    for (const slot of missing) {
+      const binding = vpn === undefined ? undefined : vpnBinding(d, vpn, slot.id.slot, input.desired, input.replicas);
+      if (binding !== undefined && binding.containerId === undefined) {
+        waiting.push({ stack: d.stack, service: d.service, reason: binding.reason });
+        continue;
+      }
+      actions.push({ type: 'create', name: slot.name, slot: slot.id, service: d, ...(slot.spec ? { spec: slot.spec } : {}), ...(binding?.containerId !== undefined ? { vpnContainerId: binding.containerId } : {}) });
+    }
   }
   const containers = [...input.replicas.filter((r) => r.phase !== 'removed'), ...input.engine.map((c) => c.labels)];
   for (const network of networksToRemove(input.desired, containers, input.networks ?? [], input.networksRemoving ?? {})) {
     actions.push({ type: 'remove-network', name: network.name, network });
   }
   return { actions, waiting };
+}
+
+/**
+ * The container a dependent's slot joins: the same slot of its VPN service, running its current
+ * spec, running, and healthy when it has a healthcheck (the group's start order). Dependent slot
+ * i pairs with VPN slot i (the loader guarantees matching replicas).
+ */
+export function vpnBinding(dependent: DesiredService, vpn: string, slot: number, desired: readonly DesiredService[], replicas: readonly ObservedReplica[]): { containerId?: string; reason: string } {
+  const target = desired.find((d) => d.stack === dependent.stack && d.service === vpn);
+  if (!target) return { reason: `waiting for ${vpn}: its VPN service is not placed on this node` };
+  const replica = replicas.find((r) => r.stack === target.stack && r.service === vpn && r.slot === slot && r.name === containerName(r) && !r.removing && r.specHash === specForSlot(target, slot).specHash);
+  const healthcheck = hasHealthcheck(specForSlot(target, slot).spec);
+  const ready = replica !== undefined && replica.containerId !== undefined && replica.phase === 'running' && (!healthcheck || replica.health === 'healthy');
+  if (ready) return { containerId: replica.containerId!, reason: '' };
+  return { reason: `waiting for ${vpn} to be ${healthcheck ? 'healthy' : 'running'}: ${dependent.service} runs only inside its network` };
 }
 
 /** Why `service` may not start yet, or undefined when every dependency is satisfied. */

@@ -41,7 +41,9 @@ export interface ContainerMachineInput {
 
 export type ContainerPhase =
   | 'pending' | 'creating' | 'starting' | 'running' | 'exited' | 'backoff' | 'engine-backoff'
-  | 'failed' | 'stopping' | 'removing' | 'removed';
+  | 'failed' | 'stopping' | 'removing' | 'removed'
+  /** Stopped (or frozen) by its VPN group's link, outside the restart policy: see vpn-link.ts. */
+  | 'holding' | 'held' | 'pausing' | 'paused';
 
 /** Sent to the parent on every state entry: the supervisor's whole view of a replica. */
 export interface ContainerReport {
@@ -65,4 +67,12 @@ export type ContainerEvent =
   /** The container no longer exists in the engine (removed behind our back). */
   | { readonly type: 'GONE' }
   /** Desired state no longer wants this replica: stop and remove it. */
-  | { readonly type: 'REMOVE' };
+  | { readonly type: 'REMOVE' }
+  /** The engine started the container itself (`docker restart`) while we waited to restart it. */
+  | { readonly type: 'STARTED'; readonly atMs: number }
+  /** From the vpn-link: stop it and keep it stopped, whatever its restart policy says (kill switch). */
+  | { readonly type: 'HOLD' }
+  /** From the vpn-link: freeze it (kill switch `pause`). */
+  | { readonly type: 'PAUSE' }
+  /** From the vpn-link: start a held container, or thaw a paused one. */
+  | { readonly type: 'RELEASE' };

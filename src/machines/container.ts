@@ -19,6 +19,8 @@ import type { ContainerEvent, ContainerMachineInput, ContainerPhase, EffectResul
  *                                               └──policy exhausted──► failed
  *   any live state ─REMOVE─► stopping ─► removing ─► removed (final)
  *   engine unavailable ─► engine-backoff ─► creating | starting
+ *   running | starting | backoff ─HOLD─► holding ─► held ─RELEASE─► starting   (the vpn-link's kill switch,
+ *   running ─PAUSE─► pausing ─► paused ─RELEASE─► unpausing ─► running          and restarts into a new namespace)
  */
 export interface ContainerContext {
   readonly name: string;
@@ -68,6 +70,8 @@ export const containerMachine = setup({
     startContainer: notProvided('startContainer') as unknown as ReturnType<typeof fromPromise<EffectResult<StartObservation>, { containerId: string }>>,
     stopContainer: notProvided('stopContainer') as unknown as ReturnType<typeof fromPromise<EffectResult<void>, { containerId: string; gracePeriodMs: number }>>,
     removeContainer: notProvided('removeContainer') as unknown as ReturnType<typeof fromPromise<EffectResult<void>, { containerId: string }>>,
+    pauseContainer: notProvided('pauseContainer') as unknown as ReturnType<typeof fromPromise<EffectResult<void>, { containerId: string }>>,
+    unpauseContainer: notProvided('unpauseContainer') as unknown as ReturnType<typeof fromPromise<EffectResult<void>, { containerId: string }>>,
   },
   actions: {
     /** Supplied by the actor (sendParent); a no-op here so the machine runs alone in tests. */
@@ -132,7 +136,13 @@ export const containerMachine = setup({
         ],
         ADOPT: [
           {
-            guard: ({ event }) => event.state === 'running' || event.state === 'restarting' || event.state === 'paused',
+            // Frozen by a vpn-link before a daemon restart: the link thaws it when its VPN is ready.
+            guard: ({ event }) => event.state === 'paused',
+            target: 'paused',
+            actions: assign(({ event }) => ({ containerId: event.containerId, health: event.health })),
+          },
+          {
+            guard: ({ event }) => event.state === 'running' || event.state === 'restarting',
             target: 'running',
             actions: assign(({ event }) => ({ containerId: event.containerId, health: event.health, runningSinceMs: event.atMs })),
           },
@@ -234,6 +244,7 @@ export const containerMachine = setup({
         EXITED: { target: 'exited', actions: assign(({ event }) => ({ exitCode: event.exitCode, lastExitAtMs: event.atMs })) },
         GONE: { target: 'removed', actions: 'clearContainer' },
         REMOVE: { target: 'stopping' },
+        HOLD: { target: 'holding' },
       },
     },
     running: {
@@ -297,6 +308,8 @@ export const containerMachine = setup({
         EXITED: { target: 'exited', actions: assign(({ event }) => ({ exitCode: event.exitCode, lastExitAtMs: event.atMs, health: 'none' as HealthState })) },
         GONE: { target: 'removed', actions: ['clearContainer', assign({ message: 'container disappeared from the engine' })] },
         REMOVE: { target: 'stopping' },
+        HOLD: { target: 'holding' },
+        PAUSE: { target: 'pausing' },
       },
     },
     exited: {
@@ -324,6 +337,82 @@ export const containerMachine = setup({
       on: {
         GONE: { target: 'removed', actions: 'clearContainer' },
         REMOVE: [{ guard: 'hasContainer', target: 'removing' }, { target: 'removed' }],
+        // `docker restart`, or the engine's own policy: it runs again already; waiting out the delay would only hide it.
+        STARTED: { guard: 'hasContainer', target: 'running', actions: assign(({ event }) => ({ health: 'none' as HealthState, runningSinceMs: event.atMs, message: undefined })) },
+        HOLD: { guard: 'hasContainer', target: 'held' },
+      },
+    },
+    holding: {
+      // The kill switch (or the first half of a restart into the VPN's new namespace): stopped
+      // now, and kept stopped outside the restart policy until the vpn-link releases it. No
+      // drain: the point is that it stops talking.
+      entry: [assign({ health: 'none' as HealthState }), { type: 'report', params: { phase: 'holding' } }],
+      invoke: {
+        id: 'hold',
+        src: 'stopContainer',
+        input: ({ context }) => ({ containerId: context.containerId ?? '', gracePeriodMs: context.stopGracePeriodMs }),
+        onDone: { target: 'held' },
+        onError: { target: 'held' },
+      },
+      on: {
+        // Its `die` is the stop we asked for, not a crash.
+        EXITED: { actions: assign(({ event }) => ({ exitCode: event.exitCode })) },
+        HEALTH: { actions: [] },
+        GONE: { target: 'removed', actions: 'clearContainer' },
+        REMOVE: { target: 'stopping' },
+      },
+    },
+    held: {
+      entry: [assign({ health: 'none' as HealthState, runningSinceMs: undefined }), { type: 'report', params: { phase: 'held' } }],
+      on: {
+        RELEASE: [{ guard: 'hasContainer', target: 'starting' }, { target: 'creating' }],
+        EXITED: { actions: [] },
+        HEALTH: { actions: [] },
+        GONE: { target: 'removed', actions: 'clearContainer' },
+        REMOVE: [{ guard: 'hasContainer', target: 'removing' }, { target: 'removed' }],
+      },
+    },
+    pausing: {
+      entry: { type: 'report', params: { phase: 'pausing' } },
+      invoke: {
+        id: 'pause',
+        src: 'pauseContainer',
+        input: ({ context }) => ({ containerId: context.containerId ?? '' }),
+        // An engine that cannot pause (no freezer cgroup): stopping is the kill switch that remains.
+        onDone: [{ guard: ({ event }) => event.output.ok, target: 'paused' }, { target: 'holding' }],
+        onError: { target: 'holding' },
+      },
+      on: {
+        EXITED: { target: 'exited', actions: assign(({ event }) => ({ exitCode: event.exitCode, lastExitAtMs: event.atMs, health: 'none' as HealthState })) },
+        GONE: { target: 'removed', actions: 'clearContainer' },
+        REMOVE: { target: 'stopping' },
+      },
+    },
+    paused: {
+      entry: { type: 'report', params: { phase: 'paused' } },
+      on: {
+        RELEASE: { target: 'unpausing' },
+        HOLD: { target: 'holding' },
+        HEALTH: { actions: [] },
+        EXITED: { target: 'exited', actions: assign(({ event }) => ({ exitCode: event.exitCode, lastExitAtMs: event.atMs, health: 'none' as HealthState })) },
+        GONE: { target: 'removed', actions: 'clearContainer' },
+        REMOVE: { target: 'removing' },
+      },
+    },
+    unpausing: {
+      // Still frozen until the engine answers.
+      entry: { type: 'report', params: { phase: 'paused' } },
+      invoke: {
+        id: 'unpause',
+        src: 'unpauseContainer',
+        input: ({ context }) => ({ containerId: context.containerId ?? '' }),
+        onDone: [{ guard: ({ event }) => event.output.ok, target: 'running' }, { target: 'holding' }],
+        onError: { target: 'holding' },
+      },
+      on: {
+        EXITED: { target: 'exited', actions: assign(({ event }) => ({ exitCode: event.exitCode, lastExitAtMs: event.atMs, health: 'none' as HealthState })) },
+        GONE: { target: 'removed', actions: 'clearContainer' },
+        REMOVE: { target: 'stopping' },
       },
     },
     'engine-backoff': {

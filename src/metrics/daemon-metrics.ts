@@ -38,7 +38,7 @@ export interface DaemonMetricsOptions {
  * Lifecycle phases of the container machine (src/machines/container-types.ts), always exported
  * so a dashboard sees a 0 rather than a missing series.
  */
-export const knownContainerStates = ['pending', 'creating', 'starting', 'running', 'exited', 'backoff', 'engine-backoff', 'failed', 'stopping', 'removing'] as const;
+export const knownContainerStates = ['pending', 'creating', 'starting', 'running', 'exited', 'backoff', 'engine-backoff', 'failed', 'stopping', 'removing', 'holding', 'held', 'pausing', 'paused'] as const;
 
 export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetrics {
   const registry = new Registry();

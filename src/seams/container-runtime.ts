@@ -19,6 +19,8 @@ export interface ContainerSummary {
   readonly startedAtMs?: number;
   /** Where the engine published the container's ports on the node (inspect only; the listing may omit it). */
   readonly ports?: readonly PublishedPort[];
+  /** The engine's network mode (`bridge`, `host`, `container:<id>`, a network name), when it says. */
+  readonly networkMode?: string;
 }
 
 /** A container port the engine published on the node: what an ingress forwarder connects to. */
@@ -160,6 +162,10 @@ export interface ContainerRuntime {
   create(request: CreateContainerRequest): Promise<string>;
   start(id: string): Promise<void>;
   stop(id: string, gracePeriodMs: number): Promise<void>;
+  /** Freezes every process of the container (a paused container sends nothing); pausing a paused one is done. */
+  pause(id: string): Promise<void>;
+  /** Thaws a paused container; one that is not paused is done. */
+  unpause(id: string): Promise<void>;
   remove(id: string): Promise<void>;
   /**
    * Creates the network unless one of that name exists; an existing one is returned when it

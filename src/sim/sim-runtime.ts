@@ -74,6 +74,21 @@ export class SimRuntime implements ContainerRuntime {
     this.emit('die', c, { exitCode });
   }
 
+  /** `docker restart`: the same container dies and runs again (a new run, so a new network namespace). */
+  restart(id: string): void {
+    const c = this.mustGet(id, 'restart');
+    if (c.state === 'running') {
+      c.state = 'exited';
+      c.exitCode = 143;
+      this.emit('die', c, { exitCode: 143 });
+    }
+    c.state = 'running';
+    delete c.exitCode;
+    c.startedAtMs = this.options.clock.nowMs();
+    c.health = c.request.healthcheck && c.request.healthcheck.test[0] !== 'NONE' ? 'starting' : 'none';
+    this.emit('start', c);
+  }
+
   setHealth(id: string, health: HealthState): void {
     const c = this.mustGet(id, 'setHealth');
     c.health = health;
@@ -190,6 +205,13 @@ export class SimRuntime implements ContainerRuntime {
     const latencyMs = this.options.startLatencyMs ?? 0;
     if (latencyMs > 0) await new Promise<void>((resolve) => this.options.clock.setTimeout(resolve, latencyMs));
     if (!this.containers.has(id)) throw new RuntimeError('not_found', 'start', `no such container ${id}`);
+    // As the engine: a container joins another's namespace only while that one runs.
+    const joins = c.request.networkMode?.startsWith('container:') ? c.request.networkMode.slice('container:'.length) : undefined;
+    if (joins !== undefined) {
+      const target = this.containers.get(joins);
+      if (!target) throw new RuntimeError('not_found', 'start', `No such container: ${joins}`);
+      if (target.state !== 'running') throw new RuntimeError('engine_error', 'start', `cannot join network of a non running container: ${joins}`);
+    }
     c.state = 'running';
     delete c.exitCode;
     c.startedAtMs = this.options.clock.nowMs();
@@ -207,6 +229,24 @@ export class SimRuntime implements ContainerRuntime {
     c.exitCode = 143;
     c.health = 'none';
     this.emit('die', c, { exitCode: 143 });
+  }
+
+  async pause(id: string): Promise<void> {
+    this.check('pause');
+    const c = this.mustGet(id, 'pause');
+    this.calls.push(`pause ${c.name}`);
+    if (c.state !== 'running') return;
+    c.state = 'paused';
+    this.emit('pause', c);
+  }
+
+  async unpause(id: string): Promise<void> {
+    this.check('unpause');
+    const c = this.mustGet(id, 'unpause');
+    this.calls.push(`unpause ${c.name}`);
+    if (c.state !== 'paused') return;
+    c.state = 'running';
+    this.emit('unpause', c);
   }
 
   async remove(id: string): Promise<void> {
@@ -298,6 +338,7 @@ export class SimRuntime implements ContainerRuntime {
       createdAtMs: c.createdAtMs,
       ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
       ...(c.startedAtMs !== undefined ? { startedAtMs: c.startedAtMs } : {}),
+      ...(c.request.networkMode !== undefined ? { networkMode: c.request.networkMode } : {}),
     };
   }
 }

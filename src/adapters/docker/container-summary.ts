@@ -38,6 +38,7 @@ export function summaryFromListing(info: ContainerInfo): ContainerSummary {
     health: toHealth(healthMatch?.[1]),
     ...(exitMatch?.[1] !== undefined ? { exitCode: Number(exitMatch[1]) } : {}),
     createdAtMs: info.Created * 1000,
+    ...(info.HostConfig?.NetworkMode ? { networkMode: info.HostConfig.NetworkMode } : {}),
   };
 }
 
@@ -57,6 +58,7 @@ export function summaryFromInspect(info: ContainerInspectInfo): ContainerSummary
     createdAtMs: parseTimeMs(info.Created) ?? 0,
     ...(startedAtMs !== undefined ? { startedAtMs } : {}),
     ports: publishedPorts(info.NetworkSettings?.Ports),
+    ...(info.HostConfig?.NetworkMode ? { networkMode: info.HostConfig.NetworkMode } : {}),
   };
 }
 

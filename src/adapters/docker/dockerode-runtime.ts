@@ -181,6 +181,25 @@ export class DockerodeRuntime implements ContainerRuntime {
     }
   }
 
+  async pause(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).pause();
+    } catch (error) {
+      // 409 "is already paused" is what was asked for.
+      if (engineStatusCode(error) === 409 && /already paused/i.test(engineMessage(error))) return;
+      throw toRuntimeError('pause', error, { subject: id });
+    }
+  }
+
+  async unpause(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).unpause();
+    } catch (error) {
+      if (engineStatusCode(error) === 409 && /not paused/i.test(engineMessage(error))) return;
+      throw toRuntimeError('unpause', error, { subject: id });
+    }
+  }
+
   async remove(id: string): Promise<void> {
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });

@@ -55,3 +55,20 @@ describe('container request mapping', () => {
     expect(containerName({ stack: 'a', service: 'b', slot: 3 })).toBe('a_b_3');
   });
 });
+
+describe('container request of a VPN group dependent', () => {
+  const dependent = service('web', { networkMode: 'service:gw' });
+  const slot = { stack: 'app', service: 'web', slot: 1 };
+
+  it('joins the VPN container by id: the engine knows containers, not services', () => {
+    expect(toCreateContainerRequest(slot, dependent, 'h1', 'n1', 'app_web_1', 'abc123').networkMode).toBe('container:abc123');
+  });
+
+  it('is never made without a VPN container to join (it would run on another network)', () => {
+    expect(() => toCreateContainerRequest(slot, dependent, 'h1', 'n1')).toThrow(expect.objectContaining({ code: 'VPN_DEPENDENT_WITHOUT_VPN' }));
+  });
+
+  it('leaves every other network mode as the file says', () => {
+    expect(toCreateContainerRequest(slot, service('web', { networkMode: 'host' }), 'h1', 'n1', 'app_web_1', 'abc123').networkMode).toBe('host');
+  });
+});

@@ -23,6 +23,8 @@ function recordingRuntime(clock: VirtualClock, calls: string[]): ContainerRuntim
     },
     start: async () => void at('start'),
     stop: async () => void at('stop'),
+    pause: async () => void at('pause'),
+    unpause: async () => void at('unpause'),
     remove: async () => void at('remove'),
     ensureNetwork: async () => { throw new Error('no networks here'); },
     listNetworks: async () => [],
