@@ -14,6 +14,7 @@
  *   replicas: a dependent runs exactly as many replicas as X (dependent slot i lives in X's
  *        slot i; both global is one of each per node); anything else is refused
  *
+ * A dependent's placement preferences are warned about (the group is ranked by its VPN's).
  * Accepted dependents get an implicit `depends_on: { X: service_started }` (as Compose adds
  * one), so every consumer of the stack order starts X first, and X gets its VpnSpec.
  */
@@ -59,6 +60,7 @@ export function checkVpnGroups(services: readonly ServiceSpec[], raw: RawService
       checkDependentKeys(dependent.name, vpnName, raw, sink);
       checkShape(dependent, vpn, raw, sink);
       checkConstraints(dependent, vpn, raw, sink, 'its VPN');
+      warnUnusedPreferences(dependent, vpnName, sink);
       for (const other of dependents.slice(0, index)) checkConstraints(dependent, other, raw, sink, 'another member of the same group');
     });
   }
@@ -174,6 +176,14 @@ function checkConstraints(service: ServiceSpec, other: ServiceSpec, raw: RawServ
       `service "${service.name}" and "${other.name}" (${role}) can never run on one node: constraint "${constraint.text}" of "${service.name}" ` +
       `contradicts "${clash.constraint.text}" of "${other.name}"; a VPN group is placed as one unit, on a node that meets the constraints of all its members`);
   }
+}
+
+/** The group is placed as one unit, ranked by its VPN's preferences: a dependent's own are not used. */
+function warnUnusedPreferences(dependent: ServiceSpec, vpn: string, sink: DiagnosticSink): void {
+  if (dependent.deploy.placement.preferences.length === 0) return;
+  sink.warning(['services', dependent.name, 'deploy', 'placement', 'preferences'], composeCodes.ignoredKey,
+    `deploy.placement.preferences of "${dependent.name}" are not used: it is placed with "${vpn}", whose network namespace it joins, ` +
+    `so the group is spread by the preferences of "${vpn}"; set them there`);
 }
 
 function parsedConstraints(service: ServiceSpec): { constraint: Constraint; index: number }[] {

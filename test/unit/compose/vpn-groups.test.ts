@@ -76,6 +76,14 @@ describe('VPN groups: what loads', () => {
     loadOk(group('deploy: { placement: { constraints: ["node.platform.arch==amd64"] } }', 'deploy: { placement: { constraints: ["node.platform.arch==x86_64"] } }'));
   });
 
+  it('a dependent\'s placement preferences are warned about: the group is spread by its VPN\'s', () => {
+    const { warnings } = loadOk(group('', 'deploy: { placement: { preferences: [{ spread: node.labels.zone }] } }'));
+    expect(warnings).toContainEqual(expect.objectContaining({
+      code: composeCodes.ignoredKey, path: 'services.web.deploy.placement.preferences', service: 'web',
+      message: 'deploy.placement.preferences of "web" are not used: it is placed with "vpn", whose network namespace it joins, so the group is spread by the preferences of "vpn"; set them there',
+    }));
+  });
+
   it('vpnOf reads only service: modes', () => {
     expect(vpnOf({ networkMode: 'service:vpn' })).toBe('vpn');
     expect(vpnOf({ networkMode: 'host' })).toBeUndefined();
