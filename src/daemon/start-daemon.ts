@@ -90,12 +90,17 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   const opened = await openStateStore(config, dataDir, systemClock, componentLogger(logger, 'cluster'));
   const { store, cluster, worker } = opened;
   const restartLedger = await FileRestartLedger.open(dataDir, componentLogger(logger, 'agent'));
-  // Managers hold a lease from the leader's heartbeat answers. A worker's heartbeats reach the
-  // leader relayed by a manager and grant no lease yet (README "Failover": place at-most-once
-  // services on managers until they do).
+  // Every node of a cluster holds a lease on its at-most-once replicas. A manager's is renewed by
+  // the leader's heartbeat answers once its log caught up; a worker's by its manager's lease acks,
+  // which that manager sends only for beats the leader took and once its own log (hence the
+  // assignments it sent before the ack) caught up with the leader's — so the worker itself
+  // requires no index.
+  const leaseMs = failoverTiming({ heartbeatIntervalMs: config.cluster.heartbeatIntervalMs, nodeDownAfterMs: config.cluster.nodeDownAfterMs, electionTimeoutMs: config.raft.electionTimeoutMs }).leaseMs;
   const lease = cluster
-    ? new NodeLease({ clock: systemClock, leaseMs: failoverTiming({ heartbeatIntervalMs: config.cluster.heartbeatIntervalMs, nodeDownAfterMs: config.cluster.nodeDownAfterMs, electionTimeoutMs: config.raft.electionTimeoutMs }).leaseMs, appliedIndex: () => cluster.raft.status().appliedIndex })
-    : undefined;
+    ? new NodeLease({ clock: systemClock, leaseMs, appliedIndex: () => cluster.raft.status().appliedIndex })
+    : worker
+      ? new NodeLease({ clock: systemClock, leaseMs, appliedIndex: () => 0 })
+      : undefined;
   // Rollout results, counted where the rollout is led (here on a single node, by the leader in a cluster).
   const onRolloutStep = (step: RolloutStep): void => {
     const result = rolloutResults.find((candidate) => candidate === step.progress.phase);
@@ -166,7 +171,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   metrics.observe.inspectFramesSent = () => inspection.stats.framesSent;
   metrics.observe.inspectViewersCutOff = () => inspection.stats.viewersCutOff;
   metrics.observe.clusterEvents = () => events.lastIndex();
-  worker?.startSession(() => ({ containers: system.containers(), services: system.services() }));
+  worker?.startSession(() => ({ containers: system.containers(), services: system.services() }), (sentAtMs) => lease?.renew(sentAtMs, 0));
   const ingress = startIngress({
     nodeId: config.node.id,
     // A worker's own store holds its assignments only: the cluster's stacks come from a manager.

@@ -3,7 +3,8 @@
  * but on the simulator's seams. A manager: its Raft member's state store, the node lease and the
  * fenced store, the node agent on the in-memory engine, and the cluster services (heartbeats, the
  * leader's scheduling loop with node machines, failover and placement, worker sessions). A worker:
- * its assignment store, the node agent and its session client to a manager.
+ * its assignment store, its node lease (renewed by its manager's lease acks) and the fenced store,
+ * the node agent and its session client to a manager.
  */
 import type { Logger } from 'pino';
 import { noopTelemetry, startDaemonSystem, type DaemonSystem } from '../actors/daemon-system.ts';
@@ -130,6 +131,8 @@ export function startSimWorker(options: {
 }): SimWorkerDaemon {
   const { id, clock, timings, logger } = options;
   const store = new AssignmentStore(options.file, logger);
+  const leaseMs = failoverTiming({ heartbeatIntervalMs: timings.heartbeatIntervalMs, nodeDownAfterMs: timings.nodeDownAfterMs, electionTimeoutMs: timings.electionTimeoutMs }).leaseMs;
+  const lease = new NodeLease({ clock, leaseMs, appliedIndex: () => 0 });
   let stopped = false;
   let managers: readonly string[] = options.managers();
   const daemon: SimWorkerDaemon = {
@@ -139,6 +142,7 @@ export function startSimWorker(options: {
     stop: () => {
       stopped = true;
       daemon.session?.stop();
+      lease.stop();
       void daemon.system?.stop();
       void store.close();
     },
@@ -146,7 +150,7 @@ export function startSimWorker(options: {
   void (async () => {
     await store.open();
     const system = await startDaemonSystem({
-      nodeId: id, runPlacedOnly: true, runtime: options.engine, store, clock, logger,
+      nodeId: id, runPlacedOnly: true, runtime: options.engine, store: new FencedStore(store, id, lease, logger), clock, logger,
       telemetry: noopTelemetry, reconcileIntervalMs: timings.reconcileIntervalMs, restartLedger: new MemoryRestartLedger(),
     });
     if (stopped) return void system.stop();
@@ -160,6 +164,7 @@ export function startSimWorker(options: {
       managers: () => managers,
       status: () => ({ containers: system.containers(), services: system.services() }),
       onAssign: (frame) => store.apply(frame),
+      onLease: (sentAtMs) => lease.renew(sentAtMs, 0),
       onManagers: (list) => {
         if (list.length > 0) managers = list.map((manager) => manager.address);
       },

@@ -47,8 +47,9 @@ export function installManagerWorkerRoutes(options: ManagerWorkerRoutesOptions):
       const leaderId = cluster.raft.status().leaderId;
       const address = leaderId === undefined ? undefined : cluster.addressOf(leaderId);
       if (!address) throw new PeerRpcError('no_leader', 'no leader known yet', 503);
-      const answer = await cluster.callPeer<{ needFull: Record<string, boolean> }>(address, '/cluster/worker-beats', { beats }, Math.max(1000, options.heartbeatIntervalMs * 2));
-      return answer.needFull;
+      const answer = await cluster.callPeer<{ needFull: Record<string, boolean>; appliedIndex?: number }>(address, '/cluster/worker-beats', { beats }, Math.max(1000, options.heartbeatIntervalMs * 2));
+      // (A leader that does not say what it applied grants no lease.)
+      return { needFull: answer.needFull, appliedIndex: typeof answer.appliedIndex === 'number' ? answer.appliedIndex : Number.POSITIVE_INFINITY };
     },
   });
   cluster.addRoute('/cluster/worker-beats', {
@@ -63,7 +64,7 @@ export function installManagerWorkerRoutes(options: ManagerWorkerRoutesOptions):
         if (cluster.store.current().nodes[beat.nodeId]?.role !== 'worker') continue;
         needFull[beat.nodeId] = options.receive(beat).needFull;
       }
-      return Promise.resolve({ needFull });
+      return Promise.resolve({ needFull, appliedIndex: cluster.raft.status().appliedIndex });
     },
   });
   const sessions = startWorkerSessionServer({
@@ -71,7 +72,11 @@ export function installManagerWorkerRoutes(options: ManagerWorkerRoutesOptions):
     clock,
     logger,
     heartbeatIntervalMs: options.heartbeatIntervalMs,
-    onBeat: (beat) => (cluster.isLeader() ? Promise.resolve({ needFull: options.receive(beat).needFull }) : relay.relay(beat)),
+    onBeat: (beat) => {
+      if (!cluster.isLeader()) return relay.relay(beat);
+      const answer = options.receive(beat);
+      return Promise.resolve({ needFull: answer.needFull, ...(answer.appliedIndex === undefined ? {} : { leaderIndex: answer.appliedIndex }) });
+    },
   });
 
   const caughtUp = async (minIndex: unknown): Promise<void> => {

@@ -20,6 +20,8 @@ export interface WorkerSessionClientOptions {
   readonly status: () => WorkerStatus;
   readonly onAssign: (frame: Extract<ManagerFrame, { t: 'assign' }>) => void;
   readonly onManagers: (managers: readonly ManagerAddress[]) => void;
+  /** The leader heard the beat sent at `sentAtMs` (this clock) and the assignments are caught up: renew the lease. */
+  readonly onLease?: (sentAtMs: number) => void;
   /** How a connection is opened (default: a WebSocket over TCP; the simulator passes its own). */
   readonly dial?: SessionDialer;
   /** Reconnection jitter source in [0, 1) (default Math.random; the simulator's is seeded). */
@@ -59,6 +61,9 @@ export function startWorkerSessionClient(options: WorkerSessionClientOptions): W
   let beatTimer: unknown;
   let lastSentStatus: string | undefined;
   let lastHeardMs = 0;
+  // Send times of the recent beats by number; an ack older than these renews nothing useful.
+  let beatNumber = 0;
+  const sentAt = new Map<number, number>();
 
   const schedule = (delayMs: number): void => {
     if (stopped) return;
@@ -122,9 +127,12 @@ export function startWorkerSessionClient(options: WorkerSessionClientOptions): W
         case 'managers':
           options.onManagers(frame.managers);
           break;
-        case 'ack':
+        case 'ack': {
           if (frame.needFull) lastSentStatus = undefined;
+          const sent = frame.lease === undefined ? undefined : sentAt.get(frame.lease);
+          if (sent !== undefined) options.onLease?.(sent);
           break;
+        }
         case 'welcome':
           break;
       }
@@ -157,7 +165,10 @@ export function startWorkerSessionClient(options: WorkerSessionClientOptions): W
     }
     const status = options.status();
     const text = JSON.stringify(status);
-    const frame: WorkerFrame = text === lastSentStatus ? { t: 'beat' } : { t: 'beat', status };
+    const n = ++beatNumber;
+    sentAt.set(n, clock.nowMs());
+    sentAt.delete(n - 64);
+    const frame: WorkerFrame = text === lastSentStatus ? { t: 'beat', n } : { t: 'beat', status, n };
     lastSentStatus = text;
     ws.send(JSON.stringify(frame));
     beatTimer = clock.setTimeout(beat, options.heartbeatIntervalMs);

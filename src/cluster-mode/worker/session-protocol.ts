@@ -59,11 +59,21 @@ export type ManagerFrame =
   /** `full`: replaces everything the worker holds; else upserts and removals by stack name. */
   | { readonly t: 'assign'; readonly full: boolean; readonly upsert: readonly WorkerStack[]; readonly remove: readonly string[] }
   | { readonly t: 'managers'; readonly managers: readonly ManagerAddress[] }
-  /** The answer to a heartbeat: `needFull` asks for the whole status next time. */
-  | { readonly t: 'ack'; readonly needFull: boolean };
+  /**
+   * The answer to a heartbeat: `needFull` asks for the whole status next time. `lease`: the
+   * leader has heard the worker's beat number `lease`, and this manager's assignments (sent before
+   * this frame) are caught up with what the leader had applied then — the worker's lease on its
+   * at-most-once replicas runs from when it sent that beat (src/fencing/node-lease.ts).
+   */
+  | { readonly t: 'ack'; readonly needFull: boolean; readonly lease?: number };
 
 /** Worker → manager. */
-export type WorkerFrame = { readonly t: 'beat'; readonly status?: WorkerStatus };
+export type WorkerFrame = {
+  readonly t: 'beat';
+  readonly status?: WorkerStatus;
+  /** The beat's number, so a lease ack names the beat whose send time the lease runs from. */
+  readonly n?: number;
+};
 
 export function sessionBody(nodeId: string, clientNonce: string): string {
   return `${nodeId}|${clientNonce}`;
@@ -144,7 +154,8 @@ export function parseManagerFrame(text: string): ManagerFrame {
       return { t: 'managers', managers: managersOf(value.managers, 'managers') };
     case 'ack':
       if (typeof value.needFull !== 'boolean') throw new SessionFrameError('ack needs needFull');
-      return { t: 'ack', needFull: value.needFull };
+      if (value.lease !== undefined && !isBeatNumber(value.lease)) throw new SessionFrameError('ack.lease must be a beat number');
+      return { t: 'ack', needFull: value.needFull, ...(value.lease === undefined ? {} : { lease: value.lease as number }) };
     default:
       throw new SessionFrameError(`unknown frame type ${JSON.stringify(value.t)}`);
   }
@@ -158,9 +169,15 @@ export function parseWorkerFrame(text: string): WorkerFrame {
   } catch {
     throw new SessionFrameError('frame is not JSON');
   }
-  if (!isObject(value) || value.t !== 'beat') throw new SessionFrameError('a worker sends only {t: "beat", status?}');
-  if (value.status === undefined) return { t: 'beat' };
+  if (!isObject(value) || value.t !== 'beat') throw new SessionFrameError('a worker sends only {t: "beat", status?, n?}');
+  if (value.n !== undefined && !isBeatNumber(value.n)) throw new SessionFrameError('beat.n must be a non-negative integer');
+  const n = value.n === undefined ? {} : { n: value.n as number };
+  if (value.status === undefined) return { t: 'beat', ...n };
   const status = value.status;
   if (!isObject(status) || !Array.isArray(status.containers) || !Array.isArray(status.services)) throw new SessionFrameError('beat.status must be {containers: [], services: []}');
-  return { t: 'beat', status: status as unknown as WorkerStatus };
+  return { t: 'beat', status: status as unknown as WorkerStatus, ...n };
+}
+
+function isBeatNumber(value: unknown): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

@@ -18,8 +18,11 @@ export interface WorkerSessionServerOptions {
   readonly logger: Logger;
   /** The heartbeat period: a session silent for several is closed (its worker is gone or cut off). */
   readonly heartbeatIntervalMs: number;
-  /** Takes a worker's heartbeat to the leader's board (here, or relayed); resolves with needFull. */
-  readonly onBeat: (heartbeat: Heartbeat) => Promise<{ readonly needFull: boolean }>;
+  /**
+   * Takes a worker's heartbeat to the leader's board (here, or relayed); resolves with needFull,
+   * and with what the leader had applied when it took the beat (absent: the leader did not).
+   */
+  readonly onBeat: (heartbeat: Heartbeat) => Promise<{ readonly needFull: boolean; readonly leaderIndex?: number }>;
   /** Wall-clock time the upgrade's signature is checked against (default Date.now). */
   readonly wallClockMs?: () => number;
 }
@@ -117,7 +120,12 @@ export function startWorkerSessionServer(options: WorkerSessionServerOptions): W
       // from its manager, not an answer to each beat): one write per worker per two periods.
       options.onBeat({ nodeId, ...(frame.status ? { status: frame.status } : {}) }).then(
         (answer) => {
-          if (answer.needFull) send(session, { t: 'ack', needFull: true });
+          // The worker's lease: only for a beat the leader itself took, and only once this
+          // manager's copy of the log (whose assignments went out before this frame) has caught
+          // up with the leader's, so a healed worker never restarts a singleton from stale state.
+          if (frame.n !== undefined && answer.leaderIndex !== undefined && cluster.raft.status().appliedIndex >= answer.leaderIndex) {
+            send(session, { t: 'ack', needFull: answer.needFull, lease: frame.n });
+          } else if (answer.needFull) send(session, { t: 'ack', needFull: true });
           else if (clock.nowMs() - session.lastSentMs >= ackEveryMs) send(session, PLAIN_ACK);
         },
         (error: unknown) => {

@@ -22,8 +22,8 @@ export interface WorkerNode {
   readonly api: WorkerApiClient;
   /** The manager the session is open to, if any. */
   connectedManager(): ManagerAddress | undefined;
-  /** Opens the session once the agent runs: its heartbeats carry the agent's status. */
-  startSession(status: () => WorkerStatus): void;
+  /** Opens the session once the agent runs: its heartbeats carry the agent's status; `onLease` renews the node lease. */
+  startSession(status: () => WorkerStatus, onLease?: (sentAtMs: number) => void): void;
   stop(): Promise<void>;
 }
 
@@ -64,7 +64,7 @@ export async function startWorkerNode(options: WorkerNodeOptions): Promise<Worke
     store,
     api,
     connectedManager: () => session?.connected(),
-    startSession: (status) => {
+    startSession: (status, onLease) => {
       session ??= startWorkerSessionClient({
         nodeId: identity.nodeId,
         key: identity.secret,
@@ -75,6 +75,7 @@ export async function startWorkerNode(options: WorkerNodeOptions): Promise<Worke
         status,
         onAssign: (frame) => store.apply(frame),
         onManagers: learnManagers,
+        ...(onLease ? { onLease } : {}),
       });
     },
     stop: async () => {

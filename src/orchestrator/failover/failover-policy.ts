@@ -57,14 +57,9 @@ export function decideFailover(input: FailoverInput): FailoverDecision {
       for (const [slot, nodeId] of Object.entries(placement.slots)) {
         const view = input.liveness(nodeId);
         if (view.status !== 'down') continue;
-        // A worker's heartbeats reach the leader relayed by a manager and grant it no lease yet,
-        // so nothing guarantees its copy stopped: never replaced automatically (as a Kubernetes
-        // StatefulSet pod on a lost node); draining or removing the node moves it.
-        if (state.nodes[nodeId]?.role === 'worker') {
-          held.push({ stack: stack.name, service: spec.name, slot: Number(slot), node: nodeId, untilMs: Number.POSITIVE_INFINITY });
-          heldKeys.add(key(stack.name, spec.name, nodeId));
-          continue;
-        }
+        // Workers hold the same lease as managers: their manager acks a beat for the lease only
+        // once this leader took it (src/cluster-mode/worker/session-server.ts), so the lease runs
+        // out no later than for a manager last heard at the same time.
         // The latest a lease can have been granted: our own last answer, or the predecessor's.
         const grantedUpTo = Math.max(view.lastHeardMs ?? Number.NEGATIVE_INFINITY, input.leaderSinceMs + timing.handoverMs);
         const untilMs = grantedUpTo + replaceDelayMs(timing, spec.stopGracePeriodMs);

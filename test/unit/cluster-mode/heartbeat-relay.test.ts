@@ -32,12 +32,13 @@ describe('heartbeat relay (a follower manager batching its workers\' beats to th
     const batches: (readonly Heartbeat[])[] = [];
     const relay = createHeartbeatRelay({ clock, flushDelayMs: 50, send: (beats) => {
       batches.push(beats);
-      return Promise.resolve({ w1: false, w2: true });
+      return Promise.resolve({ needFull: { w1: false, w2: true }, appliedIndex: 7 });
     } });
     const answers = Promise.all([relay.relay({ nodeId: 'w1', status: status(1) }), relay.relay({ nodeId: 'w2' }), relay.relay({ nodeId: 'w1' })]);
     expect(batches).toEqual([]);
     fire();
-    expect(await answers).toEqual([{ needFull: false }, { needFull: true }, { needFull: false }]);
+    // Each beat the leader took carries what it had applied (a worker's lease waits for that).
+    expect(await answers).toEqual([{ needFull: false, leaderIndex: 7 }, { needFull: true, leaderIndex: 7 }, { needFull: false, leaderIndex: 7 }]);
     expect(batches).toEqual([[{ nodeId: 'w1', status: status(1) }, { nodeId: 'w2' }]]);
   });
 
@@ -46,11 +47,11 @@ describe('heartbeat relay (a follower manager batching its workers\' beats to th
     const batches: (readonly Heartbeat[])[] = [];
     const relay = createHeartbeatRelay({ clock, flushDelayMs: 50, send: (beats) => {
       batches.push(beats);
-      return Promise.resolve({});
+      return Promise.resolve({ needFull: {}, appliedIndex: 3 });
     } });
     const answers = Promise.all([relay.relay({ nodeId: 'w1', status: status(1) }), relay.relay({ nodeId: 'w1', status: status(2) })]);
     fire();
-    // A node the leader did not answer for (not a worker, or unknown) is asked for everything again.
+    // A node the leader did not answer for (not a worker, or unknown) is asked for everything again, and gets no lease.
     expect(await answers).toEqual([{ needFull: true }, { needFull: true }]);
     expect(batches).toEqual([[{ nodeId: 'w1', status: status(2) }]]);
   });

@@ -22,12 +22,16 @@ describe('worker session frames', () => {
     expect(errorOf(() => parseManagerFrame(JSON.stringify({ t: 'assign', full: false, upsert: [stack], remove: [] })))).toBe('assign.upsert[0].placements.web.slots.0 must map a slot number to a node id');
     expect(errorOf(() => parseManagerFrame(JSON.stringify({ t: 'assign', full: false, upsert: [{ ...stack, spec: { name: 'b', services: [] } }], remove: [] })))).toBe("assign.upsert[0].spec must be the stack's spec with its services");
     expect(errorOf(() => parseManagerFrame('{"t":"ack"}'))).toBe('ack needs needFull');
+    expect(parseManagerFrame('{"t":"ack","needFull":false,"lease":3}')).toEqual({ t: 'ack', needFull: false, lease: 3 });
+    expect(errorOf(() => parseManagerFrame('{"t":"ack","needFull":false,"lease":"3"}'))).toBe('ack.lease must be a beat number');
   });
 
   it('a worker sends beats only, with a status of containers and services or none', () => {
     expect(parseWorkerFrame('{"t":"beat"}')).toEqual({ t: 'beat' });
     expect(parseWorkerFrame('{"t":"beat","status":{"containers":[],"services":[]}}')).toEqual({ t: 'beat', status: { containers: [], services: [] } });
-    expect(errorOf(() => parseWorkerFrame('{"t":"assign"}'))).toBe('a worker sends only {t: "beat", status?}');
+    expect(parseWorkerFrame('{"t":"beat","n":7}')).toEqual({ t: 'beat', n: 7 });
+    expect(errorOf(() => parseWorkerFrame('{"t":"beat","n":-1}'))).toBe('beat.n must be a non-negative integer');
+    expect(errorOf(() => parseWorkerFrame('{"t":"assign"}'))).toBe('a worker sends only {t: "beat", status?, n?}');
     expect(errorOf(() => parseWorkerFrame('{"t":"beat","status":{"containers":{}}}'))).toBe('beat.status must be {containers: [], services: []}');
   });
 

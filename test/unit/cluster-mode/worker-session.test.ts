@@ -27,7 +27,7 @@ afterEach(async () => {
 });
 
 /** A manager's cluster port with just what the session server uses: state, identity, upgrades. */
-async function fakeManager(id = 'm1', managerSecret = secret) {
+async function fakeManager(id = 'm1', managerSecret = secret, leaderIndex: () => number | undefined = () => undefined) {
   const state = new ClusterState();
   let seq = 0;
   const listeners = new Set<(view: Readonly<ClusterStateData>) => void>();
@@ -47,6 +47,7 @@ async function fakeManager(id = 'm1', managerSecret = secret) {
   for (const worker of ['w1', 'w2']) run({ type: 'register-node', node: { id: worker, address: `${worker}:0`, labels: {}, role: 'worker' } });
   const cluster = {
     identity: { version: 1, clusterId: 'c', nodeId: id, role: 'manager', secret: managerSecret, bootstrapVoters: [id], peers: {} },
+    raft: { status: () => ({ appliedIndex: state.appliedIndex }) },
     store: { current: () => state.view(), subscribe: (listener: (view: Readonly<ClusterStateData>) => void) => (listeners.add(listener), () => listeners.delete(listener)) },
     addSessionRoute: (_path: string, admit: SessionAdmission) => {
       upgrade = sessionUpgrade(sessionSockets, admit);
@@ -59,7 +60,8 @@ async function fakeManager(id = 'm1', managerSecret = secret) {
     onBeat: (beat) => {
       beats.push(beat);
       for (const waiter of beatWaiters.splice(0)) waiter();
-      return Promise.resolve({ needFull: false });
+      const index = leaderIndex();
+      return Promise.resolve({ needFull: false, ...(index === undefined ? {} : { leaderIndex: index }) });
     },
   });
   cleanups.push(() => new Promise<void>((resolve) => {
@@ -76,6 +78,7 @@ function worker(options: { nodeId: string; key: string; managers: string[] }) {
   const frames: ManagerFrame[] = [];
   const waiters: { match: (frame: ManagerFrame) => boolean; resolve: (frame: ManagerFrame) => void }[] = [];
   const managersSeen: string[][] = [];
+  const leases: number[] = [];
   const client: WorkerSessionClient = startWorkerSessionClient({
     ...options, clock: systemClock, logger, heartbeatIntervalMs: 50,
     managers: () => options.managers,
@@ -90,13 +93,14 @@ function worker(options: { nodeId: string; key: string; managers: string[] }) {
       }
     },
     onManagers: (list) => managersSeen.push(list.map((m) => m.id)),
+    onLease: (sentAtMs) => leases.push(sentAtMs),
   });
   cleanups.push(() => client.stop());
   const until = (match: (frame: ManagerFrame) => boolean): Promise<ManagerFrame> => {
     const seen = frames.find(match);
     return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ match, resolve }));
   };
-  return { client, frames, until, managersSeen };
+  return { client, frames, until, managersSeen, leases };
 }
 
 /** Opens the upgrade by hand and resolves with the HTTP status the manager answered (101 = opened). */
@@ -140,6 +144,30 @@ describe('worker session over a real socket', () => {
     const delta = await w1.until((frame) => frame.t === 'assign' && !frame.full);
     expect(delta).toEqual({ t: 'assign', full: false, upsert: [], remove: ['a'] });
     expect(w1.frames).toHaveLength(2);
+  });
+
+  it('renews the worker\'s lease from the send time of a beat the leader took, only once this manager is caught up with the leader', async () => {
+    let leaderIndex: number | undefined;
+    const manager = await fakeManager('m1', secret, () => leaderIndex);
+    const w1 = worker({ nodeId: 'w1', key: workerKey(secret, 'w1'), managers: [manager.address] });
+    await w1.until((frame) => frame.t === 'assign' && frame.full);
+    // The leader did not take the beats (a relay that failed): no lease.
+    for (let i = 0; i < 3; i++) await manager.nextBeat();
+    expect(w1.leases).toEqual([]);
+    // The leader took them but had applied more than this manager: still none.
+    leaderIndex = 1_000;
+    for (let i = 0; i < 3; i++) await manager.nextBeat();
+    expect(w1.leases).toEqual([]);
+    // Caught up: each beat's ack renews from when that beat left the worker (never later than now).
+    leaderIndex = 1;
+    const before = systemClock.nowMs();
+    for (let i = 0; i < 4; i++) await manager.nextBeat();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(w1.leases.length).toBeGreaterThanOrEqual(2);
+    for (const sentAt of w1.leases) {
+      expect(sentAt).toBeGreaterThanOrEqual(before - 60);
+      expect(sentAt).toBeLessThanOrEqual(systemClock.nowMs());
+    }
   });
 
   it('refuses an upgrade with the wrong key, a replayed nonce, or a node that is not a worker', async () => {

@@ -132,18 +132,28 @@ describe('failover: at-most-once waits for the lease', () => {
     expect(h.scheduling.failover.held()).toEqual([]);
   });
 
-  it('never replaces an at-most-once replica of a lost worker by itself (a worker holds no lease), but a drain moves it', async () => {
+  it('holds a lost worker’s at-most-once replica to the same lease as a manager’s: replaced only after lease + drift', async () => {
     const h = await cluster();
     h.apply({ type: 'register-node', node: { id: 'w1', address: 'w1:7421', labels: {}, role: 'worker', availability: 'active' } });
+    h.apply({ type: 'register-node', node: { id: 'w2', address: 'w2:7421', labels: {}, role: 'worker', availability: 'active' } });
     h.deploy('db', [{ ...withVolume('pg', 1), deploy: { ...withVolume('pg', 1).deploy, placement: { constraints: ['node.role==worker'], preferences: [] } } }]);
     h.beatAs('w1');
-    await h.clock.runUntil(() => h.slots('db', 'pg')['1'] === 'w1', 5000);
-    h.silence('w1');
-    await h.advance(60_000);
-    expect(h.slots('db', 'pg')).toEqual({ '1': 'w1' });
-    expect(h.scheduling.failover.held()).toEqual([{ stack: 'db', service: 'pg', slot: 1, node: 'w1', untilMs: Number.POSITIVE_INFINITY }]);
-    h.apply({ type: 'update-node', nodeId: 'w1', availability: 'drain' });
-    await h.advance(HEARTBEAT_MS);
-    expect(h.slots('db', 'pg')).toEqual({});
+    h.beatAs('w2');
+    await h.clock.runUntil(() => h.slots('db', 'pg')['1'] !== undefined, 5000);
+    const home = h.slots('db', 'pg')['1']!;
+    const other = home === 'w1' ? 'w2' : 'w1';
+    // (Past this leader's handover bound, so the deadline is the worker's own lease.)
+    await h.advance(timing.handoverMs);
+    h.silence(home);
+    await h.advance(1);
+    const lastHeard = h.scheduling.liveness.view(home).lastHeardMs!;
+    const delay = replaceDelayMs(timing, 1000);
+    await h.advance(DOWN_AFTER_MS + HEARTBEAT_MS * 2);
+    expect(h.slots('db', 'pg')).toEqual({ '1': home });
+    expect(h.scheduling.failover.held()).toEqual([{ stack: 'db', service: 'pg', slot: 1, node: home, untilMs: lastHeard + delay }]);
+    await h.clock.runUntil(() => h.slots('db', 'pg')['1'] !== home, 60_000);
+    const moved = h.decisions.find((d) => d.command.stack === 'db' && d.command.slots['1'] !== home)!;
+    expect(moved.atMs).toBeGreaterThanOrEqual(lastHeard + delay);
+    expect(h.slots('db', 'pg')).toEqual({ '1': other });
   });
 });
