@@ -117,7 +117,9 @@ export function startRolloutReconciler(options: RolloutReconcilerOptions): Rollo
         service,
         kind: rollout.kind,
         slots: Object.keys(part.from).map(Number),
-        update: spec.deploy.updateConfig,
+        // A rollback (by hand) rolls out with rollback_config, as Swarm's does; its own failure
+        // action can only pause or continue, and the machine pauses where it would roll back.
+        update: rollout.kind === 'rollback' ? spec.deploy.rollbackConfig : spec.deploy.updateConfig,
         rollback: spec.deploy.rollbackConfig,
         progressDeadlineMs: spec.deploy.updateConfig.progressDeadlineMs ?? defaultProgressDeadlineMs,
         ...(part.progress ? { progress: part.progress } : {}),

@@ -135,6 +135,20 @@ describe('rolling update on one node (simulated engine)', () => {
     expect(running(h, serviceSpecHash(v3)).length).toBe(4);
   });
 
+  it('a rollback by hand rolls out with rollback_config and ends on the restored spec', async () => {
+    h = await startHarness({ images: [good] });
+    const withRollback = (spec: ServiceSpec): ServiceSpec => ({ ...spec, deploy: { ...spec.deploy, rollbackConfig: { ...spec.deploy.rollbackConfig, parallelism: 0 } } });
+    const v1 = withRollback(web('1'));
+    await h.store.deploy(stack('app', [v1]));
+    await h.until(() => h!.store.current().history.app?.[0]?.stable === true, 'v1 stable', 600_000);
+    await h.store.deploy(stack('app', [withRollback(web('2'))]));
+    await h.until(() => h!.store.current().history.app?.find((e) => e.version === 2)?.stable === true, 'v2 stable', 600_000);
+    const result = await h.store.submit({ clientId: 'hand', seq: 1, command: { type: 'rollback-stack', name: 'app', atMs: 0 } });
+    expect(result).toEqual({ ok: true, version: 3 });
+    await h.until(() => h!.store.current().rollouts.app?.services.web?.progress?.phase === 'completed' && running(h!, serviceSpecHash(v1)).length === 4, 'rolled back by hand', 600_000);
+    expect(h.store.current().rollouts.app).toMatchObject({ id: 3, kind: 'rollback', services: { web: { progress: { batches: [[1, 2, 3, 4]] } } } });
+  });
+
   it('a restarted leader resumes the rollout where it stood: moved slots are not replaced again', async () => {
     h = await startHarness({ images: [good] });
     await h.store.deploy(stack('app', [web('1')]));
