@@ -88,7 +88,7 @@ export function installManagerWorkerRoutes(options: ManagerWorkerRoutesOptions):
     handle: async (body) => {
       await caughtUp((body as { minIndex?: unknown }).minIndex);
       const state = cluster.store.current();
-      return { appliedIndex: state.appliedIndex, stacks: state.stacks, nodes: state.nodes, placements: state.placements, ...options.view() } satisfies WorkerReadAnswer;
+      return { appliedIndex: state.appliedIndex, stacks: state.stacks, nodes: state.nodes, placements: state.placements, history: state.history, rollouts: state.rollouts, ...options.view() } satisfies WorkerReadAnswer;
     },
   });
   cluster.addRoute('/cluster/worker-submit', {

@@ -5,6 +5,7 @@ import type { ClientRequest, CommandResult, NodeRecord } from '../../cluster/com
 import { dictionaryOf } from '../../cluster/dictionary.ts';
 import type { PlacementTable } from '../../cluster/placements.ts';
 import { emptyClusterState, type ClusterStateData, type StackRecord } from '../../cluster/state.ts';
+import type { RolloutRecord, StackVersionRecord } from '../../cluster/rollout-records.ts';
 import type { StateStore } from '../../seams/state-store.ts';
 import { callPeer, PeerRpcError } from '../peer-rpc.ts';
 
@@ -14,6 +15,9 @@ export interface WorkerReadAnswer {
   readonly stacks: Readonly<Record<string, StackRecord>>;
   readonly nodes: Readonly<Record<string, NodeRecord>>;
   readonly placements: Readonly<PlacementTable>;
+  /** Rolling updates: what `GET /v1/stacks/:name/rollout` and `/history` answer (absent from older managers). */
+  readonly history?: Readonly<Record<string, StackVersionRecord[]>>;
+  readonly rollouts?: Readonly<Record<string, RolloutRecord>>;
   readonly containers: readonly ContainerView[];
   readonly services: readonly ServiceStatus[];
   /** The nodes as `GET /v1/nodes` shows them (liveness from the leader's board). */
@@ -92,6 +96,8 @@ export class WorkerApiClient {
         stacks: dictionaryOf(answer.stacks),
         nodes: dictionaryOf(answer.nodes),
         placements: dictionaryOf(answer.placements, (services) => dictionaryOf(services)),
+        history: dictionaryOf(answer.history),
+        rollouts: dictionaryOf(answer.rollouts, (record) => ({ ...record, services: dictionaryOf(record.services) })),
       },
       containers: answer.containers,
       services: answer.services,
