@@ -13,6 +13,8 @@ import type { ClientRequest, ClusterCommand, CommandResult, NodeRecord } from '.
 import type { Config } from '../config/config-schema.ts';
 import type { RaftMessage } from '../raft/messages.ts';
 import { createRaftNode, type RaftNode } from '../raft/raft-node.ts';
+import type { RaftTelemetry } from '../metrics/raft-metrics.ts';
+import { timedProposals, timedStorage } from './raft-instrumentation.ts';
 import type { Clock } from '../seams/clock.ts';
 import { loadClusterIdentity, saveClusterIdentity, type ClusterIdentity } from './cluster-identity.ts';
 import { createPeerRpcHandler, PeerRpcError, callPeer, type PeerRoute } from './peer-rpc.ts';
@@ -36,6 +38,8 @@ export interface ClusterNodeOptions {
   readonly describe: () => NodeDescription;
   /** Obtains an identity when this data directory has none and the node does not bootstrap. */
   readonly join?: (advertise: string) => Promise<ClusterIdentity>;
+  /** Raft metrics (WAL flushes, proposal latency, leader changes); absent: nothing is measured. */
+  readonly telemetry?: RaftTelemetry;
 }
 
 export interface ClusterNode {
@@ -159,10 +163,10 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
   // eslint-disable-next-line prefer-const -- assigned after the member it listens to is created
   let store: RaftStateStore | undefined;
   let started = false;
-  const raft = createRaftNode({
+  const member = createRaftNode({
     id: nodeId,
     initialMembership: { voters: [...current.bootstrapVoters], learners: [] },
-    storage: preloadedStorage(storage, persisted),
+    storage: timedStorage(preloadedStorage(storage, persisted), options.telemetry),
     transport,
     clock,
     random: cryptoRandom,
@@ -178,6 +182,8 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
     },
     onFatalError: (error) => logger.fatal({ err: error }, 'raft member stopped itself; restart the daemon'),
   });
+  // Everyone below proposes through this one, so every proposal on the leader is timed.
+  const raft = timedProposals(member, options.telemetry);
   recordOf = (id) => raft.state().view().nodes[id];
   const peerAddress = (id: string): string | undefined => raft.state().view().nodes[id]?.address ?? current.peers[id];
   const forward = async (leaderId: string, request: ClientRequest): Promise<ForwardedResult> => {
@@ -288,7 +294,8 @@ export async function startClusterNode(options: ClusterNodeOptions): Promise<Clu
   store.stateChanged();
   if (storage.loadReport?.tornTail) logger.warn({ tornTail: storage.loadReport.tornTail }, 'truncated a torn WAL tail left by a crash');
   // The leader registers itself (a bootstrapped node's first act; later, a record lost to nothing).
-  raft.actor.subscribe(() => {
+  raft.actor.subscribe((snapshot) => {
+    options.telemetry?.leaderSeen(snapshot.context.core.leaderId);
     if (node.isLeader() && !raft.state().view().nodes[nodeId]) void registerSelf();
   });
   return node;

@@ -1,3 +1,4 @@
+import type { RaftTelemetry } from '../metrics/raft-metrics.ts';
 import { existsSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import { arch, cpus, hostname, platform, totalmem } from 'node:os';
@@ -57,7 +58,7 @@ export function describeThisNode(config: Config): NodeDescription {
  * A single node that bootstraps a cluster carries its deployed stacks into the log, so it grows
  * into a cluster without a redeploy (the old file is kept as state.json.migrated).
  */
-export async function openStateStore(config: Config, dataDir: string, clock: Clock, logger: Logger): Promise<OpenedStore> {
+export async function openStateStore(config: Config, dataDir: string, clock: Clock, logger: Logger, telemetry?: RaftTelemetry): Promise<OpenedStore> {
   if (!isClusterMode(config, dataDir)) {
     const store = new FileStateStore(dataDir);
     await store.open();
@@ -84,7 +85,7 @@ export async function openStateStore(config: Config, dataDir: string, clock: Clo
   const legacyFile = pathJoin(dataDir, STATE_FILE_NAME);
   const legacy = config.cluster.bootstrap && existsSync(legacyFile) ? new FileStateStore(dataDir) : undefined;
   await legacy?.open();
-  const cluster = await startClusterNode({ config: { ...config, node: { ...config.node, dataDir } }, logger, clock, describe, join });
+  const cluster = await startClusterNode({ config: { ...config, node: { ...config.node, dataDir } }, logger, clock, describe, join, ...(telemetry ? { telemetry } : {}) });
   if (legacy) await migrateSingleNodeState(legacy, cluster, legacyFile, logger);
   return { store: cluster.store, cluster, close: () => cluster.stop() };
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { registerRaftMetrics, type RaftMetrics } from './raft-metrics.ts';
 import { registerRolloutMetrics, type RolloutMetrics } from './rollout-metrics.ts';
 import { registerIngressMetrics } from './ingress-metrics.ts';
 import type { IngressListenerStatus } from '../ingress/ingress-controller.ts';
@@ -13,6 +14,10 @@ export interface DaemonMetrics {
   readonly reconcileDurationSeconds: Histogram;
   readonly engineErrors: Counter<'operation'>;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  /** API latency: from the request's arrival to the response sent (streams excluded). */
+  readonly httpRequestDurationSeconds: Histogram<'method' | 'route' | 'status'>;
+  /** Consensus (cluster mode); the gauges read 0 on a single node. */
+  readonly raft: RaftMetrics;
   /** Rolling updates (issue 8). */
   readonly rollouts: RolloutMetrics;
   /** Watching (issue 10): the composition root points these at the inspection hub and event log. */
@@ -27,6 +32,8 @@ export interface ObserveSources {
   inspectFramesSent: () => number;
   inspectViewersCutOff: () => number;
   clusterEvents: () => number;
+  /** Live actors of the inspected systems, by kind (walked at scrape time). */
+  actorsByKind: () => ReadonlyMap<string, number>;
 }
 
 export interface DaemonMetricsOptions {
@@ -69,7 +76,14 @@ export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetric
     labelNames: ['method', 'route', 'status'] as const,
     registers: [registry],
   });
-  const observe: ObserveSources = { inspectViewers: () => 0, inspectFramesSent: () => 0, inspectViewersCutOff: () => 0, clusterEvents: () => 0 };
+  const httpRequestDurationSeconds = new Histogram({
+    name: 'constellation_http_request_duration_seconds',
+    help: 'REST API latency from the request\'s arrival to the response sent, by method, route pattern and status code (event and inspection streams excluded).',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const observe: ObserveSources = { inspectViewers: () => 0, inspectFramesSent: () => 0, inspectViewersCutOff: () => 0, clusterEvents: () => 0, actorsByKind: () => new Map() };
   const observed = (name: string, help: string, type: 'gauge' | 'counter', read: () => number) => {
     const collect = function (this: Gauge | Counter) {
       const value = read();
@@ -88,8 +102,20 @@ export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetric
   observed('constellation_inspect_frames_sent_total', 'Inspection frames sent, summed over viewers.', 'counter', () => observe.inspectFramesSent());
   observed('constellation_inspect_viewers_cut_off_total', 'Inspection viewers closed because they fell too far behind.', 'counter', () => observe.inspectViewersCutOff());
   observed('constellation_cluster_events_total', 'Cluster events appended to the event log (GET /v1/events).', 'counter', () => observe.clusterEvents());
+  new Gauge({
+    name: 'constellation_actors',
+    help: 'Live actors in the daemon\'s actor systems, by kind (the name they were spawned under, else their machine id).',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      // Reset first: a kind with no actors left disappears instead of keeping its last count.
+      this.reset();
+      for (const [kind, count] of observe.actorsByKind()) this.set({ kind }, count);
+    },
+  });
   const rollouts = registerRolloutMetrics(registry);
   const ingress: DaemonMetrics['ingress'] = { listeners: () => [] };
   registerIngressMetrics(registry, () => ingress.listeners());
-  return { registry, containers, reconcileDurationSeconds, engineErrors, httpRequests, rollouts, observe, ingress };
+  const raft = registerRaftMetrics(registry);
+  return { registry, containers, reconcileDurationSeconds, engineErrors, httpRequests, httpRequestDurationSeconds, raft, rollouts, observe, ingress };
 }

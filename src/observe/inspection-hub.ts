@@ -89,6 +89,18 @@ export class InspectionHub {
     return this.viewers.size;
   }
 
+  /** Live actors of every source by kind (for the `constellation_actors` gauge, read at scrape time). */
+  actorCountsByKind(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const source of this.sources) {
+      for (const ref of liveActors(source.root)) {
+        const kind = actorKind(ref);
+        counts.set(kind, (counts.get(kind) ?? 0) + 1);
+      }
+    }
+    return counts;
+  }
+
   /** Adds a system that starts after the hub (e.g. the Raft member once the cluster is up). */
   addSource(source: InspectionSource): void {
     this.sources.push(source);

@@ -113,4 +113,26 @@ describe('cluster of three managers on loopback', () => {
       return nodes.size === 8 && ![...nodes.values()].includes('c1');
     }, { timeoutMs: 60_000, what: 'c1 drained and its replicas running elsewhere' });
   });
+
+  it('exports Raft, API latency and actor metrics from the running cluster', async () => {
+    const leading = await eventually(async () => {
+      for (const daemon of byId.values()) {
+        if (!daemons.includes(daemon)) continue;
+        const text = await (await api(daemon, '/metrics')).text();
+        if (text.includes('constellation_raft_role{role="leader"} 1')) return daemon;
+      }
+      return undefined;
+    }, { timeoutMs: 20_000, what: 'a leader exporting its role' });
+    // Scraped again: the first scrape's own latency is in this one.
+    const leader = await (await api(leading, '/metrics')).text();
+    const value = (text: string, series: string): number => Number(new RegExp(`^${series.replace(/[{}"=]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    expect(value(leader, 'constellation_raft_term')).toBeGreaterThanOrEqual(1);
+    expect(value(leader, 'constellation_raft_commit_index')).toBeGreaterThan(0);
+    // The deploy, placements and node updates were proposed on the leader and flushed to its WAL.
+    expect(value(leader, 'constellation_raft_append_duration_seconds_count{outcome="committed"}')).toBeGreaterThan(0);
+    expect(value(leader, 'constellation_raft_wal_fsync_duration_seconds_count')).toBeGreaterThan(0);
+    expect(leader).toMatch(/^constellation_http_request_duration_seconds_count\{method="GET",route="\/metrics",status="200"\} \d+$/m);
+    expect(value(leader, 'constellation_actors{kind="raftRole"}')).toBe(1);
+    expect(value(leader, 'constellation_actors{kind="node-agent"}')).toBe(1);
+  });
 });

@@ -85,6 +85,9 @@ describe('metrics', () => {
     expect(text).toContain('constellation_reconcile_duration_seconds_count 1');
     expect(text).toContain('constellation_engine_errors_total{operation="create"} 2');
     expect(text).toContain('constellation_http_requests_total{method="GET",route="/v1/stacks",status="200"} 1');
+    // Latency by route pattern and status, next to the count.
+    expect(text).toContain('constellation_http_request_duration_seconds_count{method="GET",route="/v1/stacks",status="200"} 1');
+    expect(text).toMatch(/constellation_http_request_duration_seconds_bucket\{le="10",method="GET",route="\/v1\/stacks",status="200"\} 1/);
   });
 
   it('metrics.enabled: false serves no /metrics', async () => {
