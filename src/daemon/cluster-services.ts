@@ -8,6 +8,7 @@ import { StatusBoard, type Heartbeat } from '../cluster-mode/status-board.ts';
 import type { Config } from '../config/config-schema.ts';
 import type { PlacementReconciler } from '../orchestrator/placement/placement-reconciler.ts';
 import { failoverTiming } from '../orchestrator/failover/failover-timing.ts';
+import type { FailoverEvent } from '../orchestrator/failover/failover-reconciler.ts';
 import { startLeaderScheduling } from '../orchestrator/failover/leader-scheduling.ts';
 import { replicaReadyOnBoard } from '../orchestrator/failover/replica-ready.ts';
 import { nodeTimingFrom } from '../machines/node-timing.ts';
@@ -45,7 +46,7 @@ function isHeartbeat(body: unknown): body is Heartbeat {
  * the status board those heartbeats feed and the placement reconciler. Followers mirror the board
  * from heartbeat answers, so the API on any manager answers for the whole cluster.
  */
-export function startClusterServices(options: { cluster: ClusterNode; system: DaemonSystem; config: Config; clock: Clock; logger: Logger; lease?: NodeLease; registry?: Registry; onRolloutStep?: (step: RolloutStep) => void; wallClockMs?: () => number }): ClusterServices {
+export function startClusterServices(options: { cluster: ClusterNode; system: DaemonSystem; config: Config; clock: Clock; logger: Logger; lease?: NodeLease; registry?: Registry; onRolloutStep?: (step: RolloutStep) => void; onFailover?: (event: FailoverEvent) => void; wallClockMs?: () => number }): ClusterServices {
   const { cluster, system, config, clock, logger } = options;
   const nodeId = config.node.id;
   const board = new StatusBoard();
@@ -60,7 +61,10 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     clock,
     logger,
     nodeTiming: nodeTimingFrom(config.cluster.heartbeatIntervalMs, config.cluster.nodeDownAfterMs),
-    onFailover: (event) => metrics?.failover(event.cause, event.seconds),
+    onFailover: (event) => {
+      metrics?.failover(event.cause, event.seconds);
+      options.onFailover?.(event);
+    },
     replicaReady: replicaReadyOnBoard((id) => board.report(id), () => cluster.store.current()),
     failoverTiming: failoverTiming({ heartbeatIntervalMs: config.cluster.heartbeatIntervalMs, nodeDownAfterMs: config.cluster.nodeDownAfterMs, electionTimeoutMs: config.raft.electionTimeoutMs }),
   });

@@ -20,6 +20,8 @@ import { engineUnreachableMessage } from './engine-unreachable.ts';
 import { InspectionHub } from '../observe/inspection-hub.ts';
 import { createRedactor } from '../observe/redaction.ts';
 import { EventLog } from '../observe/event-log.ts';
+import { failoverEventBody } from '../observe/failover-event.ts';
+import type { FailoverEvent } from '../orchestrator/failover/failover-reconciler.ts';
 import { ClusterEventSource } from '../observe/cluster-event-source.ts';
 import { openStateStore } from './open-state-store.ts';
 import { startClusterServices } from './cluster-services.ts';
@@ -87,7 +89,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const apiToken = await resolveApiToken(config, dataDir, logger, 'admin');
   const readOnlyToken = await resolveApiToken(config, dataDir, logger, 'read-only');
-  const opened = await openStateStore(config, dataDir, systemClock, componentLogger(logger, 'cluster'));
+  const opened = await openStateStore(config, dataDir, systemClock, componentLogger(logger, 'cluster'), metrics.raft);
   const { store, cluster, worker } = opened;
   const restartLedger = await FileRestartLedger.open(dataDir, componentLogger(logger, 'agent'));
   // Every node of a cluster holds a lease on its at-most-once replicas. A manager's is renewed by
@@ -143,10 +145,12 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     wallClockMs: () => Date.now(),
     logger: componentLogger(logger, 'inspect'),
   });
-  const clusterServices = cluster ? startClusterServices({ cluster, system, config, clock: systemClock, logger: componentLogger(logger, 'cluster'), ...(lease ? { lease } : {}), registry: metrics.registry, onRolloutStep }) : undefined;
+  const events = new EventLog(eventHistory, randomUUID(), () => Date.now());
+  // The leader's failover decisions go to the event log as they are made (the reconciler logs them too).
+  const onFailover = (event: FailoverEvent): void => void events.append(failoverEventBody(event));
+  const clusterServices = cluster ? startClusterServices({ cluster, system, config, clock: systemClock, logger: componentLogger(logger, 'cluster'), ...(lease ? { lease } : {}), registry: metrics.registry, onRolloutStep, onFailover }) : undefined;
   // Typed cluster events from what the daemon already knows: the store (the replicated log in a
   // cluster), the agent's or the cluster board's replicas, the nodes and the leader.
-  const events = new EventLog(eventHistory, randomUUID(), () => Date.now());
   const eventSource = new ClusterEventSource({
     log: events,
     logger: componentLogger(logger, 'events'),
@@ -171,6 +175,8 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   metrics.observe.inspectFramesSent = () => inspection.stats.framesSent;
   metrics.observe.inspectViewersCutOff = () => inspection.stats.viewersCutOff;
   metrics.observe.clusterEvents = () => events.lastIndex();
+  metrics.observe.actorsByKind = () => inspection.actorCountsByKind();
+  if (cluster) metrics.raft.status = () => cluster.raft.status();
   worker?.startSession(() => ({ containers: system.containers(), services: system.services() }), (sentAtMs) => lease?.renew(sentAtMs, 0));
   const ingress = startIngress({
     nodeId: config.node.id,

@@ -16,7 +16,24 @@ export type ClusterEventBody =
   | { readonly type: 'node.status'; readonly node: string; readonly from: string; readonly to: string }
   | { readonly type: 'node.availability'; readonly node: string; readonly from: string; readonly to: string }
   | { readonly type: 'leader.changed'; readonly from?: string; readonly to?: string }
+  | FailoverFields
   | ({ readonly type: 'rollout.started' | 'rollout.batch' | 'rollout.paused' | 'rollout.rolling-back' | 'rollout.completed' | 'rollout.rolled-back' | 'rollout.failed' } & RolloutFields);
+
+/**
+ * The leader moved one service's replicas off a down node (src/orchestrator/failover): `node` is
+ * the down node, `moved` maps each slot to where it went, `seconds` runs from the last heartbeat
+ * the leader heard of the node to the committed placement. Seen on the leader that decided it.
+ */
+interface FailoverFields {
+  readonly type: 'failover';
+  readonly node: string;
+  readonly cause: string;
+  readonly stack: string;
+  readonly service: string;
+  readonly moved: Readonly<Record<string, string>>;
+  readonly replicas: number;
+  readonly seconds: number;
+}
 
 /** One service's rollout step (see src/machines/rollout.ts). */
 interface RolloutFields {
@@ -49,6 +66,6 @@ export type ClusterEvent = ClusterEventBody & { readonly index: number; readonly
 export const clusterEventTypes: readonly ClusterEventType[] = [
   'deploy.accepted', 'stack.removed', 'replica.scheduled', 'replica.started', 'replica.healthy', 'replica.unhealthy',
   'replica.exited', 'replica.restarted', 'replica.failed', 'replica.removed', 'node.joined', 'node.removed', 'node.status',
-  'node.availability', 'leader.changed', 'rollout.started', 'rollout.batch', 'rollout.paused', 'rollout.rolling-back',
+  'node.availability', 'leader.changed', 'failover', 'rollout.started', 'rollout.batch', 'rollout.paused', 'rollout.rolling-back',
   'rollout.completed', 'rollout.rolled-back', 'rollout.failed',
 ];

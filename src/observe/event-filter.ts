@@ -17,8 +17,8 @@ export function eventMatches(event: ClusterEvent, filter: EventFilterSpec): bool
   if (filter.stacks.length > 0 && (fields.stack === undefined || !filter.stacks.includes(fields.stack))) return false;
   if (filter.services.length > 0 && (fields.service === undefined || !filter.services.includes(fields.service))) return false;
   if (filter.nodes.length > 0) {
-    // A leader change is about both nodes it names.
-    const nodes = event.type === 'leader.changed' ? [fields.from, fields.to] : [fields.node];
+    // A leader change is about both nodes it names; a failover about the down node and where its replicas went.
+    const nodes = event.type === 'leader.changed' ? [fields.from, fields.to] : event.type === 'failover' ? [event.node, ...Object.values(event.moved)] : [fields.node];
     if (!nodes.some((node) => node !== undefined && filter.nodes.includes(node))) return false;
   }
   return true;
