@@ -1,7 +1,8 @@
 import type { NetworkSpec, ServiceSpec } from '../compose/types.ts';
 import type { CreateContainerRequest, HealthcheckRequest, NetworkAttachment, NetworkCreateRequest } from '../seams/container-runtime.ts';
 import { replicaPortBinding } from '../ingress/ingress-ports.ts';
-import { containerLabels, containerName, LABEL_NETWORK, LABEL_NODE, LABEL_STACK, type SlotIdentity } from './labels.ts';
+import { deliveryMode } from '../orchestrator/failover/delivery-mode.ts';
+import { containerLabels, containerName, LABEL_AT_MOST_ONCE, LABEL_NETWORK, LABEL_NODE, LABEL_STACK, type SlotIdentity } from './labels.ts';
 
 /**
  * Maps a normalized service spec to the engine's create request for one replica slot. Pure, so
@@ -26,7 +27,11 @@ export function toCreateContainerRequest(
     ...(service.entrypoint ? { entrypoint: service.entrypoint } : {}),
     env: { ...service.environment },
     // The user's labels first: ours must win, they are how the agent finds its containers.
-    labels: { ...service.labels, ...containerLabels(slot, specHash, nodeId) },
+    labels: {
+      ...service.labels,
+      ...containerLabels(slot, specHash, nodeId),
+      ...(deliveryMode(service) === 'at-most-once' ? { [LABEL_AT_MOST_ONCE]: String(service.stopGracePeriodMs) } : {}),
+    },
     // An ingress port is published on an ephemeral host port: every node's forwarder reaches it there.
     ports: service.ports.map(replicaPortBinding).map((p) => ({
       target: p.target,

@@ -8,6 +8,12 @@ export const LABEL_SERVICE = 'constellation.service';
 export const LABEL_SLOT = 'constellation.slot';
 export const LABEL_SPEC_HASH = 'constellation.spec-hash';
 export const LABEL_NODE = 'constellation.node';
+/**
+ * Only on replicas of at-most-once services: their stop grace in ms. A daemon that restarts stops
+ * these before it waits for the cluster log (src/fencing/fence-before-sync.ts), when it cannot yet
+ * know from the state which of its containers must not outlive its lease.
+ */
+export const LABEL_AT_MOST_ONCE = 'constellation.at-most-once-stop-ms';
 /** On networks: the key of the network in the compose file ("default" for the stack's own). */
 export const LABEL_NETWORK = 'constellation.network';
 

@@ -27,6 +27,7 @@ import { openStateStore } from './open-state-store.ts';
 import { startClusterServices } from './cluster-services.ts';
 import { FencedStore } from '../fencing/fenced-store.ts';
 import { NodeLease } from '../fencing/node-lease.ts';
+import { stopAtMostOnceBeforeSync } from '../fencing/fence-before-sync.ts';
 import { failoverTiming } from '../orchestrator/failover/failover-timing.ts';
 import type { RolloutStep } from '../orchestrator/rollout/rollout-reconciler.ts';
 import { rolloutResults } from '../metrics/rollout-metrics.ts';
@@ -111,6 +112,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   let system: DaemonSystem;
   try {
     if (cluster) {
+      await stopAtMostOnceBeforeSync(runtime, config.node.id, componentLogger(logger, 'fencing'));
       logger.info('waiting for this member to catch up with the cluster log before the agent acts on it');
       await cluster.synced();
     }

@@ -16,6 +16,7 @@ import type { Config } from '../config/config-schema.ts';
 import { startClusterServices, type ClusterServices } from '../daemon/cluster-services.ts';
 import { FencedStore } from '../fencing/fenced-store.ts';
 import { NodeLease } from '../fencing/node-lease.ts';
+import { stopAtMostOnceBeforeSync } from '../fencing/fence-before-sync.ts';
 import { failoverTiming } from '../orchestrator/failover/failover-timing.ts';
 import type { Clock } from '../seams/clock.ts';
 import type { ContainerRuntime } from '../seams/container-runtime.ts';
@@ -86,6 +87,7 @@ export function startSimManager(options: { cluster: ClusterNode; clock: Clock; e
   };
   cluster.store.stateChanged();
   void (async () => {
+    await stopAtMostOnceBeforeSync(options.engine, id, logger);
     await cluster.synced();
     if (stopped) return;
     const system = await startDaemonSystem({

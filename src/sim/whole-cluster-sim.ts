@@ -175,6 +175,24 @@ export class WholeClusterSim {
     this.engine(id).goDown();
   }
 
+  /** kill -9 of the daemon alone: the engine and its containers live on (restart it with `restart`). */
+  killDaemon(id: NodeId): void {
+    this.links.crash(id);
+    if (this.managerIds.includes(id)) {
+      this.managers.get(id)?.stop();
+      this.managers.delete(id);
+      this.raft.crash(id);
+    } else {
+      const machine = this.machines.get(id)!;
+      machine.scope?.kill();
+      machine.scope = undefined;
+      this.workers.get(id)?.stop();
+      this.workers.delete(id);
+    }
+    // The dead process's event streams close with it.
+    this.engine(id).breakStreams();
+  }
+
   restart(id: NodeId): void {
     this.engine(id).comeBack();
     if (this.managerIds.includes(id)) this.raft.restart(id);

@@ -77,7 +77,7 @@ export async function runWholeCluster(seed: number): Promise<WholeClusterOutcome
       const up = sim.nodeIds.filter((id) => !crashed.has(id));
       const pick = (ids: readonly string[]): string | undefined => (ids.length === 0 ? undefined : ids[random.int(0, ids.length)]);
       const singleton = runningCopies(sim).get('app/db/1')?.[0];
-      switch (random.int(0, 10)) {
+      switch (random.int(0, 11)) {
         case 0: {
           const id = pick(up);
           if (id) {
@@ -149,6 +149,20 @@ export async function runWholeCluster(seed: number): Promise<WholeClusterOutcome
             schedule.push(`${at()} isolate ${singleton}, which runs app/db`);
           }
           break;
+        case 10: {
+          // kill -9 of a daemon whose engine lives on; a supervisor restarts it soon after.
+          const id = pick(up);
+          if (!id) break;
+          sim.killDaemon(id);
+          crashed.add(id);
+          const downMs = 200 + random.int(0, 1300);
+          schedule.push(`${at()} kill -9 the daemon of ${id} (engine lives), restarted ${downMs} ms later`);
+          sim.clock.setTimeout(() => {
+            if (!crashed.delete(id)) return;
+            sim.restart(id);
+          }, downMs);
+          break;
+        }
         case 9: {
           if (!singleton) break;
           const with_ = pick(sim.nodeIds.filter((id) => id !== singleton))!;
@@ -161,8 +175,10 @@ export async function runWholeCluster(seed: number): Promise<WholeClusterOutcome
     await sim.clock.advance(300 + random.int(0, 1700));
     sim.raft.network.heal();
     sim.raft.network.setFaults(calmNetwork);
-    for (const id of crashed) sim.restart(id);
-    schedule.push(`${at()} heal${crashed.size > 0 ? `, restart ${[...crashed].join(',')}` : ''}`);
+    const down = [...crashed];
+    crashed.clear();
+    for (const id of down) sim.restart(id);
+    schedule.push(`${at()} heal${down.length > 0 ? `, restart ${down.join(',')}` : ''}`);
     const healedAt = sim.clock.nowMs();
     const converged = await sim.clock.runUntil(() => convergenceProblems(sim).length === 0, CONVERGE_WITHIN_MS);
     if (!converged) throw new Error(`not converged ${CONVERGE_WITHIN_MS} ms after the heal: ${convergenceProblems(sim).join('; ')}`);

@@ -4,7 +4,7 @@
  * heal, and every replica converges onto exactly one node.
  */
 import { describe, expect, it } from 'vitest';
-import { atMostOnceServices, convergenceProblems, safetyViolations, type CommittedDeploy } from '../../src/sim/whole-cluster-checks.ts';
+import { atMostOnceServices, convergenceProblems, runningCopies, safetyViolations, type CommittedDeploy } from '../../src/sim/whole-cluster-checks.ts';
 import { WholeClusterSim } from '../../src/sim/whole-cluster-sim.ts';
 import { workload } from './whole-cluster-workload.ts';
 
@@ -47,6 +47,40 @@ describe('whole-cluster simulation: 3 managers + 2 workers', () => {
       expect(sim.engine('w1').snapshot().filter((c) => c.state === 'running'), 'stale copies stopped').toHaveLength(0);
       expect(sim.clock.nowMs() - healedAt).toBeLessThanOrEqual(10_000);
       expect(violations).toEqual([]);
+    } finally {
+      await sim.shutdown();
+    }
+  });
+
+  // Found by the property: a daemon killed and restarted while cut off waited for the log before
+  // its agent ran, so nothing stopped the singleton its engine still ran, and the leader placed
+  // it elsewhere past the lease: two copies. It now stops such replicas before it waits.
+  it('a daemon restarted while cut off stops its at-most-once replica before waiting for the log', async () => {
+    const problems: string[] = [];
+    const sim: WholeClusterSim = new WholeClusterSim({
+      seed: 3,
+      managers: 3,
+      workers: 1,
+      onStep: () => {
+        if (problems.length === 0) problems.push(...safetyViolations(sim, atMostOnceServices(sim), []));
+      },
+    });
+    try {
+      await sim.start();
+      expect(await sim.clock.runUntil(() => sim.allReady(), 10_000)).toBe(true);
+      await sim.deploy('app', workload(3));
+      expect(await sim.clock.runUntil(() => convergenceProblems(sim).length === 0, 20_000)).toBe(true);
+      const node = runningCopies(sim).get('app/db/1')![0]!;
+      sim.killDaemon(node);
+      sim.raft.network.isolate(node);
+      await sim.clock.advance(500);
+      sim.restart(node);
+      const moved = await sim.clock.runUntil(() => (runningCopies(sim).get('app/db/1') ?? []).some((other) => other !== node), 15_000);
+      expect(moved, 'the singleton replaced on a reachable node').toBe(true);
+      expect(problems).toEqual([]);
+      sim.raft.network.heal();
+      expect(await sim.clock.runUntil(() => convergenceProblems(sim).length === 0, 30_000), convergenceProblems(sim).join('\n')).toBe(true);
+      expect(problems).toEqual([]);
     } finally {
       await sim.shutdown();
     }
