@@ -23,6 +23,7 @@ import { startManagerMembership } from '../cluster-mode/manager-membership.ts';
 import { installNodeOperations } from '../cluster-mode/node-operations.ts';
 import type { ClusterApi } from '../api/api-deps.ts';
 import type { NodeView } from '../api/routes/nodes.ts';
+import { clusterIngressTable } from '../ingress/start-ingress.ts';
 import { startRolloutReconciler, type RolloutStep } from '../orchestrator/rollout/rollout-reconciler.ts';
 
 export interface ClusterServices {
@@ -101,6 +102,8 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     receive,
     view: () => ({ containers: clusterContainers(board.snapshot()), services: clusterServices(cluster.store.current(), board.snapshot(), placements.pending()), nodeViews: nodes() }),
     removeNode: (id) => removeNode(id),
+    // Workers forward published ports of services they do not run: the table rides their sessions.
+    ingress: () => clusterIngressTable({ state: () => cluster.store.current(), clusterContainers: () => clusterContainers(board.snapshot()), nodeUp: (id) => statusOf(id) === 'ready' }),
   });
   // Rolling updates over the whole cluster's replicas (the board), led like placement.
   const rollouts = startRolloutReconciler({

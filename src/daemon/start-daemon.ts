@@ -182,18 +182,18 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   worker?.startSession(() => ({ containers: system.containers(), services: system.services() }), (sentAtMs) => lease?.renew(sentAtMs, 0));
   const ingress = startIngress({
     nodeId: config.node.id,
-    // A worker's own store holds its assignments only: the cluster's stacks come from a manager.
-    state: () => (worker ? worker.api.store.current() : store.current()),
+    // A worker's own store holds its assignments: its own replicas' backends; the rest comes from its manager.
+    state: () => store.current(),
     localContainers: () => system.containers(),
     ...(clusterServices ? { clusterContainers: () => clusterServices.agentView.containers(), nodeUp: (id: string) => clusterServices.statusOf(id) === 'ready' } : {}),
-    ...(worker ? { clusterContainers: () => worker.api.agent.containers(), nodeUp: (id: string) => worker.api.cluster.nodes().find((n) => n.id === id)?.status === 'ready' } : {}),
+    ...(worker ? { remoteTable: () => worker.ingress() } : {}),
     changes: [
       (listener) => store.subscribe(listener),
       (listener) => system.subscribe(listener),
       (listener) => ports.onChange(listener),
       () => every(2000, () => ports.sweep()),
-      // A worker learns the other nodes' replicas by reading them from a manager (README "Ingress").
-      ...(worker ? [(listener: () => void) => every(1000, () => worker.api.refresh().then(listener, (error: unknown) => logger.debug({ err: error }, 'ingress could not read the cluster from a manager')))] : []),
+      // A worker learns the cluster's table over its session (README "Ingress").
+      ...(worker ? [(listener: () => void) => worker.onIngress(listener)] : []),
     ],
     logger: componentLogger(logger, 'ingress'),
   });

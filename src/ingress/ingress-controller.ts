@@ -6,7 +6,7 @@
  * be bound (another process holds it) is logged once and tried again on later passes.
  */
 import type { Logger } from 'pino';
-import { ingressTable, type Backend, type IngressInput, type IngressListener } from './ingress-table.ts';
+import type { Backend, IngressListener } from './ingress-table.ts';
 import { TcpForwarder } from './tcp-forwarder.ts';
 import { UdpForwarder } from './udp-forwarder.ts';
 
@@ -38,7 +38,7 @@ export interface IngressListenerStatus {
 }
 
 export interface IngressControllerOptions {
-  readonly input: () => IngressInput;
+  readonly table: () => IngressListener[];
   readonly logger: Logger;
   /** Each returns an unsubscribe function; a call of the listener means "something may have changed". */
   readonly changes: readonly ((listener: () => void) => () => void)[];
@@ -78,7 +78,7 @@ export class IngressController {
     if (this.stopped) return;
     let table: IngressListener[];
     try {
-      table = ingressTable(this.options.input());
+      table = this.options.table();
     } catch (error) {
       this.options.logger.error({ err: error }, 'ingress table could not be computed; keeping the current one');
       return;

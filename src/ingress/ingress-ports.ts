@@ -23,7 +23,8 @@ export function ingressPorts(service: ServiceSpec): IngressPort[] {
  * How long a replica that publishes an ingress port stays `stopping` before it is signalled. A
  * node hears a replica left through the leader's board: its heartbeat reaches the leader within
  * one period (500 ms by default), a follower manager mirrors the board on its next beat, and a
- * worker reads it from a manager every second, so 2 s covers every node on default settings and
+ * worker's manager sends the changed table over its session within one more period, so 2 s
+ * covers every node on default settings and
  * lets requests under way finish. This node's own forwarder drops it at once.
  */
 export const ingressDrainDelayMs = 2000;

@@ -98,3 +98,20 @@ export function hostOfAddress(address: string): string | undefined {
   const v4 = /^([^:]+):\d+$/.exec(address);
   return v4?.[1];
 }
+
+/**
+ * A worker's table: the cluster's, as its manager sent it, with this node's own backends taken
+ * from its agent instead (live, where the manager's are a board's lag behind). `local` is the
+ * table of the services this node runs, from its own replicas; a port the manager has not sent
+ * yet is served from it alone.
+ */
+export function withLocalBackends(remote: readonly IngressListener[], local: readonly IngressListener[], selfId: string): IngressListener[] {
+  const localByKey = new Map(local.map((listener) => [listener.key, listener]));
+  const out: IngressListener[] = remote.map((listener) => ({
+    ...listener,
+    backends: [...(localByKey.get(listener.key)?.backends ?? []), ...listener.backends.filter((backend) => backend.node !== selfId)],
+  }));
+  const sent = new Set(remote.map((listener) => listener.key));
+  for (const listener of local) if (!sent.has(listener.key)) out.push(listener);
+  return out;
+}

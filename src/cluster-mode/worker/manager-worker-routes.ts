@@ -8,6 +8,7 @@ import { PeerRpcError } from '../peer-rpc.ts';
 import type { ClusterNode } from '../start-cluster-node.ts';
 import type { Heartbeat } from '../status-board.ts';
 import { createHeartbeatRelay } from './heartbeat-relay.ts';
+import type { IngressListener } from '../../ingress/ingress-table.ts';
 import { startWorkerSessionServer, type WorkerSessionServer } from './session-server.ts';
 import type { WorkerReadAnswer, WorkerSubmitAnswer } from './worker-api-client.ts';
 
@@ -24,6 +25,8 @@ export interface ManagerWorkerRoutesOptions {
   /** What the API on this manager shows, handed to a worker's API. */
   readonly view: () => { readonly containers: readonly ContainerView[]; readonly services: readonly ServiceStatus[]; readonly nodeViews: readonly NodeView[] };
   readonly removeNode: (id: string) => Promise<void>;
+  /** The cluster's ingress table, streamed to workers over their sessions. */
+  readonly ingress?: () => readonly IngressListener[];
 }
 
 function isBeat(value: unknown): value is Heartbeat {
@@ -77,6 +80,7 @@ export function installManagerWorkerRoutes(options: ManagerWorkerRoutesOptions):
       const answer = options.receive(beat);
       return Promise.resolve({ needFull: answer.needFull, ...(answer.appliedIndex === undefined ? {} : { leaderIndex: answer.appliedIndex }) });
     },
+    ...(options.ingress ? { ingress: options.ingress } : {}),
   });
 
   const caughtUp = async (minIndex: unknown): Promise<void> => {

@@ -22,6 +22,8 @@ export interface WorkerSessionClientOptions {
   readonly onManagers: (managers: readonly ManagerAddress[]) => void;
   /** The leader heard the beat sent at `sentAtMs` (this clock) and the assignments are caught up: renew the lease. */
   readonly onLease?: (sentAtMs: number) => void;
+  /** The cluster's ingress table, as the connected manager last sent it. */
+  readonly onIngress?: (listeners: Extract<ManagerFrame, { t: 'ingress' }>['listeners']) => void;
   /** How a connection is opened (default: a WebSocket over TCP; the simulator passes its own). */
   readonly dial?: SessionDialer;
   /** Reconnection jitter source in [0, 1) (default Math.random; the simulator's is seeded). */
@@ -133,6 +135,9 @@ export function startWorkerSessionClient(options: WorkerSessionClientOptions): W
           if (sent !== undefined) options.onLease?.(sent);
           break;
         }
+        case 'ingress':
+          options.onIngress?.(frame.listeners);
+          break;
         case 'welcome':
           break;
       }

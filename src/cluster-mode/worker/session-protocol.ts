@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ContainerView, ServiceStatus } from '../../actors/agent-types.ts';
 import type { RolloutRecord, StackVersionRecord } from '../../cluster/rollout-records.ts';
 import type { StackSpec } from '../../compose/types.ts';
+import type { IngressListener } from '../../ingress/ingress-table.ts';
 
 /**
  * The worker session: one WebSocket from a worker to a manager on the cluster port, modelled on
@@ -65,7 +66,13 @@ export type ManagerFrame =
    * this frame) are caught up with what the leader had applied then — the worker's lease on its
    * at-most-once replicas runs from when it sent that beat (src/fencing/node-lease.ts).
    */
-  | { readonly t: 'ack'; readonly needFull: boolean; readonly lease?: number };
+  | { readonly t: 'ack'; readonly needFull: boolean; readonly lease?: number }
+  /**
+   * The cluster's ingress table as this manager sees it (every published port with its ready
+   * replicas at their nodes' addresses), sent when it changes: a worker forwards published ports
+   * of services it does not run (src/ingress).
+   */
+  | { readonly t: 'ingress'; readonly listeners: readonly IngressListener[] };
 
 /** Worker → manager. */
 export type WorkerFrame = {
@@ -129,6 +136,21 @@ function workerStackOf(value: unknown, index: number): WorkerStack {
   return value as unknown as WorkerStack;
 }
 
+function ingressListenerOf(value: unknown, index: number): IngressListener {
+  const where = `ingress.listeners[${index}]`;
+  if (!isObject(value) || typeof value.key !== 'string' || (value.protocol !== 'tcp' && value.protocol !== 'udp') || typeof value.published !== 'number'
+    || typeof value.stack !== 'string' || typeof value.service !== 'string' || typeof value.target !== 'number' || !Array.isArray(value.backends)
+    || (value.hostIp !== undefined && typeof value.hostIp !== 'string')) {
+    throw new SessionFrameError(`${where} needs key, protocol (tcp|udp), published, stack, service, target and backends[]`);
+  }
+  value.backends.forEach((backend: unknown, b) => {
+    if (!isObject(backend) || typeof backend.host !== 'string' || typeof backend.port !== 'number' || typeof backend.replica !== 'string' || typeof backend.node !== 'string') {
+      throw new SessionFrameError(`${where}.backends[${b}] must be {host, port, replica, node}`);
+    }
+  });
+  return value as unknown as IngressListener;
+}
+
 /** Parses a manager's frame; the error names the first field that is wrong. */
 export function parseManagerFrame(text: string): ManagerFrame {
   let value: unknown;
@@ -156,6 +178,9 @@ export function parseManagerFrame(text: string): ManagerFrame {
       if (typeof value.needFull !== 'boolean') throw new SessionFrameError('ack needs needFull');
       if (value.lease !== undefined && !isBeatNumber(value.lease)) throw new SessionFrameError('ack.lease must be a beat number');
       return { t: 'ack', needFull: value.needFull, ...(value.lease === undefined ? {} : { lease: value.lease as number }) };
+    case 'ingress':
+      if (!Array.isArray(value.listeners)) throw new SessionFrameError('ingress needs listeners[]');
+      return { t: 'ingress', listeners: value.listeners.map(ingressListenerOf) };
     default:
       throw new SessionFrameError(`unknown frame type ${JSON.stringify(value.t)}`);
   }

@@ -11,6 +11,7 @@ import {
 } from './session-protocol.ts';
 import type { SessionSocket } from './session-socket.ts';
 import { workerKey } from './worker-key.ts';
+import type { IngressListener } from '../../ingress/ingress-table.ts';
 
 export interface WorkerSessionServerOptions {
   readonly cluster: ClusterNode;
@@ -25,6 +26,8 @@ export interface WorkerSessionServerOptions {
   readonly onBeat: (heartbeat: Heartbeat) => Promise<{ readonly needFull: boolean; readonly leaderIndex?: number }>;
   /** Wall-clock time the upgrade's signature is checked against (default Date.now). */
   readonly wallClockMs?: () => number;
+  /** The cluster's ingress table; looked at every heartbeat period and sent to every worker when it changed. */
+  readonly ingress?: () => readonly IngressListener[];
 }
 
 export interface WorkerSessionServer {
@@ -76,7 +79,7 @@ export function startWorkerSessionServer(options: WorkerSessionServerOptions): W
   let managers = managersIn(cluster.store.current());
   index.update(cluster.store.current());
 
-  const send = (session: Session, frame: ManagerFrame | typeof PLAIN_ACK): void => {
+  const send = (session: Session, frame: ManagerFrame | string): void => {
     if (!session.socket.isOpen()) return;
     if (session.socket.bufferedBytes() > MAX_BUFFERED_BYTES) {
       logger.warn({ nodeId: session.nodeId }, 'worker session cannot keep up; closing it (the worker reconnects and receives its assignment anew)');
@@ -104,6 +107,7 @@ export function startWorkerSessionServer(options: WorkerSessionServerOptions): W
     logger.info({ nodeId }, 'worker session opened');
     send(session, { t: 'welcome', managerId: selfId, proof: managerProof(key, clientNonce, nodeId, selfId), managers });
     send(session, { t: 'assign', full: true, upsert: index.assignmentOf(nodeId), remove: [] });
+    if (ingressFrame !== undefined) send(session, ingressFrame);
     socket.onMessage((text) => {
       let frame;
       try {
@@ -174,6 +178,25 @@ export function startWorkerSessionServer(options: WorkerSessionServerOptions): W
       if (state.nodes[session.nodeId]?.role !== 'worker') session.socket.close(4403, 'this node is no longer a worker of the cluster');
     }
   });
+  // The ingress table changes with the board (heartbeats), not only with the log: looked at once
+  // per period, serialized once, and sent to every worker only when its text changed.
+  let ingressFrame: string | undefined;
+  let ingressTimer: unknown;
+  const pushIngress = (): void => {
+    if (options.ingress !== undefined) {
+      try {
+        const text = JSON.stringify({ t: 'ingress', listeners: options.ingress() } satisfies ManagerFrame);
+        if (text !== ingressFrame) {
+          ingressFrame = text;
+          for (const session of sessions.values()) send(session, text);
+        }
+      } catch (error) {
+        logger.error({ err: error }, 'ingress table for workers could not be computed');
+      }
+    }
+    ingressTimer = clock.setTimeout(pushIngress, options.heartbeatIntervalMs);
+  };
+  if (options.ingress !== undefined) pushIngress();
   // A worker that vanished without closing its TCP connection (power loss, cut link) is dropped.
   let sweep: unknown;
   const sweepIdle = (): void => {
@@ -187,6 +210,7 @@ export function startWorkerSessionServer(options: WorkerSessionServerOptions): W
     sessions: () => [...sessions.keys()],
     stop: () => {
       clock.clearTimeout(sweep);
+      clock.clearTimeout(ingressTimer);
       unsubscribe();
       for (const session of sessions.values()) session.socket.terminate();
       sessions.clear();

@@ -5,6 +5,7 @@ import { AssignmentStore } from './assignment-store.ts';
 import { startWorkerSessionClient, type WorkerSessionClient } from './session-client.ts';
 import type { ManagerAddress, WorkerStatus } from './session-protocol.ts';
 import { WorkerApiClient } from './worker-api-client.ts';
+import type { IngressListener } from '../../ingress/ingress-table.ts';
 
 export interface WorkerNodeOptions {
   readonly identity: ClusterIdentity;
@@ -22,6 +23,10 @@ export interface WorkerNode {
   readonly api: WorkerApiClient;
   /** The manager the session is open to, if any. */
   connectedManager(): ManagerAddress | undefined;
+  /** The cluster's ingress table from the session's manager (empty until one sent it). */
+  ingress(): readonly IngressListener[];
+  /** Called whenever a manager sent a new ingress table; returns the unsubscribe function. */
+  onIngress(listener: () => void): () => void;
   /** Opens the session once the agent runs: its heartbeats carry the agent's status; `onLease` renews the node lease. */
   startSession(status: () => WorkerStatus, onLease?: (sentAtMs: number) => void): void;
   stop(): Promise<void>;
@@ -57,6 +62,8 @@ export async function startWorkerNode(options: WorkerNodeOptions): Promise<Worke
     saving = saving.then(() => saveClusterIdentity(options.dataDir, next)).catch((error: unknown) => logger.warn({ err: error }, 'could not save the managers\' addresses'));
     logger.info({ managers: list.map((manager) => manager.id) }, 'managers known to this worker');
   };
+  let ingress: readonly IngressListener[] = [];
+  const ingressListeners = new Set<() => void>();
   return {
     get identity() {
       return identity;
@@ -64,6 +71,11 @@ export async function startWorkerNode(options: WorkerNodeOptions): Promise<Worke
     store,
     api,
     connectedManager: () => session?.connected(),
+    ingress: () => ingress,
+    onIngress: (listener) => {
+      ingressListeners.add(listener);
+      return () => ingressListeners.delete(listener);
+    },
     startSession: (status, onLease) => {
       session ??= startWorkerSessionClient({
         nodeId: identity.nodeId,
@@ -76,6 +88,10 @@ export async function startWorkerNode(options: WorkerNodeOptions): Promise<Worke
         onAssign: (frame) => store.apply(frame),
         onManagers: learnManagers,
         ...(onLease ? { onLease } : {}),
+        onIngress: (listeners) => {
+          ingress = listeners;
+          for (const listener of ingressListeners) listener();
+        },
       });
     },
     stop: async () => {

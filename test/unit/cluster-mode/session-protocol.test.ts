@@ -18,6 +18,11 @@ describe('worker session frames', () => {
     expect(errorOf(() => parseManagerFrame('{"t":"reboot"}'))).toBe('unknown frame type "reboot"');
     expect(errorOf(() => parseManagerFrame('{"t":"welcome","managerId":"m","proof":"p","managers":[{"id":1}]}'))).toBe('welcome.managers[0] must be {id, address}');
     expect(errorOf(() => parseManagerFrame('{"t":"assign","full":true,"upsert":[],"remove":[3]}'))).toBe('assign.remove[0] must be a stack name');
+    expect(errorOf(() => parseManagerFrame('{"t":"ingress"}'))).toBe('ingress needs listeners[]');
+    const listener = { key: 'tcp/*/8080', protocol: 'tcp', published: 8080, stack: 'a', service: 'web', target: 80, backends: [{ host: '10.0.0.2', port: 32768, replica: 'a_web_1', node: 'n2' }] };
+    expect(parseManagerFrame(JSON.stringify({ t: 'ingress', listeners: [listener] }))).toEqual({ t: 'ingress', listeners: [listener] });
+    expect(errorOf(() => parseManagerFrame(JSON.stringify({ t: 'ingress', listeners: [{ ...listener, protocol: 'sctp' }] })))).toBe('ingress.listeners[0] needs key, protocol (tcp|udp), published, stack, service, target and backends[]');
+    expect(errorOf(() => parseManagerFrame(JSON.stringify({ t: 'ingress', listeners: [{ ...listener, backends: [{ host: 'x' }] }] })))).toBe('ingress.listeners[0].backends[0] must be {host, port, replica, node}');
     const stack = { name: 'a', version: 1, specHash: 'h', updatedAtMs: 1, spec: { name: 'a', services: [] }, placements: { web: { stackVersion: 1, version: 1, slots: { 0: 'w1' } } } };
     expect(errorOf(() => parseManagerFrame(JSON.stringify({ t: 'assign', full: false, upsert: [stack], remove: [] })))).toBe('assign.upsert[0].placements.web.slots.0 must map a slot number to a node id');
     expect(errorOf(() => parseManagerFrame(JSON.stringify({ t: 'assign', full: false, upsert: [{ ...stack, spec: { name: 'b', services: [] } }], remove: [] })))).toBe("assign.upsert[0].spec must be the stack's spec with its services");

@@ -18,6 +18,8 @@ import type { ClusterCommand } from '../../../src/cluster/commands.ts';
 import { ClusterState, type ClusterStateData } from '../../../src/cluster/state.ts';
 import { createLogger } from '../../../src/log/create-logger.ts';
 import { service, stack } from '../agent/fixtures.ts';
+import type { IngressListener } from '../../../src/ingress/ingress-table.ts';
+import { eventually } from '../../support/eventually.ts';
 
 const secret = 'cluster-secret-for-tests';
 const logger = createLogger({ level: 'silent', format: 'json', destination: new PassThrough() });
@@ -27,7 +29,7 @@ afterEach(async () => {
 });
 
 /** A manager's cluster port with just what the session server uses: state, identity, upgrades. */
-async function fakeManager(id = 'm1', managerSecret = secret, leaderIndex: () => number | undefined = () => undefined) {
+async function fakeManager(id = 'm1', managerSecret = secret, leaderIndex: () => number | undefined = () => undefined, ingress?: () => IngressListener[]) {
   const state = new ClusterState();
   let seq = 0;
   const listeners = new Set<(view: Readonly<ClusterStateData>) => void>();
@@ -57,6 +59,7 @@ async function fakeManager(id = 'm1', managerSecret = secret, leaderIndex: () =>
   const beatWaiters: (() => void)[] = [];
   const server: WorkerSessionServer = startWorkerSessionServer({
     cluster, clock: systemClock, logger, heartbeatIntervalMs: 50,
+    ...(ingress ? { ingress } : {}),
     onBeat: (beat) => {
       beats.push(beat);
       for (const waiter of beatWaiters.splice(0)) waiter();
@@ -79,6 +82,7 @@ function worker(options: { nodeId: string; key: string; managers: string[] }) {
   const waiters: { match: (frame: ManagerFrame) => boolean; resolve: (frame: ManagerFrame) => void }[] = [];
   const managersSeen: string[][] = [];
   const leases: number[] = [];
+  const ingressSeen: (readonly IngressListener[])[] = [];
   const client: WorkerSessionClient = startWorkerSessionClient({
     ...options, clock: systemClock, logger, heartbeatIntervalMs: 50,
     managers: () => options.managers,
@@ -94,13 +98,14 @@ function worker(options: { nodeId: string; key: string; managers: string[] }) {
     },
     onManagers: (list) => managersSeen.push(list.map((m) => m.id)),
     onLease: (sentAtMs) => leases.push(sentAtMs),
+    onIngress: (listeners) => ingressSeen.push(listeners),
   });
   cleanups.push(() => client.stop());
   const until = (match: (frame: ManagerFrame) => boolean): Promise<ManagerFrame> => {
     const seen = frames.find(match);
     return seen ? Promise.resolve(seen) : new Promise((resolve) => waiters.push({ match, resolve }));
   };
-  return { client, frames, until, managersSeen, leases };
+  return { client, frames, until, managersSeen, leases, ingressSeen };
 }
 
 /** Opens the upgrade by hand and resolves with the HTTP status the manager answered (101 = opened). */
@@ -168,6 +173,21 @@ describe('worker session over a real socket', () => {
       expect(sentAt).toBeGreaterThanOrEqual(before - 60);
       expect(sentAt).toBeLessThanOrEqual(systemClock.nowMs());
     }
+  });
+
+  it('streams the cluster\'s ingress table: on open, then only when it changed', async () => {
+    const listener = (backends: IngressListener['backends']): IngressListener => ({ key: 'tcp/*/8080', protocol: 'tcp', published: 8080, stack: 'a', service: 'web', target: 80, backends });
+    let table = [listener([{ host: '10.0.0.1', port: 32768, replica: 'a_web_1', node: 'm1' }])];
+    const manager = await fakeManager('m1', secret, () => undefined, () => table);
+    const w1 = worker({ nodeId: 'w1', key: workerKey(secret, 'w1'), managers: [manager.address] });
+    await eventually(() => w1.ingressSeen.length === 1, { timeoutMs: 5_000, what: 'the ingress table on open' });
+    expect(w1.ingressSeen[0]).toEqual(table);
+    // Several periods pass with nothing new: no frame. Then a replica leaves: one frame.
+    for (let i = 0; i < 3; i++) await manager.nextBeat();
+    expect(w1.ingressSeen).toHaveLength(1);
+    table = [listener([])];
+    await eventually(() => w1.ingressSeen.length === 2, { timeoutMs: 5_000, what: 'the changed ingress table' });
+    expect(w1.ingressSeen[1]).toEqual(table);
   });
 
   it('refuses an upgrade with the wrong key, a replayed nonce, or a node that is not a worker', async () => {

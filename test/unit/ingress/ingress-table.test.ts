@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerView } from '../../../src/actors/agent-types.ts';
 import { publishedPorts } from '../../../src/adapters/docker/container-summary.ts';
-import { hostOfAddress, ingressTable, type IngressInput } from '../../../src/ingress/ingress-table.ts';
+import { hostOfAddress, ingressTable, withLocalBackends, type IngressInput } from '../../../src/ingress/ingress-table.ts';
 import { service, stack } from '../agent/fixtures.ts';
 
 const web = service('web', { replicas: 3, ports: [{ target: 80, published: 8080, protocol: 'tcp', mode: 'ingress' }, { target: 53, published: 5353, protocol: 'udp', mode: 'ingress' }] });
@@ -70,6 +70,16 @@ describe('ingress table', () => {
   it('an image healthcheck (replicas reporting health) gates the service too', () => {
     const table = ingressTable(input([replica('shop_web_1', 'n1', { health: 'starting' }), replica('shop_web_2', 'n1', { health: 'none' }), replica('shop_web_3', 'n2', { health: 'healthy' })]));
     expect(table.find((l) => l.key === 'tcp/*/8080')!.backends.map((b) => b.replica)).toEqual(['shop_web_3']);
+  });
+
+  it('a worker takes the cluster\'s table from its manager, with its own replicas from its agent', () => {
+    const remote = ingressTable({ ...input([replica('shop_web_1', 'n2'), replica('shop_web_2', 'w1', { state: 'stopping' }), replica('shop_web_3', 'w1')]), localNodeId: '' });
+    // The manager still sees w1's replica 3; w1's own agent already has it stopping, and runs replica 4.
+    const local = ingressTable({ ...input([replica('shop_web_3', 'w1', { state: 'stopping' }), replica('shop_web_4', 'w1')]), localNodeId: 'w1' });
+    const merged = withLocalBackends(remote, local, 'w1');
+    expect(merged.find((l) => l.key === 'tcp/*/8080')!.backends.map((b) => b.replica)).toEqual(['shop_web_4', 'shop_web_1']);
+    // Before the manager sent anything, the worker serves what it runs itself.
+    expect(withLocalBackends([], local, 'w1').find((l) => l.key === 'tcp/*/8080')!.backends.map((b) => b.replica)).toEqual(['shop_web_4']);
   });
 
   it('parses engine port maps and cluster addresses', () => {
