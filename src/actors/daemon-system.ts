@@ -52,6 +52,11 @@ export interface DaemonSystem {
   services(): ServiceStatus[];
   /** Each VPN group slot's link on this node (state and a line for people). */
   vpnLinks(): LinkView[];
+  /**
+   * Whether the engine answers: its event stream is up and the last listing worked. While it does
+   * not, a cluster node reports itself unhealthy in its heartbeats and its replicas fail over.
+   */
+  engineReachable?(): boolean;
   /** Live agent events; returns an unsubscribe function. A throwing listener is logged and ignored. */
   subscribe(listener: (event: AgentEvent) => void): () => void;
   /** The root actor (the node agent): inspection walks its tree to replay live actors. */
@@ -123,6 +128,10 @@ export async function startDaemonSystem(options: DaemonSystemOptions): Promise<D
     services: () => {
       const { desired, children, waiting } = actor.getSnapshot().context;
       return serviceStatuses(desired, Object.values(children), waiting);
+    },
+    engineReachable: () => {
+      const { streamConnected, listFailures } = actor.getSnapshot().context;
+      return streamConnected && listFailures === 0;
     },
     vpnLinks: () => Object.values(actor.getSnapshot().context.vpnLinks ?? {}).sort((a, b) => (a.link < b.link ? -1 : a.link > b.link ? 1 : 0)),
     subscribe: (listener) => {

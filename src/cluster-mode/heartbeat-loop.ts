@@ -15,11 +15,13 @@ export interface HeartbeatLoopOptions {
   readonly intervalMs: number;
   readonly clock: Clock;
   readonly status: () => { readonly containers: readonly ContainerView[]; readonly services: readonly ServiceStatus[] };
+  /** Whether this node's engine is unreachable now (the beat then says so). */
+  readonly engineDown?: () => boolean;
   /** Delivers to the current leader (locally when this node leads). */
   readonly send: (heartbeat: Heartbeat) => Promise<HeartbeatAnswer>;
   readonly onBoard: (board: BoardTransfer) => void;
   /** A leader answered the heartbeat sent at `sentAtMs` (this clock): the node's lease runs from there. */
-  readonly onAnswered?: (sentAtMs: number, answer: HeartbeatAnswer) => void;
+  readonly onAnswered?: (sentAtMs: number, answer: HeartbeatAnswer, heartbeat: Heartbeat) => void;
   readonly onError: (error: unknown) => void;
 }
 
@@ -36,11 +38,12 @@ export function startHeartbeatLoop(options: HeartbeatLoopOptions): { stop(): voi
   const beat = async (): Promise<void> => {
     const status = options.status();
     const text = JSON.stringify(status);
-    const heartbeat: Heartbeat = text === lastSent ? { nodeId: options.nodeId } : { nodeId: options.nodeId, status };
+    const flag = options.engineDown?.() ? { engineDown: true } : {};
+    const heartbeat: Heartbeat = text === lastSent ? { nodeId: options.nodeId, ...flag } : { nodeId: options.nodeId, status, ...flag };
     try {
       const sentAtMs = options.clock.nowMs();
       const answer = await options.send(heartbeat);
-      options.onAnswered?.(sentAtMs, answer);
+      options.onAnswered?.(sentAtMs, answer, heartbeat);
       if (heartbeat.status) lastSent = text;
       if (answer.needFull) lastSent = undefined;
       if (answer.board) options.onBoard(answer.board);

@@ -11,6 +11,12 @@ export interface NodeReport {
 /** The heartbeat body: containers and services only when they changed since the last one. */
 export interface Heartbeat {
   readonly nodeId: string;
+  /**
+   * The node's engine does not answer (dockerd died, the daemon lives): the node reports itself
+   * unhealthy. The leader keeps its status report but does not count the beat as the node being
+   * alive, so its replicas fail over as a dead node's; the node renews no lease from it.
+   */
+  readonly engineDown?: boolean;
   readonly status?: { readonly containers: readonly ContainerView[]; readonly services: readonly ServiceStatus[] };
 }
 

@@ -39,6 +39,7 @@ function isHeartbeat(body: unknown): body is Heartbeat {
   const value = body as Partial<Heartbeat> | null;
   if (typeof value !== 'object' || value === null || typeof value.nodeId !== 'string') return false;
   const status = value.status as Heartbeat['status'] | undefined;
+  if (value.engineDown !== undefined && typeof value.engineDown !== 'boolean') return false;
   return status === undefined || (Array.isArray(status.containers) && Array.isArray(status.services));
 }
 
@@ -78,7 +79,9 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     return report && clock.nowMs() - report.lastSeenMs <= config.cluster.nodeDownAfterMs ? 'ready' : 'down';
   };
   const receive = (heartbeat: Heartbeat): HeartbeatAnswer => {
-    scheduling.heartbeat(heartbeat.nodeId, heartbeat.status !== undefined);
+    // A node whose engine is down is alive but cannot run anything: its beat is not counted.
+    if (heartbeat.engineDown === true) scheduling.engineDown(heartbeat.nodeId);
+    else scheduling.heartbeat(heartbeat.nodeId, heartbeat.status !== undefined);
     const answer = board.receive(heartbeat, clock.nowMs());
     // Every Raft member (a demoted manager stays a learner) serves the API, so it mirrors the board.
     const { voters, learners } = cluster.raft.status().membership;
@@ -130,6 +133,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     intervalMs: config.cluster.heartbeatIntervalMs,
     clock,
     status: () => ({ containers: system.containers(), services: system.services() }),
+    engineDown: () => system.engineReachable?.() === false,
     send: async (heartbeat) => {
       if (cluster.isLeader()) return receive(heartbeat);
       const leaderId = cluster.raft.status().leaderId;
@@ -137,7 +141,10 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
       if (!address) throw new PeerRpcError('no_leader', 'no leader known yet', 503);
       return cluster.callPeer<HeartbeatAnswer>(address, '/cluster/heartbeat', heartbeat, Math.max(1000, config.cluster.heartbeatIntervalMs * 2));
     },
-    onAnswered: (sentAtMs, answer) => options.lease?.renew(sentAtMs, answer.appliedIndex ?? 0),
+    // A beat that said the engine is down was not counted by the leader, so it renews no lease.
+    onAnswered: (sentAtMs, answer, heartbeat) => {
+      if (heartbeat.engineDown !== true) options.lease?.renew(sentAtMs, answer.appliedIndex ?? 0);
+    },
     onBoard: (snapshot) => {
       if (!cluster.isLeader()) board.replaceWith(snapshot, clock.nowMs());
     },

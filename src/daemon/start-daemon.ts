@@ -179,7 +179,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   metrics.observe.clusterEvents = () => events.lastIndex();
   metrics.observe.actorsByKind = () => inspection.actorCountsByKind();
   if (cluster) metrics.raft.status = () => cluster.raft.status();
-  worker?.startSession(() => ({ containers: system.containers(), services: system.services() }), (sentAtMs) => lease?.renew(sentAtMs, 0));
+  worker?.startSession(() => ({ containers: system.containers(), services: system.services() }), (sentAtMs) => lease?.renew(sentAtMs, 0), () => agentSystem.engineReachable?.() === false);
   const ingress = startIngress({
     nodeId: config.node.id,
     // A worker's own store holds its assignments: its own replicas' backends; the rest comes from its manager.

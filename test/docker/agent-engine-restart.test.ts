@@ -24,9 +24,16 @@ describe('node agent: dockerd restarts', () => {
     await a.deploy({ name: 'tough', services: [realService('web', image, { replicas: 2, restartPolicy: { condition: 'any', delayMs: 200, windowMs: 0 } })] });
     await a.waitFor((agent) => converged(agent, 'tough'), 'converged');
     const from = a.events.length;
+    expect(a.agent.engineReachable?.()).toBe(true);
+    // What a cluster node puts in its heartbeats (engineDown): sampled while dockerd is away.
+    const reachable: boolean[] = [];
+    const sampler = setInterval(() => reachable.push(a.agent.engineReachable?.() ?? true), 5);
     await engine.restart(); // clean restart: dockerd stops the containers first
     await a.waitFor(() => a.events.slice(from).some((e) => e.type === 'engine-stream' && !e.connected), 'stream end noticed');
     await a.waitFor((agent) => converged(agent, 'tough') && a.events.slice(from).some((e) => e.type === 'engine-stream' && e.connected), 'converged after the restart', 90_000);
+    clearInterval(sampler);
+    expect(reachable, 'the engine was reported unreachable while dockerd was away').toContain(false);
+    expect(a.agent.engineReachable?.(), 'and reachable again once it answers').toBe(true);
     // Events flow again: a crash is now noticed through the new stream and repaired.
     const view = a.agent.containers()[0]!;
     const restarts = view.restarts;

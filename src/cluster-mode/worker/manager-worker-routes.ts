@@ -32,6 +32,7 @@ export interface ManagerWorkerRoutesOptions {
 function isBeat(value: unknown): value is Heartbeat {
   const beat = value as Partial<Heartbeat> | null;
   if (typeof beat !== 'object' || beat === null || typeof beat.nodeId !== 'string') return false;
+  if (beat.engineDown !== undefined && typeof beat.engineDown !== 'boolean') return false;
   return beat.status === undefined || (Array.isArray(beat.status.containers) && Array.isArray(beat.status.services));
 }
 

@@ -24,6 +24,8 @@ export interface WorkerSessionClientOptions {
   readonly onLease?: (sentAtMs: number) => void;
   /** The cluster's ingress table, as the connected manager last sent it. */
   readonly onIngress?: (listeners: Extract<ManagerFrame, { t: 'ingress' }>['listeners']) => void;
+  /** Whether this worker's engine is unreachable now: its beats then say so and renew no lease. */
+  readonly engineDown?: () => boolean;
   /** How a connection is opened (default: a WebSocket over TCP; the simulator passes its own). */
   readonly dial?: SessionDialer;
   /** Reconnection jitter source in [0, 1) (default Math.random; the simulator's is seeded). */
@@ -171,9 +173,12 @@ export function startWorkerSessionClient(options: WorkerSessionClientOptions): W
     const status = options.status();
     const text = JSON.stringify(status);
     const n = ++beatNumber;
-    sentAt.set(n, clock.nowMs());
+    const engineDown = options.engineDown?.() === true;
+    // (A beat that says the engine is down is not counted by the leader: no lease from its ack.)
+    if (!engineDown) sentAt.set(n, clock.nowMs());
     sentAt.delete(n - 64);
-    const frame: WorkerFrame = text === lastSentStatus ? { t: 'beat', n } : { t: 'beat', status, n };
+    const flag = engineDown ? { engineDown: true } : {};
+    const frame: WorkerFrame = text === lastSentStatus ? { t: 'beat', n, ...flag } : { t: 'beat', status, n, ...flag };
     lastSentStatus = text;
     ws.send(JSON.stringify(frame));
     beatTimer = clock.setTimeout(beat, options.heartbeatIntervalMs);

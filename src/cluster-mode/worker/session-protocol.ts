@@ -80,6 +80,8 @@ export type WorkerFrame = {
   readonly status?: WorkerStatus;
   /** The beat's number, so a lease ack names the beat whose send time the lease runs from. */
   readonly n?: number;
+  /** The worker's engine does not answer: the leader does not count this beat (status-board.ts). */
+  readonly engineDown?: boolean;
 };
 
 export function sessionBody(nodeId: string, clientNonce: string): string {
@@ -196,7 +198,8 @@ export function parseWorkerFrame(text: string): WorkerFrame {
   }
   if (!isObject(value) || value.t !== 'beat') throw new SessionFrameError('a worker sends only {t: "beat", status?, n?}');
   if (value.n !== undefined && !isBeatNumber(value.n)) throw new SessionFrameError('beat.n must be a non-negative integer');
-  const n = value.n === undefined ? {} : { n: value.n as number };
+  if (value.engineDown !== undefined && typeof value.engineDown !== 'boolean') throw new SessionFrameError('beat.engineDown must be a boolean');
+  const n = { ...(value.n === undefined ? {} : { n: value.n as number }), ...(value.engineDown === true ? { engineDown: true } : {}) };
   if (value.status === undefined) return { t: 'beat', ...n };
   const status = value.status;
   if (!isObject(status) || !Array.isArray(status.containers) || !Array.isArray(status.services)) throw new SessionFrameError('beat.status must be {containers: [], services: []}');

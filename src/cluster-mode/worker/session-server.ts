@@ -122,7 +122,7 @@ export function startWorkerSessionServer(options: WorkerSessionServerOptions): W
       // The node id is the session's authenticated one, never a field of the frame.
       // A plain beat is acknowledged only every other period (the worker's watchdog needs to hear
       // from its manager, not an answer to each beat): one write per worker per two periods.
-      options.onBeat({ nodeId, ...(frame.status ? { status: frame.status } : {}) }).then(
+      options.onBeat({ nodeId, ...(frame.status ? { status: frame.status } : {}), ...(frame.engineDown === true ? { engineDown: true } : {}) }).then(
         (answer) => {
           // The worker's lease: only for a beat the leader itself took, and only once this
           // manager's copy of the log (whose assignments went out before this frame) has caught

@@ -28,7 +28,7 @@ export interface WorkerNode {
   /** Called whenever a manager sent a new ingress table; returns the unsubscribe function. */
   onIngress(listener: () => void): () => void;
   /** Opens the session once the agent runs: its heartbeats carry the agent's status; `onLease` renews the node lease. */
-  startSession(status: () => WorkerStatus, onLease?: (sentAtMs: number) => void): void;
+  startSession(status: () => WorkerStatus, onLease?: (sentAtMs: number) => void, engineDown?: () => boolean): void;
   stop(): Promise<void>;
 }
 
@@ -76,7 +76,7 @@ export async function startWorkerNode(options: WorkerNodeOptions): Promise<Worke
       ingressListeners.add(listener);
       return () => ingressListeners.delete(listener);
     },
-    startSession: (status, onLease) => {
+    startSession: (status, onLease, engineDown) => {
       session ??= startWorkerSessionClient({
         nodeId: identity.nodeId,
         key: identity.secret,
@@ -92,6 +92,7 @@ export async function startWorkerNode(options: WorkerNodeOptions): Promise<Worke
           ingress = listeners;
           for (const listener of ingressListeners) listener();
         },
+        ...(engineDown ? { engineDown } : {}),
       });
     },
     stop: async () => {

@@ -17,10 +17,13 @@ import { decideFailover, type HeldReplica } from './failover-policy.ts';
 import type { FailoverTiming } from './failover-timing.ts';
 import type { LeaderLiveness } from './leader-liveness.ts';
 
+export type FailoverCause = 'node-down' | 'engine-down';
+
 /** One node's replicas of one service moved because the node went down. */
 export interface FailoverEvent {
   readonly node: string;
-  readonly cause: 'node-down';
+  /** `engine-down`: the node kept beating but said its engine does not answer. */
+  readonly cause: FailoverCause;
   readonly stack: string;
   readonly service: string;
   /** slot → the node it moved to */
@@ -38,6 +41,8 @@ export interface FailoverOptions {
   /** Runs a placement pass soon. */
   readonly trigger: () => void;
   readonly onEvent?: (event: FailoverEvent) => void;
+  /** Why a down node is down, as far as this leader knows (default: node-down). */
+  readonly causeOf?: (nodeId: string) => FailoverCause;
 }
 
 export interface Failover {
@@ -92,7 +97,7 @@ export function startFailover(options: FailoverOptions): Failover {
       }
       for (const [node, moved] of movedBy) {
         const heard = liveness.view(node).lastHeardMs ?? liveness.leaderSinceMs() ?? clock.nowMs();
-        const event: FailoverEvent = { node, cause: 'node-down', stack: command.stack, service: command.service, moved, seconds: (clock.nowMs() - heard) / 1000 };
+        const event: FailoverEvent = { node, cause: options.causeOf?.(node) ?? 'node-down', stack: command.stack, service: command.service, moved, seconds: (clock.nowMs() - heard) / 1000 };
         logger.info({ event: 'failover', ...event }, 'replicas of a down node placed elsewhere');
         options.onEvent?.(event);
       }

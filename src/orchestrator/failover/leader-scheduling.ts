@@ -46,6 +46,8 @@ export interface LeaderScheduling {
   readonly failover: Failover;
   /** A heartbeat this daemon answers as leader; `withStatus` when it carried a status report. */
   heartbeat(nodeId: string, withStatus: boolean): void;
+  /** A beat from a node that says its engine does not answer: alive, but not counted as such. */
+  engineDown(nodeId: string): void;
   /** Call when the Raft role may have changed: starts or drops the liveness view. */
   leadershipChanged(): void;
   stop(): void;
@@ -54,6 +56,8 @@ export interface LeaderScheduling {
 export function startLeaderScheduling(options: LeaderSchedulingOptions): LeaderScheduling {
   const { clock, logger } = options;
   const liveness = createLeaderLiveness({ selfId: options.selfId, clock, logger, timing: options.nodeTiming });
+  // Nodes whose last beat said their engine is down (soft state: the cause of their failover).
+  const enginesDown = new Set<string>();
   // eslint-disable-next-line prefer-const -- the failover policy and the loop it feeds refer to each other
   let placements: PlacementReconciler;
   const failover = startFailover({
@@ -64,6 +68,7 @@ export function startLeaderScheduling(options: LeaderSchedulingOptions): LeaderS
     timing: options.failoverTiming,
     trigger: () => placements.trigger(),
     ...(options.onFailover ? { onEvent: options.onFailover } : {}),
+    causeOf: (nodeId) => (enginesDown.has(nodeId) ? 'engine-down' : 'node-down'),
   });
   placements = startPlacementReconciler({
     isLeader: () => options.isLeader() && liveness.leading(),
@@ -117,7 +122,13 @@ export function startLeaderScheduling(options: LeaderSchedulingOptions): LeaderS
     liveness,
     placements,
     failover,
+    engineDown: (nodeId) => {
+      if (enginesDown.has(nodeId)) return;
+      enginesDown.add(nodeId);
+      logger.warn({ node: nodeId }, 'node reports its engine unreachable; its replicas fail over once the grace has passed');
+    },
     heartbeat: (nodeId, withStatus) => {
+      if (enginesDown.delete(nodeId)) logger.info({ node: nodeId }, 'node reports its engine back');
       const wasReady = liveness.statusOf(nodeId) === 'ready';
       liveness.heartbeat(nodeId);
       if (withStatus || !wasReady) placements.trigger();

@@ -35,6 +35,8 @@ describe('worker session frames', () => {
     expect(parseWorkerFrame('{"t":"beat"}')).toEqual({ t: 'beat' });
     expect(parseWorkerFrame('{"t":"beat","status":{"containers":[],"services":[]}}')).toEqual({ t: 'beat', status: { containers: [], services: [] } });
     expect(parseWorkerFrame('{"t":"beat","n":7}')).toEqual({ t: 'beat', n: 7 });
+    expect(parseWorkerFrame('{"t":"beat","n":8,"engineDown":true}')).toEqual({ t: 'beat', n: 8, engineDown: true });
+    expect(errorOf(() => parseWorkerFrame('{"t":"beat","engineDown":"yes"}'))).toBe('beat.engineDown must be a boolean');
     expect(errorOf(() => parseWorkerFrame('{"t":"beat","n":-1}'))).toBe('beat.n must be a non-negative integer');
     expect(errorOf(() => parseWorkerFrame('{"t":"assign"}'))).toBe('a worker sends only {t: "beat", status?, n?}');
     expect(errorOf(() => parseWorkerFrame('{"t":"beat","status":{"containers":{}}}'))).toBe('beat.status must be {containers: [], services: []}');

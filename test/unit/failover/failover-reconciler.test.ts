@@ -157,3 +157,37 @@ describe('failover: at-most-once waits for the lease', () => {
     expect(h.slots('db', 'pg')).toEqual({ '1': other });
   });
 });
+
+describe('failover: a node whose engine died while its daemon lives', () => {
+  it('fails over like a dead node once the grace has passed (cause engine-down), and moves nothing back when the engine returns', async () => {
+    const h = await cluster();
+    const before = h.slots('app', 'web');
+    h.enginesDown.add('n3');
+    await h.advance(DOWN_AFTER_MS - HEARTBEAT_MS);
+    expect(h.slots('app', 'web')).toEqual(before);
+    await h.advance(HEARTBEAT_MS * 3);
+    expect(h.scheduling.liveness.statusOf('n3')).toBe('down');
+    expect(h.spread('app', 'web')).toEqual({ n1: 3, n2: 3 });
+    expect(h.failovers).toHaveLength(1);
+    expect(h.failovers[0]).toMatchObject({ node: 'n3', cause: 'engine-down' });
+    const moved = h.slots('app', 'web');
+    h.enginesDown.delete('n3');
+    await h.advance(HEARTBEAT_MS * 2);
+    expect(h.scheduling.liveness.statusOf('n3')).toBe('ready');
+    await h.advance(5000);
+    expect(h.slots('app', 'web')).toEqual(moved);
+  });
+
+  it('holds its at-most-once replica to the lease (the node renews none from a beat saying its engine is down)', async () => {
+    const h = await cluster();
+    h.deploy('db', [{ ...withVolume('pg', 1), deploy: { ...withVolume('pg', 1).deploy, placement: { constraints: ['node.id!=n1'], preferences: [] } } }]);
+    await h.advance(timing.handoverMs);
+    const home = h.slots('db', 'pg')['1']!;
+    h.enginesDown.add(home);
+    await h.advance(1);
+    const lastHeard = h.scheduling.liveness.view(home).lastHeardMs!;
+    await h.clock.runUntil(() => h.slots('db', 'pg')['1'] !== home, 60_000);
+    const moved = h.decisions.find((d) => d.command.stack === 'db' && d.command.slots['1'] !== home)!;
+    expect(moved.atMs).toBeGreaterThanOrEqual(lastHeard + replaceDelayMs(timing, 1000));
+  });
+});

@@ -35,6 +35,8 @@ export class LeaderHarness {
   readonly failovers: FailoverEvent[] = [];
   private readonly listeners = new Set<(state: Readonly<ClusterStateData>) => void>();
   private readonly silent = new Set<string>();
+  /** Nodes that keep beating but say their engine is down. */
+  readonly enginesDown = new Set<string>();
   /** "node/stack/service/slot" → when that node was first asked to run the slot (for START_MS). */
   private readonly askedAt = new Map<string, number>();
   /** Nodes whose new replicas never come up (a pull that keeps failing). */
@@ -64,7 +66,13 @@ export class LeaderHarness {
       rebalanceTimeoutMs: REBALANCE_TIMEOUT_MS,
     });
     const beat = (): void => {
-      if (this.leader) for (const id of this.nodeIds) if (!this.silent.has(id)) this.scheduling.heartbeat(id, false);
+      if (this.leader) {
+        for (const id of this.nodeIds) {
+          if (this.silent.has(id)) continue;
+          if (this.enginesDown.has(id)) this.scheduling.engineDown(id);
+          else this.scheduling.heartbeat(id, false);
+        }
+      }
       this.clock.setTimeout(beat, HEARTBEAT_MS);
     };
     beat();
