@@ -12,6 +12,7 @@ export interface AgentTelemetry {
   setContainerStates(counts: Record<string, number>): void;
   /** A VPN group slot's link state; `recoveredSeconds` once, when a recovery ends. */
   vpnLink?(view: LinkView, recoveredSeconds?: number): void;
+  vpnLinkRemoved?(link: string): void;
 }
 
 export const noopTelemetry: AgentTelemetry = {

@@ -1,4 +1,4 @@
-import type { LinkView } from '../machines/vpn-link-types.ts';
+import type { LinkState, LinkView } from '../machines/vpn-link-types.ts';
 import type { HealthState, PublishedPort } from '../seams/container-runtime.ts';
 import type { ContainerPhase } from '../machines/container-types.ts';
 
@@ -42,6 +42,17 @@ export interface ServiceStatus {
   /** A replica gave up: restart attempts exhausted, a spec the engine refuses, or a non-zero exit its policy does not restart. */
   readonly failed: boolean;
   readonly message?: string;
+  /** A member of a VPN group: the group's link state (the worst of its slots on this node). */
+  readonly vpn?: ServiceVpnLink;
+}
+
+export interface ServiceVpnLink {
+  /** The VPN service whose namespace the group shares. */
+  readonly group: string;
+  readonly role: 'vpn' | 'dependent';
+  readonly state: LinkState;
+  /** `up`, `recovering (restarting 3 dependents)`, `down (gw unhealthy; kill switch stop: 3 dependents stopped)`. */
+  readonly detail: string;
 }
 
 export type AgentEvent =

@@ -1,11 +1,12 @@
 import type { VpnOnUnhealthy } from '../compose/types.ts';
-import { vpnGroupsOf } from '../compose/vpn-groups.ts';
+import { vpnGroupsOf, vpnOf } from '../compose/vpn-groups.ts';
 import { type DesiredService, localSlots, specForSlot, wantsSlot } from '../agent/desired.ts';
 import { hasHealthcheck } from '../agent/container-request.ts';
 import { containerName } from '../agent/labels.ts';
 import type { ContainerEvent } from '../machines/container-types.ts';
 import type { DependentObservation, LinkCommand, LinkObservation, LinkReport, LinkView, VpnLinkInput } from '../machines/vpn-link-types.ts';
 import type { ChildEntry } from './agent-children.ts';
+import type { ServiceStatus, ServiceVpnLink } from './agent-types.ts';
 import { safely } from './engine-call.ts';
 import type { Enqueue, HandlerDeps, NodeAgentContext } from './node-agent-types.ts';
 import { VPN_LINK_PREFIX } from './vpn-link-actor.ts';
@@ -134,6 +135,7 @@ export function syncVpnLinks(h: HandlerDeps, context: NodeAgentContext, enqueue:
       vpnLinks = { ...vpnLinks };
       delete vpnLinks[link];
       enqueue.emit({ type: 'vpn-link-removed', link });
+      safely(h.logger, () => h.telemetry.vpnLinkRemoved?.(link));
     }
   }
   return { vpnObserved, vpnLinks };
@@ -167,6 +169,28 @@ export function vpnReport(h: HandlerDeps, context: NodeAgentContext, report: Lin
   safely(h.logger, () => h.telemetry.vpnLink?.(view, report.recoveredSeconds));
   enqueue.emit({ type: 'vpn-link', link: view, ...(report.recoveredSeconds !== undefined ? { recoveredSeconds: report.recoveredSeconds } : {}) });
   enqueue.assign({ vpnLinks: { ...context.vpnLinks, [view.link]: view } });
+}
+
+const severity: Record<LinkView['state'], number> = { up: 0, starting: 1, recovering: 2, down: 3 };
+
+/** The worst of several links' states (a group of several replica slots). */
+export function worstLink<T extends Pick<LinkView, 'state'>>(links: readonly T[]): T | undefined {
+  return links.reduce<T | undefined>((worst, link) => (worst === undefined || severity[link.state] > severity[worst.state] ? link : worst), undefined);
+}
+
+/** Service statuses with their VPN group's link state, for `constellation services` and the API. */
+export function withVpnLinks(statuses: readonly ServiceStatus[], desired: readonly DesiredService[], links: readonly LinkView[]): ServiceStatus[] {
+  if (links.length === 0) return [...statuses];
+  return statuses.map((status) => {
+    const spec = desired.find((d) => d.stack === status.stack && d.service === status.service)?.spec;
+    if (!spec) return status;
+    const joined = vpnOf(spec);
+    const group = joined ?? status.service;
+    const worst = worstLink(links.filter((link) => link.stack === status.stack && link.vpn === group));
+    if (!worst) return status;
+    const vpn: ServiceVpnLink = { group, role: joined === undefined ? 'vpn' : 'dependent', state: worst.state, detail: worst.detail };
+    return { ...status, vpn };
+  });
 }
 
 export type { LinkView };

@@ -1,3 +1,4 @@
+import { withVpnLinks } from './agent-vpn-links.ts';
 import type { LinkView } from '../machines/vpn-link-types.ts';
 import { createActor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
 import type { Logger } from 'pino';
@@ -126,8 +127,8 @@ export async function startDaemonSystem(options: DaemonSystemOptions): Promise<D
     root: actor,
     containers,
     services: () => {
-      const { desired, children, waiting } = actor.getSnapshot().context;
-      return serviceStatuses(desired, Object.values(children), waiting);
+      const { desired, children, waiting, vpnLinks } = actor.getSnapshot().context;
+      return withVpnLinks(serviceStatuses(desired, Object.values(children), waiting), desired, Object.values(vpnLinks ?? {}));
     },
     engineReachable: () => {
       const { streamConnected, listFailures } = actor.getSnapshot().context;

@@ -56,6 +56,17 @@ export const serviceStatusSchema = {
     converged: { type: 'boolean' },
     failed: { type: 'boolean' },
     message: { type: 'string' },
+    vpn: {
+      type: 'object',
+      description: 'a member of a VPN group (network_mode service:X): the link between X and its dependents on the node',
+      required: ['group', 'role', 'state', 'detail'],
+      properties: {
+        group: { type: 'string', description: 'the VPN service X' },
+        role: { type: 'string', enum: ['vpn', 'dependent'] },
+        state: { type: 'string', enum: ['starting', 'up', 'down', 'recovering'] },
+        detail: { type: 'string', description: 'e.g. "up", "recovering (restarting 3 dependents)", "down (gw unhealthy; kill switch stop: 3 dependents stopped)"' },
+      },
+    },
   },
 } as const;
 

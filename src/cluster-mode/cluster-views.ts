@@ -1,3 +1,4 @@
+import { worstLink } from '../actors/agent-vpn-links.ts';
 import type { ContainerView, ServiceStatus } from '../actors/agent-types.ts';
 import { hasHealthcheck } from '../agent/container-request.ts';
 import type { ClusterStateData } from '../cluster/state.ts';
@@ -30,6 +31,7 @@ export function clusterServices(state: Readonly<ClusterStateData>, board: BoardS
       const waiting = pending.filter((replica) => replica.stack === stack.name && replica.service === spec.name);
       const desired = spec.deploy.mode === 'global' ? placed + waiting.length : spec.deploy.replicas;
       const reported = reports.reduce((sum, status) => sum + status.desiredReplicas, 0);
+      const vpn = worstLink(reports.flatMap((status) => (status.vpn ? [status.vpn] : [])));
       const message = pendingMessage(waiting) ?? reports.find((status) => status.message !== undefined)?.message ?? (placed < desired ? 'waiting for the scheduler' : undefined);
       out.push({
         stack: stack.name,
@@ -43,6 +45,7 @@ export function clusterServices(state: Readonly<ClusterStateData>, board: BoardS
         converged: waiting.length === 0 && placed === desired && reported === desired && reports.every((status) => status.converged),
         failed: reports.some((status) => status.failed),
         ...(message !== undefined ? { message } : {}),
+        ...(vpn !== undefined ? { vpn } : {}),
       });
     }
   }

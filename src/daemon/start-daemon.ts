@@ -169,6 +169,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
         : [{ id: config.node.id, status: 'ready', availability: 'active', role: 'manager' }]),
       // A worker knows no leader of its own (its session is to any manager).
       leader: () => (cluster ? cluster.raft.status().leaderId : worker ? undefined : config.node.id),
+      vpnLinks: () => system.vpnLinks(),
       changes: [(listener) => store.subscribe(listener), (listener) => system.subscribe(listener)],
     },
   });

@@ -84,6 +84,8 @@ export interface LinkView {
   readonly onUnhealthy: VpnOnUnhealthy;
   /** Recoveries this link finished since its actor started. */
   readonly recoveries: number;
+  /** How long the last of them took (from X seen down or changed to every dependent linked again). */
+  readonly lastRecoverySeconds?: number;
 }
 
 export interface LinkReport {
@@ -112,6 +114,7 @@ export interface VpnLinkContext {
   /** When the running recovery began (X seen down or changed), on the agent's clock. */
   recoveryStartedAtMs?: number;
   recoveries: number;
+  lastRecoverySeconds?: number;
   /** What the last report said, so only changes are reported. */
   reportedDetail?: string;
 }

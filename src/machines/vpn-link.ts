@@ -59,12 +59,17 @@ export const vpnLinkMachine = setup({
       const recoveries = context.recoveries + (recovered ? 1 : 0);
       if (detail === context.reportedDetail && !recovered) return;
       const { link, stack, vpn, slot, onUnhealthy } = context.input;
+      const recoveredSeconds = recovered ? Math.max(0, context.observation!.atMs - context.recoveryStartedAtMs!) / 1000 : undefined;
+      const lastRecoverySeconds = recoveredSeconds ?? context.lastRecoverySeconds;
       const report: LinkReport = {
         type: 'vpn.report',
-        view: { link, stack, vpn, slot, state: params.state, detail, dependents: context.observation?.dependents.length ?? 0, onUnhealthy, recoveries },
-        ...(recovered ? { recoveredSeconds: Math.max(0, context.observation!.atMs - context.recoveryStartedAtMs!) / 1000 } : {}),
+        view: {
+          link, stack, vpn, slot, state: params.state, detail, dependents: context.observation?.dependents.length ?? 0, onUnhealthy, recoveries,
+          ...(lastRecoverySeconds !== undefined ? { lastRecoverySeconds } : {}),
+        },
+        ...(recoveredSeconds !== undefined ? { recoveredSeconds } : {}),
       };
-      enqueue.assign({ reportedDetail: detail, recoveries, ...(recovered ? { recoveryStartedAtMs: undefined } : {}) });
+      enqueue.assign({ reportedDetail: detail, recoveries, ...(recovered ? { recoveryStartedAtMs: undefined, lastRecoverySeconds } : {}) });
       enqueue(named({ type: 'report', params: report }));
     }),
   },

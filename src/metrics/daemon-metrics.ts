@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { registerRaftMetrics, type RaftMetrics } from './raft-metrics.ts';
 import { registerRolloutMetrics, type RolloutMetrics } from './rollout-metrics.ts';
+import { registerVpnMetrics, type VpnMetrics } from './vpn-metrics.ts';
 import { registerIngressMetrics } from './ingress-metrics.ts';
 import type { IngressListenerStatus } from '../ingress/ingress-controller.ts';
 
@@ -20,6 +21,8 @@ export interface DaemonMetrics {
   readonly raft: RaftMetrics;
   /** Rolling updates (issue 8). */
   readonly rollouts: RolloutMetrics;
+  /** VPN group links (issue 9). */
+  readonly vpn: VpnMetrics;
   /** Watching (issue 10): the composition root points these at the inspection hub and event log. */
   readonly observe: ObserveSources;
   /** Published ports (issue 8): the composition root points this at the ingress controller. */
@@ -117,5 +120,6 @@ export function createDaemonMetrics(options: DaemonMetricsOptions): DaemonMetric
   const ingress: DaemonMetrics['ingress'] = { listeners: () => [] };
   registerIngressMetrics(registry, () => ingress.listeners());
   const raft = registerRaftMetrics(registry);
-  return { registry, containers, reconcileDurationSeconds, engineErrors, httpRequests, httpRequestDurationSeconds, raft, rollouts, observe, ingress };
+  const vpn = registerVpnMetrics(registry);
+  return { registry, containers, reconcileDurationSeconds, engineErrors, httpRequests, httpRequestDurationSeconds, raft, rollouts, vpn, observe, ingress };
 }

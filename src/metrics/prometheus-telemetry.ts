@@ -1,3 +1,4 @@
+import type { LinkView } from '../machines/vpn-link-types.ts';
 import type { DaemonMetrics } from './daemon-metrics.ts';
 import { knownContainerStates } from './daemon-metrics.ts';
 
@@ -14,6 +15,14 @@ export class PrometheusTelemetry {
 
   engineError(operation: string): void {
     this.metrics.engineErrors.inc({ operation });
+  }
+
+  vpnLink(view: LinkView, recoveredSeconds?: number): void {
+    this.metrics.vpn.link(view, recoveredSeconds);
+  }
+
+  vpnLinkRemoved(link: string): void {
+    this.metrics.vpn.removed(link);
   }
 
   /** Replaces every state's count: states absent from `counts` drop to 0 instead of going stale. */

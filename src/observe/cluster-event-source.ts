@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { ContainerView } from '../actors/agent-types.ts';
+import type { LinkView } from '../machines/vpn-link-types.ts';
 import type { ClusterStateData } from '../cluster/state.ts';
-import { diffClusterViews, type ClusterViewSnapshot, type ReplicaView, type RolloutView } from './cluster-view-diff.ts';
+import { diffClusterViews, type ClusterViewSnapshot, type ReplicaView, type RolloutView, type VpnLinkLook } from './cluster-view-diff.ts';
 import type { EventLog } from './event-log.ts';
 
 /** A node as the event source sees it (the API's NodeView has these and more). */
@@ -26,6 +27,8 @@ export interface ClusterViewInputs {
   containers(): readonly (ContainerView & { readonly node?: string })[];
   nodes(): readonly NodeLook[];
   leader(): string | undefined;
+  /** This node's VPN group links (the agent's). */
+  vpnLinks?(): readonly LinkView[];
   /** Change notifications that make the source look now rather than at its next poll. */
   readonly changes: readonly ((listener: () => void) => () => void)[];
 }
@@ -146,6 +149,14 @@ export class ClusterEventSource {
         };
       }
     }
-    return { stacks, placements, replicas, nodes, leader: inputs.leader(), rollouts };
+    const vpnLinks: Record<string, VpnLinkLook> = {};
+    for (const link of inputs.vpnLinks?.() ?? []) {
+      const node = inputs.localNodeId;
+      vpnLinks[`${node}/${link.link}`] = {
+        stack: link.stack, vpn: link.vpn, slot: link.slot, node, link: link.link, state: link.state, detail: link.detail, recoveries: link.recoveries,
+        ...(link.lastRecoverySeconds !== undefined ? { lastRecoverySeconds: link.lastRecoverySeconds } : {}),
+      };
+    }
+    return { stacks, placements, replicas, nodes, leader: inputs.leader(), rollouts, vpnLinks };
   }
 }

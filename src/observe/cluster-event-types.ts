@@ -17,7 +17,21 @@ export type ClusterEventBody =
   | { readonly type: 'node.availability'; readonly node: string; readonly from: string; readonly to: string }
   | { readonly type: 'leader.changed'; readonly from?: string; readonly to?: string }
   | FailoverFields
-  | ({ readonly type: 'rollout.started' | 'rollout.batch' | 'rollout.paused' | 'rollout.rolling-back' | 'rollout.completed' | 'rollout.rolled-back' | 'rollout.failed' } & RolloutFields);
+  | ({ readonly type: 'rollout.started' | 'rollout.batch' | 'rollout.paused' | 'rollout.rolling-back' | 'rollout.completed' | 'rollout.rolled-back' | 'rollout.failed' } & RolloutFields)
+  /** A VPN group slot's link changed state (service is the VPN service X). */
+  | ({ readonly type: 'vpn.up' | 'vpn.down' | 'vpn.recovering' | 'vpn.starting'; readonly from?: string; readonly detail: string } & VpnLinkFields)
+  /** A link recovered: every dependent runs in X's current namespace again, `seconds` after X was seen down or changed. */
+  | ({ readonly type: 'vpn.recovered'; readonly seconds: number; readonly recoveries: number } & VpnLinkFields);
+
+interface VpnLinkFields {
+  readonly stack: string;
+  /** The VPN service X. */
+  readonly service: string;
+  readonly slot: number;
+  readonly node: string;
+  /** X's container name, the link's id. */
+  readonly link: string;
+}
 
 /**
  * The leader moved one service's replicas off a down node (src/orchestrator/failover): `node` is
@@ -67,5 +81,5 @@ export const clusterEventTypes: readonly ClusterEventType[] = [
   'deploy.accepted', 'stack.removed', 'replica.scheduled', 'replica.started', 'replica.healthy', 'replica.unhealthy',
   'replica.exited', 'replica.restarted', 'replica.failed', 'replica.removed', 'node.joined', 'node.removed', 'node.status',
   'node.availability', 'leader.changed', 'failover', 'rollout.started', 'rollout.batch', 'rollout.paused', 'rollout.rolling-back',
-  'rollout.completed', 'rollout.rolled-back', 'rollout.failed',
+  'rollout.completed', 'rollout.rolled-back', 'rollout.failed', 'vpn.starting', 'vpn.up', 'vpn.down', 'vpn.recovering', 'vpn.recovered',
 ];

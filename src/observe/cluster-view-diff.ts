@@ -39,6 +39,21 @@ export interface ClusterViewSnapshot {
   readonly leader: string | undefined;
   /** `stack/service` → its rollout; absent in looks taken before rollouts existed. */
   readonly rollouts?: Readonly<Record<string, RolloutView>>;
+  /** `node/link` → a VPN group slot's link (this node's; absent where nothing reports them). */
+  readonly vpnLinks?: Readonly<Record<string, VpnLinkLook>>;
+}
+
+/** A VPN group slot's link as the event source compares it. */
+export interface VpnLinkLook {
+  readonly stack: string;
+  readonly vpn: string;
+  readonly slot: number;
+  readonly node: string;
+  readonly link: string;
+  readonly state: 'starting' | 'up' | 'down' | 'recovering';
+  readonly detail: string;
+  readonly recoveries: number;
+  readonly lastRecoverySeconds?: number;
 }
 
 export const emptyClusterView: ClusterViewSnapshot = { stacks: {}, placements: {}, replicas: {}, nodes: {}, leader: undefined, rollouts: {} };
@@ -76,6 +91,7 @@ export function diffClusterViews(before: ClusterViewSnapshot, after: ClusterView
     if (old.availability !== node.availability) out.push({ type: 'node.availability', node: id, from: old.availability, to: node.availability });
   }
   for (const id of Object.keys(before.nodes)) if (!after.nodes[id]) out.push({ type: 'node.removed', node: id });
+  for (const [key, link] of Object.entries(after.vpnLinks ?? {})) out.push(...vpnLinkEvents(before.vpnLinks?.[key], link));
   for (const [key, replica] of Object.entries(after.replicas)) out.push(...replicaEvents(before.replicas[key], replica));
   for (const [key, replica] of Object.entries(before.replicas)) {
     if (!after.replicas[key]) out.push({ type: 'replica.removed', ...replicaFields(replica) });
@@ -126,6 +142,17 @@ function replicaEvents(old: ReplicaView | undefined, now: ReplicaView): ClusterE
   if (now.health !== old?.health) {
     if (now.health === 'healthy') out.push({ type: 'replica.healthy', ...fields });
     else if (now.health === 'unhealthy') out.push({ type: 'replica.unhealthy', ...fields });
+  }
+  return out;
+}
+
+/** A link entering a state (its first look included), and each recovery it finished. */
+function vpnLinkEvents(old: VpnLinkLook | undefined, now: VpnLinkLook): ClusterEventBody[] {
+  const fields = { stack: now.stack, service: now.vpn, slot: now.slot, node: now.node, link: now.link };
+  const out: ClusterEventBody[] = [];
+  if (!old || old.state !== now.state) out.push({ type: `vpn.${now.state}`, ...fields, ...(old ? { from: old.state } : {}), detail: now.detail });
+  if (now.recoveries > (old?.recoveries ?? 0) && now.lastRecoverySeconds !== undefined) {
+    out.push({ type: 'vpn.recovered', ...fields, seconds: now.lastRecoverySeconds, recoveries: now.recoveries });
   }
   return out;
 }

@@ -13,7 +13,9 @@ interface ServicesOptions extends ClientOptions {
 
 function statusOf(row: ServiceRow): string {
   const state = row.failed ? 'failed' : row.converged ? 'converged' : 'converging';
-  return row.message ? `${state}: ${row.message}` : state;
+  const text = row.message ? `${state}: ${row.message}` : state;
+  // A VPN group's members say how their link is: `vpn: up`, `vpn: recovering (restarting 3 dependents)`.
+  return row.vpn ? `${text}; vpn${row.vpn.role === 'dependent' ? ` ${row.vpn.group}` : ''}: ${row.vpn.detail}` : text;
 }
 
 export function registerServicesCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
