@@ -14,7 +14,8 @@
  *   replicas: a dependent runs exactly as many replicas as X (dependent slot i lives in X's
  *        slot i; both global is one of each per node); anything else is refused
  *
- * A dependent's placement preferences are warned about (the group is ranked by its VPN's).
+ * A dependent's placement preferences are warned about (the group is ranked by its VPN's), and so
+ * is `constellation.rebalance: "true"` on any member (a group moves only whole).
  * Accepted dependents get an implicit `depends_on: { X: service_started }` (as Compose adds
  * one), so every consumer of the stack order starts X first, and X gets its VpnSpec.
  */
@@ -24,6 +25,7 @@ import { sharedNamespaceOf } from './normalize-network-mode.ts';
 import { normalizeVpnOptions } from './normalize-vpn-options.ts';
 import type { ServiceSpec } from './types.ts';
 import type { KeyPath } from './yaml-source.ts';
+import { REBALANCE_LABEL, wantsRebalance } from '../orchestrator/failover/delivery-mode.ts';
 import { constraintsContradict, isConstraintError, parseConstraint, type Constraint } from '../scheduler/constraints.ts';
 
 type RawServices = Readonly<Record<string, Record<string, unknown> | null>>;
@@ -56,11 +58,13 @@ export function checkVpnGroups(services: readonly ServiceSpec[], raw: RawService
   }
   for (const [vpnName, dependents] of dependentsOf) {
     const vpn = byName.get(vpnName)!;
+    warnRebalance(vpn, vpnName, raw, sink);
     dependents.forEach((dependent, index) => {
       checkDependentKeys(dependent.name, vpnName, raw, sink);
       checkShape(dependent, vpn, raw, sink);
       checkConstraints(dependent, vpn, raw, sink, 'its VPN');
       warnUnusedPreferences(dependent, vpnName, sink);
+      warnRebalance(dependent, vpnName, raw, sink);
       for (const other of dependents.slice(0, index)) checkConstraints(dependent, other, raw, sink, 'another member of the same group');
     });
   }
@@ -184,6 +188,14 @@ function warnUnusedPreferences(dependent: ServiceSpec, vpn: string, sink: Diagno
   sink.warning(['services', dependent.name, 'deploy', 'placement', 'preferences'], composeCodes.ignoredKey,
     `deploy.placement.preferences of "${dependent.name}" are not used: it is placed with "${vpn}", whose network namespace it joins, ` +
     `so the group is spread by the preferences of "${vpn}"; set them there`);
+}
+
+/** A group moves only whole (drain, failover); rebalancing, start-first per service, would split it. */
+function warnRebalance(service: ServiceSpec, vpn: string, raw: RawServices, sink: DiagnosticSink): void {
+  if (!wantsRebalance(service)) return;
+  sink.warning(existingPath(raw, ['services', service.name, 'deploy', 'labels', REBALANCE_LABEL]), composeCodes.ignoredKey,
+    `${REBALANCE_LABEL} is not honoured on "${service.name}": it is a member of the VPN group of "${vpn}", which moves only as a whole ` +
+    '(drain, failover), never one member at a time');
 }
 
 function parsedConstraints(service: ServiceSpec): { constraint: Constraint; index: number }[] {

@@ -15,12 +15,14 @@
  * odd replica never ping-pongs between equally good nodes.
  *
  * Only replicated at-least-once services move: an at-most-once replica can never run twice, so
- * moving one would stop it first, which this never does.
+ * moving one would stop it first, which this never does. Members of VPN groups never move here
+ * (see vpnGroupMembers).
  */
 import type { PlaceServiceCommand } from '../../cluster/commands.ts';
 import { planPlacements } from '../../scheduler/plan-placements.ts';
 import type { PlanOptions, SchedulerPlacement, SchedulerSnapshot, SchedulerStack } from '../../scheduler/types.ts';
 import type { ServiceSpec } from '../../compose/types.ts';
+import { vpnOf } from '../../compose/vpn-groups.ts';
 import { deliveryMode, wantsRebalance } from './delivery-mode.ts';
 
 export interface RebalanceInput {
@@ -47,8 +49,9 @@ export function planRebalance(input: RebalanceInput): PlaceServiceCommand[] {
   const commands: PlaceServiceCommand[] = [];
   for (const stack of [...snapshot.stacks].sort((a, b) => byText(a.name, b.name))) {
     const records = Object.hasOwn(snapshot.placements, stack.name) ? snapshot.placements[stack.name]! : undefined;
+    const grouped = vpnGroupMembers(stack);
     for (const spec of [...stack.spec.services].sort((a, b) => byText(a.name, b.name))) {
-      if (!wantsRebalance(spec) || spec.deploy.mode !== 'replicated' || deliveryMode(spec) !== 'at-least-once') continue;
+      if (grouped.has(spec.name) || !wantsRebalance(spec) || spec.deploy.mode !== 'replicated' || deliveryMode(spec) !== 'at-least-once') continue;
       const record = records && Object.hasOwn(records, spec.name) ? records[spec.name]! : undefined;
       if (!record || record.stackVersion !== stack.version || input.busy?.(stack.name, spec.name)) continue;
       const moving = record.moving ?? {};
@@ -57,6 +60,18 @@ export function planRebalance(input: RebalanceInput): PlaceServiceCommand[] {
     }
   }
   return commands;
+}
+
+/**
+ * Members of VPN groups never rebalance: a group moves only whole (the scheduler's drain and
+ * failover), and a start-first move of one member would split it — a second VPN copy with no
+ * dependents, or a dependent's copy on a node without its VPN. The loader warns about the label.
+ */
+function vpnGroupMembers(stack: SchedulerStack): Set<string> {
+  return new Set(stack.spec.services.flatMap((spec) => {
+    const vpn = vpnOf(spec);
+    return vpn === undefined ? [] : [spec.name, vpn];
+  }));
 }
 
 /** Completes the moves whose copy runs, abandons the failed ones, waits for the rest. */

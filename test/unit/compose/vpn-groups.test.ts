@@ -84,6 +84,16 @@ describe('VPN groups: what loads', () => {
     }));
   });
 
+  it('constellation.rebalance "true" on a group member is warned about: a group moves only whole', () => {
+    const { warnings } = loadOk(group('deploy: { labels: { constellation.rebalance: "true" } }', 'deploy: { labels: ["constellation.rebalance=true"] }'));
+    const rebalance = warnings.filter((w) => w.message.startsWith('constellation.rebalance'));
+    expect(rebalance).toEqual([
+      expect.objectContaining({ code: composeCodes.ignoredKey, service: 'vpn', path: 'services.vpn.deploy.labels["constellation.rebalance"]', line: 4 }),
+      expect.objectContaining({ code: composeCodes.ignoredKey, service: 'web', path: 'services.web.deploy.labels', line: 8 }),
+    ]);
+    expect(rebalance[1]!.message).toBe('constellation.rebalance is not honoured on "web": it is a member of the VPN group of "vpn", which moves only as a whole (drain, failover), never one member at a time');
+  });
+
   it('vpnOf reads only service: modes', () => {
     expect(vpnOf({ networkMode: 'service:vpn' })).toBe('vpn');
     expect(vpnOf({ networkMode: 'host' })).toBeUndefined();

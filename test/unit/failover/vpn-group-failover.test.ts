@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ServiceSpec } from '../../../src/compose/types.ts';
 import { replaceDelayMs } from '../../../src/orchestrator/failover/failover-timing.ts';
 import { service } from '../scheduler/scheduler-harness.ts';
-import { DOWN_AFTER_MS, HEARTBEAT_MS, LeaderHarness, timing, type Decision } from './leader-harness.ts';
+import { DOWN_AFTER_MS, HEARTBEAT_MS, LeaderHarness, START_MS, timing, type Decision } from './leader-harness.ts';
 
 let harness: LeaderHarness | undefined;
 afterEach(() => harness?.stop());
@@ -92,5 +92,28 @@ describe('VPN group failover', () => {
       where[commit.command.service] = commit.command.slots['1']!;
       if (where.vpn !== home) expect([where.web, where.db]).toEqual([where.vpn, where.vpn]);
     }
+  });
+
+  it('rebalance never moves a group member, while a lone rebalancing service beside it does move back', async () => {
+    const rebalancing = (spec: ServiceSpec): ServiceSpec => ({ ...spec, deploy: { ...spec.deploy, labels: { 'constellation.rebalance': 'true' } } });
+    const h = (harness = new LeaderHarness(['n1', 'n2', 'n3']));
+    h.deploy('media', [
+      rebalancing(service('vpn', { replicas: 6 })),
+      rebalancing(dependent('web', { dependsOn: startsAfter('vpn'), deploy: service('web', { replicas: 6 }).deploy })),
+      rebalancing(service('solo', { replicas: 6 })),
+    ]);
+    await h.advance(HEARTBEAT_MS * 2 + START_MS);
+    expect(h.spread('media', 'vpn')).toEqual({ n1: 2, n2: 2, n3: 2 });
+    h.silence('n3');
+    await h.advance(DOWN_AFTER_MS + HEARTBEAT_MS * 2 + timing.leaseMs * 2);
+    expect(h.spread('media', 'vpn')).toEqual({ n1: 3, n2: 3 });
+    h.resume('n3');
+    const healed = h.clock.nowMs();
+    await h.advance(30_000);
+    expect(h.spread('media', 'solo')).toEqual({ n1: 2, n2: 2, n3: 2 });
+    const groupMoves = h.decisionsAfter(healed).filter((d) => d.command.service !== 'solo');
+    expect(groupMoves).toEqual([]);
+    expect(h.spread('media', 'vpn')).toEqual({ n1: 3, n2: 3 });
+    expect(h.slots('media', 'web')).toEqual(h.slots('media', 'vpn'));
   });
 });
