@@ -26,7 +26,9 @@ afterAll(async () => {
 function httpd(version: string, update: Partial<UpdateConfigSpec>, healthy = true): ServiceSpec {
   const healthcheck: HealthcheckSpec = {
     test: ['CMD-SHELL', `wget -q -O /dev/null http://127.0.0.1:${healthy ? 80 : 81}/ || exit 1`],
-    intervalMs: 500, timeoutMs: 1000, retries: 2, startPeriodMs: 0, disable: false,
+    // Three failures in a row before unhealthy, 2 s each: a loaded CI machine must not make a good
+    // replica flap (that would be a rollout failure, rightly).
+    intervalMs: 500, timeoutMs: 2000, retries: 3, startPeriodMs: 0, disable: false,
   };
   const base = realService('web', image, {
     replicas: 4,
@@ -35,7 +37,7 @@ function httpd(version: string, update: Partial<UpdateConfigSpec>, healthy = tru
     healthcheck,
   });
   // Monitor = the healthcheck's window (interval × retries), as the loader would raise it.
-  const updateConfig: UpdateConfigSpec = { ...base.deploy.updateConfig, monitorMs: 1000, ...update };
+  const updateConfig: UpdateConfigSpec = { ...base.deploy.updateConfig, monitorMs: 1500, ...update };
   return { ...base, deploy: { ...base.deploy, updateConfig, rollbackConfig: { ...updateConfig, failureAction: 'pause', parallelism: 1 } } };
 }
 

@@ -18,15 +18,15 @@ function compose(version: string, port = 80): string {
     healthcheck:
       test: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:${port}/ || exit 1"]
       interval: 500ms
-      timeout: 1s
-      retries: 2
+      timeout: 2s
+      retries: 3
     deploy:
       replicas: 2
       update_config:
         failure_action: rollback
-        monitor: 1s
+        monitor: 1500ms
       rollback_config:
-        monitor: 1s
+        monitor: 1500ms
 `;
 }
 

@@ -109,7 +109,9 @@ async function waitForConvergence(io: CliIo, client: ReturnType<typeof apiClient
     rollout = await client.get<RolloutView>(`/v1/stacks/${encodeURIComponent(stack)}/rollout`).catch(() => undefined);
     show();
     const mine = rollout?.rollout?.id === version ? rollout.rollout : undefined;
-    if (mine && (mine.state === 'rolled-back' || mine.state === 'failed' || mine.state === 'paused')) return mine.state;
+    // Rolled back means the previous spec is current again: wait for that commit, which follows.
+    const reverted = mine?.services.every((part) => part.phase !== 'rolled-back' || part.revertedBy !== undefined) ?? false;
+    if (mine && ((mine.state === 'rolled-back' && reverted) || mine.state === 'failed' || mine.state === 'paused')) return mine.state;
     if (!mine && rows.some((row) => row.failed)) return 'failed';
     return summary.converged ? 'converged' : undefined;
   }, { timeoutMs, intervalMs: display.interactive ? 150 : 500, ...(io.interrupted ? { interrupted: io.interrupted } : {}) });
@@ -121,7 +123,7 @@ async function waitForConvergence(io: CliIo, client: ReturnType<typeof apiClient
       writeLine(io.stdout, `stack ${stack} converged in ${elapsed}: ${rows.map((row) => `${row.service} ${row.running}/${row.desiredReplicas}`).join(', ')}`);
       return ExitCode.ok;
     case 'rolled-back':
-      writeLine(io.stderr, `error: stack ${stack} rolled back after ${elapsed}: ${reason}; it runs version ${rollout?.rollout?.fromVersion ?? '?'}'s spec again (as version ${rollout?.version ?? '?'})`);
+      writeLine(io.stderr, `error: stack ${stack} rolled back after ${elapsed}: ${reason}; it runs version ${rollout?.rollout?.fromVersion ?? '?'}'s spec again (as version ${Math.max(...(rollout?.rollout?.services ?? []).map((part) => part.revertedBy ?? 0))})`);
       return ExitCode.failed;
     case 'paused':
       writeLine(io.stderr, `error: the rollout of stack ${stack} paused after ${elapsed}: ${reason}; deploy a fixed file to go on, or go back with: constellation rollback ${stack}`);
