@@ -10,7 +10,9 @@ let lastIndex;
 let refreshTimer;
 /** Set once the daemon says it is not a cluster: it has no node routes to ask again. */
 let singleNode = false;
-let view = { nodes: [], services: [], containers: [], nodeId: '' };
+let view = { nodes: [], services: [], containers: [], rollouts: [], nodeId: '' };
+/** A rollout in these states is still moving (or waiting for a human); the others are history. */
+const rolloutActive = new Set(['pending', 'updating', 'paused', 'rolling-back']);
 
 function setStatus(text) {
   statusBadge.textContent = text;
@@ -18,7 +20,10 @@ function setStatus(text) {
 }
 
 async function load() {
-  const [services, containers, health] = await Promise.all([api('/v1/services'), api('/v1/containers'), api('/healthz')]);
+  const [services, containers, health, stacks] = await Promise.all([api('/v1/services'), api('/v1/containers'), api('/healthz'), api('/v1/stacks')]);
+  // A stack with a rollout under way is never converged: only those are asked about theirs.
+  const rollouts = (await Promise.all(stacks.filter((stack) => !stack.converged).map((stack) => api(`/v1/stacks/${encodeURIComponent(stack.name)}/rollout`).catch(() => undefined))))
+    .filter((view) => view?.rollout && rolloutActive.has(view.rollout.state));
   let nodes;
   if (!singleNode) {
     try {
@@ -30,7 +35,7 @@ async function load() {
   }
   // A single node: itself, ready, running everything.
   nodes ??= [{ id: health.nodeId, role: 'manager', status: 'ready', availability: 'active', leader: true, containers: containers.length, address: location.host }];
-  view = { nodes, services, containers, nodeId: health.nodeId };
+  view = { nodes, services, containers, rollouts, nodeId: health.nodeId };
   render();
 }
 
@@ -55,7 +60,15 @@ function table(id, headers, rows) {
 }
 
 function render() {
-  const { nodes, services, containers } = view;
+  const { nodes, services, containers, rollouts } = view;
+  const rolloutRows = rollouts.flatMap(({ stack, rollout }) => rollout.services.filter((part) => part.phase !== 'completed').map((part) => el('tr', { 'data-rollout': `${stack}/${part.service}`, 'data-phase': part.phase },
+    el('td', {}, `${stack}_${part.service}`),
+    el('td', {}, `${rollout.kind === 'rollback' ? 'rollback' : 'update'} v${rollout.fromVersion} → v${rollout.id}`),
+    el('td', { class: part.phase === 'paused' || part.phase === 'rolling-back' ? 'state-failed' : 'state-pending' }, part.phase, part.step ? el('div', { class: 'note' }, part.step) : ''),
+    el('td', { class: 'num' }, part.batches > 0 ? `${part.batch}/${part.batches}` : '–'),
+    el('td', { class: 'num' }, `${part.updated}/${part.total}`),
+    el('td', { class: 'num' }, String(part.healthy)),
+    el('td', {}, part.reason ?? ''))));
   const nodeRows = nodes.map((node) => el('tr', { 'data-node': node.id },
     el('td', {}, node.id, node.leader ? el('span', { class: 'tag' }, 'leader') : ''),
     el('td', {}, node.role),
@@ -81,6 +94,9 @@ function render() {
   main.replaceChildren(
     el('section', {}, el('h2', {}, `Nodes (${nodes.length})`), table('nodes', ['Node', 'Role', 'Status', 'Availability', 'Replicas'], nodeRows)),
     el('section', {}, el('h2', {}, `Services (${services.length})`), table('services', ['Service', 'Desired', 'Running', 'Healthy', 'State'], serviceRows)),
+    el('section', {}, el('h2', {}, `Rollouts in progress (${rolloutRows.length})`), rolloutRows.length > 0
+      ? table('rollouts', ['Service', 'Rollout', 'Phase', 'Batch', 'Updated', 'Healthy', 'Reason'], rolloutRows)
+      : el('p', { class: 'note', id: 'no-rollouts' }, 'None: every service runs its current version.')),
     el('section', {}, el('h2', {}, `Replicas (${containers.length})`), table('replicas', ['Replica', 'State', 'Health', 'Node', 'Restarts', 'Container'], replicaRows)),
     el('section', {}, el('h2', {}, 'Recent events'), eventRows.length > 0 ? el('ul', { id: 'events', class: 'events' }, eventRows) : el('p', { class: 'note' }, 'No events since this page opened.')),
   );
@@ -91,6 +107,8 @@ function describe(event) {
   if (event.stack) parts.push(`${event.stack}${event.service ? `/${event.service}` : ''}${event.slot !== undefined ? `.${event.slot}` : ''}`);
   if (event.node) parts.push(`on ${event.node}`);
   if (event.from || event.to) parts.push(`${event.from ?? '–'} → ${event.to ?? '–'}`);
+  if (event.type === 'failover') parts.push(`${event.replicas} replica${event.replicas === 1 ? '' : 's'} moved (${Object.entries(event.moved).map(([slot, to]) => `${slot} → ${to}`).join(', ')}) after ${event.seconds} s`);
+  if (event.type?.startsWith('rollout.')) parts.push(`v${event.version} ${event.phase}${event.batches ? ` batch ${event.batch}/${event.batches}` : ''}${event.reason ? `: ${event.reason}` : ''}`);
   if (event.exitCode !== undefined) parts.push(`exit ${event.exitCode}`);
   return parts.join(' ');
 }

@@ -94,6 +94,19 @@ describe('web view and actor viewer in a real browser', () => {
     await viewer.locator('#history button').last().click();
     await viewer.locator('.travel').waitFor();
     await viewer.screenshot({ path: `${artifacts}inspect.png`, fullPage: true });
+    // A rolling update (one replica at a time, 20 s between batches) shows as a rollout in progress.
+    const update = await env.fetch('/v1/deploy', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ stack, compose: `services:\n  web:\n    image: ${image}\n    command: ["httpd", "-f", "-p", "8080", "-h", "/www"]\n    stop_grace_period: 1s\n    deploy:\n      replicas: 2\n      update_config:\n        parallelism: 1\n        delay: 20s\n` }),
+    });
+    expect(update.status).toBe(202);
+    const rolloutRow = page.locator(`#rollouts tbody tr[data-rollout="${stack}/web"]`);
+    await rolloutRow.waitFor({ timeout: 30_000 });
+    expect(await rolloutRow.locator('td').nth(1).textContent()).toBe('update v1 → v2');
+    expect(await rolloutRow.locator('td').nth(3).textContent()).toMatch(/^[12]\/2$/);
+    await page.locator('#events li[data-type="rollout.started"]').waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: `${artifacts}cluster-rollout.png`, fullPage: true });
     // The one expected refusal: a single node answers the web view's probe of /v1/nodes with 409.
     expect(pageErrors.filter((error) => !/409/.test(error))).toEqual([]);
     expect(pageErrors.filter((error) => error.includes('/v1/nodes'))).toHaveLength(1);
