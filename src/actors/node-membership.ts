@@ -50,6 +50,8 @@ export interface NodeMembership {
   counts(): Record<NodeStatus, number>;
   subscribe(listener: (event: MembershipEvent) => void): () => void;
   stop(): void;
+  /** The root actor (for the inspector: root → shards → one node machine per node). */
+  readonly actor: AnyActorRef;
 }
 
 type RootEvent =
@@ -181,6 +183,7 @@ export function startNodeMembership(options: NodeMembershipOptions): NodeMembers
   };
 
   return {
+    actor,
     sync: (records) => {
       known.clear();
       for (const record of records) known.set(record.id, shardOf(record.id, shards));

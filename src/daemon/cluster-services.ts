@@ -1,3 +1,4 @@
+import type { AnyActorRef } from 'xstate';
 import type { Logger } from 'pino';
 import type { ContainerView, DaemonSystem, ServiceStatus } from '../actors/daemon-system.ts';
 import { PeerRpcError } from '../cluster-mode/peer-rpc.ts';
@@ -32,6 +33,8 @@ export interface ClusterServices {
   readonly placements: PlacementReconciler;
   readonly api: ClusterApi;
   statusOf(nodeId: string): NodeStatus;
+  /** The node machines' actor system while this daemon leads (for the inspector). */
+  membershipActor(): AnyActorRef | undefined;
   stop(): void;
 }
 
@@ -204,6 +207,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     },
     placements,
     statusOf,
+    membershipActor: () => scheduling.liveness.membershipActor(),
     stop: () => {
       workers.stop();
       managers.stop();

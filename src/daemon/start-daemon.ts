@@ -1,3 +1,4 @@
+import type { AnyActorRef } from 'xstate';
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -179,6 +180,17 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   metrics.observe.inspectViewersCutOff = () => inspection.stats.viewersCutOff;
   metrics.observe.clusterEvents = () => events.lastIndex();
   metrics.observe.actorsByKind = () => inspection.actorCountsByKind();
+  // The node machines run only while this daemon leads (a new system each term): the inspector
+  // follows them by looking once a second, which costs one comparison.
+  let membershipRoot: AnyActorRef | undefined;
+  const followMembership = clusterServices ? setInterval(() => {
+    const now = clusterServices.membershipActor();
+    if (now === membershipRoot) return;
+    if (membershipRoot) inspection.removeSource(membershipRoot);
+    membershipRoot = now;
+    if (now) inspection.addSource({ root: now });
+  }, 1000) : undefined;
+  followMembership?.unref();
   if (cluster) metrics.raft.status = () => cluster.raft.status();
   worker?.startSession(() => ({ containers: system.containers(), services: system.services() }), (sentAtMs) => lease?.renew(sentAtMs, 0), () => agentSystem.engineReachable?.() === false);
   const ingress = startIngress({
@@ -221,6 +233,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
   try {
     address = await api.listen({ host: config.api.host, port: config.api.port });
   } catch (error) {
+    clearInterval(followMembership);
     eventSource.stop();
     await ingress.stop();
     ports.stop();
@@ -247,6 +260,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     attachInspector: (observer) => system.attachInspector(observer),
     stop: () => {
       stopping ??= (async () => {
+        clearInterval(followMembership);
         inspection.close();
         eventSource.stop();
         await ingress.stop();

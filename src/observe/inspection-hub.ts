@@ -64,7 +64,7 @@ export class InspectionHub {
   private readonly viewers = new Set<Connected>();
   private readonly sources: InspectionSource[];
   private readonly definitions: DefinitionCache;
-  private subscriptions: Subscription[] = [];
+  private readonly subscriptions = new Map<InspectionSource, Subscription>();
   private queue: FramedEvent[] = [];
   private flushScheduled = false;
   private frameSeq = 0;
@@ -82,7 +82,7 @@ export class InspectionHub {
 
   /** How many inspection observers this hub has attached to actor systems right now. */
   attachedObservers(): number {
-    return this.subscriptions.length;
+    return this.subscriptions.size;
   }
 
   viewerCount(): number {
@@ -104,7 +104,28 @@ export class InspectionHub {
   /** Adds a system that starts after the hub (e.g. the Raft member once the cluster is up). */
   addSource(source: InspectionSource): void {
     this.sources.push(source);
-    if (this.subscriptions.length > 0) this.subscriptions.push(this.attach(source));
+    if (this.viewers.size === 0) return;
+    this.subscriptions.set(source, this.attach(source));
+    // XState tells an observer only about actors created after it attached: viewers already
+    // connected get this system's live actors now, as a late viewer gets them in its replay.
+    this.flush();
+    for (const connected of [...this.viewers]) {
+      for (const ref of liveActors(source.root)) {
+        if (connected.filter.matches(ref) && !this.deliver(connected, Buffer.from(JSON.stringify(this.actorFrame(ref, source.root.sessionId))))) break;
+      }
+    }
+  }
+
+  /**
+   * Drops a system that stopped or is about to (the node membership when this daemon stops
+   * leading); its actors' last snapshots already went out as they stopped.
+   */
+  removeSource(root: AnyActorRef): void {
+    const index = this.sources.findIndex((source) => source.root === root);
+    if (index < 0) return;
+    const [source] = this.sources.splice(index, 1);
+    this.subscriptions.get(source!)?.unsubscribe();
+    this.subscriptions.delete(source!);
   }
 
   /**
@@ -119,7 +140,7 @@ export class InspectionHub {
     // What is queued belongs to viewers already connected; the new one starts from the replay.
     this.flush();
     const connected: Connected = { viewer, filter: new ActorFilter(spec) };
-    if (this.viewers.size === 0) this.subscriptions = this.sources.map((source) => this.attach(source));
+    if (this.viewers.size === 0) for (const source of this.sources) this.subscriptions.set(source, this.attach(source));
     this.viewers.add(connected);
     let replayed = 0;
     for (const source of this.sources) {
@@ -159,8 +180,8 @@ export class InspectionHub {
   private remove(connected: Connected): void {
     if (!this.viewers.delete(connected)) return;
     if (this.viewers.size === 0) {
-      for (const subscription of this.subscriptions) subscription.unsubscribe();
-      this.subscriptions = [];
+      for (const subscription of this.subscriptions.values()) subscription.unsubscribe();
+      this.subscriptions.clear();
       this.queue = [];
     }
   }

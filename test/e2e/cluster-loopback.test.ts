@@ -9,6 +9,7 @@ import { createLogger } from '../../src/log/create-logger.ts';
 import { eventually } from '../support/eventually.ts';
 import { freeLoopbackPort as freePort } from '../support/free-port.ts';
 import { removeStackContainers, stackContainers } from './support/engine-inspect.ts';
+import { recordingClient } from '../unit/observe/inspect-support.ts';
 
 // Three managers on loopback, sharing the suite's private engine (each agent lists only the
 // containers labelled with its own node, and slots keep names unique across the cluster):
@@ -134,5 +135,16 @@ describe('cluster of three managers on loopback', () => {
     expect(leader).toMatch(/^constellation_http_request_duration_seconds_count\{method="GET",route="\/metrics",status="200"\} \d+$/m);
     expect(value(leader, 'constellation_actors{kind="raftRole"}')).toBe(1);
     expect(value(leader, 'constellation_actors{kind="node-agent"}')).toBe(1);
+    // The leader's node machines (one per node) are in the inspector's tree, filterable by kind.
+    expect(value(leader, 'constellation_actors{kind="node"}')).toBe(3);
+    const token = (await readFile(leading.tokenFile!, 'utf8')).trim();
+    const viewer = recordingClient(`${leading.address.replace('http', 'ws')}/v1/inspect?kind=node`, { headers: { authorization: `Bearer ${token}` } });
+    await viewer.opened;
+    await eventually(() => viewer.frames.some((frame) => frame.type === '@constellation.replayed'), { timeoutMs: 10_000, what: 'the inspector replay' });
+    const nodeActors = viewer.frames.filter((frame) => frame.type === '@xstate.actor');
+    expect(nodeActors.map((frame) => frame.kind)).toEqual(['node', 'node', 'node']);
+    expect(nodeActors.map((frame) => (frame.snapshot as { context: { nodeId: string } }).context.nodeId).sort()).toEqual(['c1', 'c2', 'c3']);
+    viewer.socket.close();
+    await viewer.closed;
   });
 });

@@ -8,6 +8,7 @@
  * own), so a leader change reschedules nothing that keeps heartbeating.
  */
 import type { Logger } from 'pino';
+import type { AnyActorRef } from 'xstate';
 import { startNodeMembership, type MembershipEvent, type NodeMembership } from '../../actors/node-membership.ts';
 import type { NodeRecord } from '../../cluster/commands.ts';
 import type { NodeTiming } from '../../machines/node-timing.ts';
@@ -33,6 +34,8 @@ export interface LeaderLiveness {
   view(nodeId: string): NodeLivenessView;
   /** Told of every status change while leading. */
   subscribe(listener: (event: MembershipEvent) => void): () => void;
+  /** The node machines' actor system while leading (for the inspector), else undefined. */
+  membershipActor(): AnyActorRef | undefined;
   stop(): void;
 }
 
@@ -101,6 +104,7 @@ export function createLeaderLiveness(options: { selfId: string; clock: Clock; lo
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    membershipActor: () => membership?.actor,
     stop: follow,
   };
 }
