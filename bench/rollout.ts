@@ -23,6 +23,7 @@ import { describeHost } from './lib/host.ts';
 import { round } from './lib/report.ts';
 import { runLoad, startProbe, type LoadResult, type ProbeResult, type Target } from './lib/rollout/netns-client.ts';
 import { PUBLISHED_PORT, REPLICAS, rolloutComposeFile, versionLabel } from './lib/rollout/rollout-file.ts';
+import { poll } from './lib/poll.ts';
 
 const stack = 'bench';
 const log = (line: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -55,20 +56,6 @@ function parseOptions() {
   };
 }
 
-async function poll<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-}
 
 /** Running containers of the stack per version, healthy ones apart, summed over the three engines. */
 async function versionsOnEngines(engines: readonly Dockerode[], contender: string): Promise<{ running: Record<string, number>; healthy: Record<string, number> }> {

@@ -49,8 +49,8 @@ interface FailoverFields {
   readonly seconds: number;
 }
 
-/** One service's rollout step (see src/machines/rollout.ts). */
-interface RolloutFields {
+/** One service's rollout step (see src/machines/rollout.ts); also what the event source compares. */
+export interface RolloutFields {
   readonly stack: string;
   readonly service: string;
   /** The stack version being rolled out. */

@@ -1,4 +1,4 @@
-import type { ClusterEventBody } from './cluster-event-types.ts';
+import type { ClusterEventBody, RolloutFields } from './cluster-event-types.ts';
 
 /** One replica as some node reports it (the agent's ContainerView plus where it runs). */
 export interface ReplicaView {
@@ -15,18 +15,8 @@ export interface ReplicaView {
   readonly message?: string;
 }
 
-/** One service's rollout as committed (`stack/service` keyed). */
-export interface RolloutView {
-  readonly stack: string;
-  readonly service: string;
-  readonly version: number;
-  readonly kind: 'update' | 'rollback';
-  readonly phase: string;
-  readonly step?: string;
-  readonly batch: number;
-  readonly batches: number;
-  readonly reason?: string;
-}
+/** One service's rollout as committed (`stack/service` keyed): the fields its events carry. */
+export type RolloutView = RolloutFields;
 
 /** What the event source compares from one look to the next. */
 export interface ClusterViewSnapshot {

@@ -160,23 +160,19 @@ export class WholeClusterSim {
 
   /** Power loss: the daemon and every container of the node die; its disk stays. */
   crash(id: NodeId): void {
-    this.links.crash(id);
-    if (this.managerIds.includes(id)) {
-      this.managers.get(id)?.stop();
-      this.managers.delete(id);
-      this.raft.crash(id);
-    } else {
-      const machine = this.machines.get(id)!;
-      machine.scope?.kill();
-      machine.scope = undefined;
-      this.workers.get(id)?.stop();
-      this.workers.delete(id);
-    }
+    this.stopDaemon(id);
     this.engine(id).goDown();
   }
 
   /** kill -9 of the daemon alone: the engine and its containers live on (restart it with `restart`). */
   killDaemon(id: NodeId): void {
+    this.stopDaemon(id);
+    // The dead process's event streams close with it.
+    this.engine(id).breakStreams();
+  }
+
+  /** The daemon process ends at once: its links drop and its in-memory state is gone. */
+  private stopDaemon(id: NodeId): void {
     this.links.crash(id);
     if (this.managerIds.includes(id)) {
       this.managers.get(id)?.stop();
@@ -189,8 +185,6 @@ export class WholeClusterSim {
       this.workers.get(id)?.stop();
       this.workers.delete(id);
     }
-    // The dead process's event streams close with it.
-    this.engine(id).breakStreams();
   }
 
   restart(id: NodeId): void {

@@ -1,23 +1,10 @@
 import { benchComposeFile } from '../stack-file.ts';
 import { waitUntilRunningOnEngines } from '../wait-running.ts';
 import type { ClusterContender } from './contender.ts';
+import { poll } from '../poll.ts';
 
 const stack = 'bench';
 
-async function poll<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-}
 
 /**
  * Constellation as a user forms a cluster: n1 bootstraps, n2 and n3 join with the manager token
