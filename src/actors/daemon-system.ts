@@ -43,6 +43,8 @@ export interface DaemonSystemOptions {
     readonly clientId?: string;
     readonly wallClockMs?: () => number;
     readonly onStep?: (step: RolloutStep) => void;
+    /** Each rollout machine as it starts and leaves (the inspector follows them). */
+    readonly onMachine?: (actor: AnyActorRef, live: boolean) => void;
   };
 }
 
@@ -121,6 +123,7 @@ export async function startDaemonSystem(options: DaemonSystemOptions): Promise<D
     wallClockMs: options.rollouts?.wallClockMs ?? (() => options.clock.nowMs()),
     logger: logger.child({ component: 'rollout' }),
     ...(options.rollouts?.onStep ? { onStep: options.rollouts.onStep } : {}),
+    ...(options.rollouts?.onMachine ? { onMachine: options.rollouts.onMachine } : {}),
   });
 
   return {

@@ -51,7 +51,7 @@ function isHeartbeat(body: unknown): body is Heartbeat {
  * the status board those heartbeats feed and the placement reconciler. Followers mirror the board
  * from heartbeat answers, so the API on any manager answers for the whole cluster.
  */
-export function startClusterServices(options: { cluster: ClusterNode; system: DaemonSystem; config: Config; clock: Clock; logger: Logger; lease?: NodeLease; registry?: Registry; onRolloutStep?: (step: RolloutStep) => void; onFailover?: (event: FailoverEvent) => void; wallClockMs?: () => number }): ClusterServices {
+export function startClusterServices(options: { cluster: ClusterNode; system: DaemonSystem; config: Config; clock: Clock; logger: Logger; lease?: NodeLease; registry?: Registry; onRolloutStep?: (step: RolloutStep) => void; onRolloutMachine?: (actor: AnyActorRef, live: boolean) => void; onFailover?: (event: FailoverEvent) => void; wallClockMs?: () => number }): ClusterServices {
   const { cluster, system, config, clock, logger } = options;
   const nodeId = config.node.id;
   const board = new StatusBoard();
@@ -123,6 +123,7 @@ export function startClusterServices(options: { cluster: ClusterNode; system: Da
     wallClockMs: options.wallClockMs ?? (() => Date.now()),
     logger: logger.child({ component: 'rollout' }),
     ...(options.onRolloutStep ? { onStep: options.onRolloutStep } : {}),
+    ...(options.onRolloutMachine ? { onMachine: options.onRolloutMachine } : {}),
     intervalMs: Math.min(1000, config.cluster.heartbeatIntervalMs),
   });
   const unsubscribeRole = cluster.raft.actor.subscribe(() => {

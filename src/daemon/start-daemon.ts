@@ -19,6 +19,7 @@ import { createDaemonMetrics, type DaemonMetrics } from '../metrics/daemon-metri
 import { PrometheusTelemetry } from '../metrics/prometheus-telemetry.ts';
 import { engineUnreachableMessage } from './engine-unreachable.ts';
 import { InspectionHub } from '../observe/inspection-hub.ts';
+import { LateSources } from '../observe/late-sources.ts';
 import { createRedactor } from '../observe/redaction.ts';
 import { EventLog } from '../observe/event-log.ts';
 import { failoverEventBody } from '../observe/failover-event.ts';
@@ -110,6 +111,8 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     const result = rolloutResults.find((candidate) => candidate === step.progress.phase);
     if (result) metrics.rollouts.ended(result, (Date.now() - step.startedAtMs) / 1000);
   };
+  // Rollout machines live as long as their rollout; the inspector follows them once it exists.
+  const rolloutMachines = new LateSources();
   let system: DaemonSystem;
   try {
     if (cluster) {
@@ -128,7 +131,7 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
       telemetry: new PrometheusTelemetry(metrics),
       reconcileIntervalMs: config.reconcile.intervalMs,
       restartLedger,
-      rollouts: { clientId: `rollout:${config.node.id}:${randomUUID()}`, wallClockMs: () => Date.now(), onStep: onRolloutStep },
+      rollouts: { clientId: `rollout:${config.node.id}:${randomUUID()}`, wallClockMs: () => Date.now(), onStep: onRolloutStep, onMachine: rolloutMachines.follow },
     });
   } catch (error) {
     await opened.close();
@@ -148,10 +151,11 @@ export async function startDaemon(config: Config, logger: Logger): Promise<Runni
     wallClockMs: () => Date.now(),
     logger: componentLogger(logger, 'inspect'),
   });
+  rolloutMachines.attach(inspection);
   const events = new EventLog(eventHistory, randomUUID(), () => Date.now());
   // The leader's failover decisions go to the event log as they are made (the reconciler logs them too).
   const onFailover = (event: FailoverEvent): void => void events.append(failoverEventBody(event));
-  const clusterServices = cluster ? startClusterServices({ cluster, system, config, clock: systemClock, logger: componentLogger(logger, 'cluster'), ...(lease ? { lease } : {}), registry: metrics.registry, onRolloutStep, onFailover }) : undefined;
+  const clusterServices = cluster ? startClusterServices({ cluster, system, config, clock: systemClock, logger: componentLogger(logger, 'cluster'), ...(lease ? { lease } : {}), registry: metrics.registry, onRolloutStep, onRolloutMachine: rolloutMachines.follow, onFailover }) : undefined;
   // Typed cluster events from what the daemon already knows: the store (the replicated log in a
   // cluster), the agent's or the cluster board's replicas, the nodes and the leader.
   const eventSource = new ClusterEventSource({

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createActor, type Actor } from 'xstate';
+import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import type { ContainerView } from '../../actors/agent-types.ts';
 import type { ClusterCommand, CommandResult } from '../../cluster/commands.ts';
 import { rolloutFinished, type RolloutRecord } from '../../cluster/rollout-records.ts';
@@ -34,6 +34,8 @@ export interface RolloutReconcilerOptions {
   readonly wallClockMs: () => number;
   readonly logger: Logger;
   readonly onStep?: (step: RolloutStep) => void;
+  /** Told when a rollout machine starts (true) and when it leaves (false): the inspector's sources. */
+  readonly onMachine?: (actor: AnyActorRef, live: boolean) => void;
   /** Default 1000 ms. */
   readonly intervalMs?: number;
 }
@@ -99,10 +101,17 @@ export function startRolloutReconciler(options: RolloutReconcilerOptions): Rollo
     });
   };
 
-  const stopOne = (key: string): void => {
+  const forget = (key: string): void => {
     const entry = running.get(key);
     if (!entry) return;
     running.delete(key);
+    options.onMachine?.(entry.actor, false);
+  };
+
+  const stopOne = (key: string): void => {
+    const entry = running.get(key);
+    if (!entry) return;
+    forget(key);
     entry.actor.stop();
   };
 
@@ -111,6 +120,8 @@ export function startRolloutReconciler(options: RolloutReconcilerOptions): Rollo
     const spec = state.stacks[stack]?.spec.services.find((candidate) => candidate.name === service);
     if (!spec) return undefined;
     const actor = createActor(rolloutMachine, {
+      // Named for the inspector's tree and its id filter (`id=rollout.web.api`).
+      id: `rollout.${stack}.${service}`,
       clock,
       input: {
         stack,
@@ -147,6 +158,7 @@ export function startRolloutReconciler(options: RolloutReconcilerOptions): Rollo
       error: (error) => logger.error({ err: error, stack, service }, 'rollout machine failed'),
     });
     actor.start();
+    options.onMachine?.(actor, true);
     if (actor.getSnapshot().context.progress.phase === 'pending') actor.send({ type: 'START' });
     return entry;
   };
@@ -181,7 +193,7 @@ export function startRolloutReconciler(options: RolloutReconcilerOptions): Rollo
     for (const key of [...running.keys()]) {
       const entry = running.get(key)!;
       if (!live.has(key) && entry.actor.getSnapshot().status !== 'done') stopOne(key);
-      else if (!live.has(key)) running.delete(key);
+      else if (!live.has(key)) forget(key);
     }
     markStable(state, containers);
   };

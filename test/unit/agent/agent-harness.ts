@@ -26,7 +26,7 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(options: Partial<SimRuntimeOptions> = {}, shared?: { clock: VirtualClock; runtime: SimRuntime; store: MemoryStateStore; restartLedger?: MemoryRestartLedger }): Promise<Harness> {
+export async function startHarness(options: Partial<SimRuntimeOptions> = {}, shared?: { clock: VirtualClock; runtime: SimRuntime; store: MemoryStateStore; restartLedger?: MemoryRestartLedger }, system: Pick<Parameters<typeof startDaemonSystem>[0], 'rollouts'> = {}): Promise<Harness> {
   const clock = shared?.clock ?? new VirtualClock(1_000_000);
   const runtime = shared?.runtime ?? new SimRuntime({ clock, ...options });
   const store = shared?.store ?? new MemoryStateStore();
@@ -38,7 +38,7 @@ export async function startHarness(options: Partial<SimRuntimeOptions> = {}, sha
   const logger = pino({ level: 'info' }, sink);
   // Like the daemon's file in its data dir: a restarted agent finds the restart counts again.
   const restartLedger = shared?.restartLedger ?? new MemoryRestartLedger();
-  const start = () => startDaemonSystem({ nodeId: 'n1', runtime, store, clock, logger, telemetry, reconcileIntervalMs: 5000, restartLedger });
+  const start = () => startDaemonSystem({ nodeId: 'n1', runtime, store, clock, logger, telemetry, reconcileIntervalMs: 5000, restartLedger, ...system });
   const h: Harness = {
     clock,
     runtime,
