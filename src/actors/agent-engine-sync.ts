@@ -5,7 +5,7 @@ import { LABEL_STACK, normalizeName, parseLabels } from '../agent/labels.ts';
 import { engineRetryDelayMs } from '../agent/backoff.ts';
 import { safely } from './engine-call.ts';
 import { reconcileInto } from './agent-reconcile.ts';
-import { syncVpnLinks } from './agent-vpn-links.ts';
+import { syncVpnLinks } from '../orchestrator/vpn-link/agent-vpn-links.ts';
 import { ENGINE_WATCH_ID, LIST_PREFIX, NETWORK_REMOVAL_PREFIX, type Enqueue, type HandlerDeps, type NodeAgentContext } from './node-agent-types.ts';
 
 // How the node agent keeps its picture of the engine: full listings (at start, after the event

@@ -4,7 +4,7 @@ import { type DesiredService, type SlotSpec, specForSlot } from '../agent/desire
 import { hasHealthcheck, toCreateContainerRequest } from '../agent/container-request.ts';
 import { ingressDrainMs } from '../ingress/ingress-ports.ts';
 import { type ChildEntry, toObserved } from './agent-children.ts';
-import { syncVpnLinks } from './agent-vpn-links.ts';
+import { syncVpnLinks } from '../orchestrator/vpn-link/agent-vpn-links.ts';
 import { safely } from './engine-call.ts';
 import { CONTAINER_PREFIX, NETWORK_REMOVAL_PREFIX, type Enqueue, type HandlerDeps, type NodeAgentContext } from './node-agent-types.ts';
 

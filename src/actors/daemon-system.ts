@@ -1,4 +1,4 @@
-import { withVpnLinks } from './agent-vpn-links.ts';
+import { withVpnLinks } from '../orchestrator/vpn-link/agent-vpn-links.ts';
 import type { LinkView } from '../machines/vpn-link-types.ts';
 import { createActor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
 import type { Logger } from 'pino';

@@ -56,7 +56,7 @@ export interface NodeAgentContext {
   epoch: number;
   generation: number;
   storeFailures: number;
-  /** VPN group slots with a link actor, and what each was last shown (agent-vpn-links.ts). */
+  /** VPN group slots with a link actor, and what each was last shown (src/orchestrator/vpn-link/agent-vpn-links.ts). */
   vpnObserved?: Record<string, string>;
   /** Each link's last report, by link id (X's container name). */
   vpnLinks?: Record<string, LinkView>;

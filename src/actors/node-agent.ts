@@ -14,8 +14,8 @@ import { reconcileInto } from './agent-reconcile.ts';
 import { logReplicaChange } from './agent-replica-log.ts';
 import { type EngineListing, listed, networkRemoved, routeEngineEvent, startList, streamDown } from './agent-engine-sync.ts';
 import { childCrashed, childFinished, storeDown } from './agent-child-events.ts';
-import { VPN_LINK_PREFIX, vpnLinkActorLogic, withVpnStartTimes } from './vpn-link-actor.ts';
-import { vpnCommand, vpnReport } from './agent-vpn-links.ts';
+import { VPN_LINK_PREFIX, vpnLinkActorLogic, withVpnStartTimes } from '../orchestrator/vpn-link/vpn-link-actor.ts';
+import { vpnCommand, vpnReport } from '../orchestrator/vpn-link/agent-vpn-links.ts';
 import {
   type AgentMachineEvent,
   CONTAINER_PREFIX,

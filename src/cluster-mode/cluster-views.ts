@@ -1,4 +1,4 @@
-import { worstLink } from '../actors/agent-vpn-links.ts';
+import { worstLink } from '../orchestrator/vpn-link/agent-vpn-links.ts';
 import type { ContainerView, ServiceStatus } from '../actors/agent-types.ts';
 import { hasHealthcheck } from '../agent/container-request.ts';
 import type { ClusterStateData } from '../cluster/state.ts';

@@ -6,7 +6,7 @@ import type { LinkCommand, LinkObservation, LinkReport, LinkState, VpnLinkContex
  * One VPN group's link on this node (one replica slot of X with its dependents), pure. The node
  * agent sends OBSERVE after every change it sees (X's and the dependents' containers, with the
  * network each dependent names and when each run began); the machine answers with commands to the
- * agent (`command`, supplied by src/actors/vpn-link-actor.ts) and a report of its state.
+ * agent (`command`, supplied by src/orchestrator/vpn-link/vpn-link-actor.ts) and a report of its state.
  *
  *   starting ─all dependents linked─► up
  *   up ─X down or unhealthy─► down ─X ready─► recovering ─all linked─► up

@@ -1,14 +1,14 @@
-import type { VpnOnUnhealthy } from '../compose/types.ts';
-import { vpnGroupsOf, vpnOf } from '../compose/vpn-groups.ts';
-import { type DesiredService, localSlots, specForSlot, wantsSlot } from '../agent/desired.ts';
-import { hasHealthcheck } from '../agent/container-request.ts';
-import { containerName } from '../agent/labels.ts';
-import type { ContainerEvent } from '../machines/container-types.ts';
-import type { DependentObservation, LinkCommand, LinkObservation, LinkReport, LinkView, VpnLinkInput } from '../machines/vpn-link-types.ts';
-import type { ChildEntry } from './agent-children.ts';
-import type { ServiceStatus, ServiceVpnLink } from './agent-types.ts';
-import { safely } from './engine-call.ts';
-import type { Enqueue, HandlerDeps, NodeAgentContext } from './node-agent-types.ts';
+import type { VpnOnUnhealthy } from '../../compose/types.ts';
+import { vpnGroupsOf, vpnOf } from '../../compose/vpn-groups.ts';
+import { type DesiredService, localSlots, specForSlot, wantsSlot } from '../../agent/desired.ts';
+import { hasHealthcheck } from '../../agent/container-request.ts';
+import { containerName } from '../../agent/labels.ts';
+import type { ContainerEvent } from '../../machines/container-types.ts';
+import type { DependentObservation, LinkCommand, LinkObservation, LinkReport, LinkView, VpnLinkInput } from '../../machines/vpn-link-types.ts';
+import type { ChildEntry } from '../../actors/agent-children.ts';
+import type { ServiceStatus, ServiceVpnLink } from '../../actors/agent-types.ts';
+import { safely } from '../../actors/engine-call.ts';
+import type { Enqueue, HandlerDeps, NodeAgentContext } from '../../actors/node-agent-types.ts';
 import { VPN_LINK_PREFIX } from './vpn-link-actor.ts';
 
 // The node agent's side of the vpn-links: one link actor per VPN group slot this node runs, fed

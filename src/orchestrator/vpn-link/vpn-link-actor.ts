@@ -1,7 +1,7 @@
 import { sendParent } from 'xstate';
-import type { ContainerRuntime, ContainerSummary } from '../seams/container-runtime.ts';
-import { vpnLinkMachine } from '../machines/vpn-link.ts';
-import type { LinkCommand, LinkReport } from '../machines/vpn-link-types.ts';
+import type { ContainerRuntime, ContainerSummary } from '../../seams/container-runtime.ts';
+import { vpnLinkMachine } from '../../machines/vpn-link.ts';
+import type { LinkCommand, LinkReport } from '../../machines/vpn-link-types.ts';
 
 /**
  * The supervising vpn-link actor: one per VPN group slot on this node, a child of the node agent.
