@@ -6,6 +6,7 @@ import { managerProof, newJoinNonce, sealClusterSecret, verifyClaim, type JoinCl
 import { generateTokenSet } from '../join/join-token.ts';
 import type { Clock } from '../seams/clock.ts';
 import { currentTokenSet, encodeTokenSet, JOIN_TOKENS_KEY } from './join-tokens-store.ts';
+import { RaftError } from '../raft/errors.ts';
 import { PeerRpcError } from './peer-rpc.ts';
 import type { ClusterNode, NodeDescription } from './start-cluster-node.ts';
 import { workerKey } from './worker/worker-key.ts';
@@ -81,19 +82,25 @@ export function installJoinRoutes(cluster: ClusterNode, clock: Clock, logger: Lo
     const { nodeId, node, role: asked } = body as { nodeId: string; node: JoinRequest['node']; role?: NodeRole };
     const role: NodeRole = asked === 'worker' ? 'worker' : 'manager';
     const state = cluster.store.current();
-    if (Object.hasOwn(state.nodes, nodeId)) {
+    const existing = Object.hasOwn(state.nodes, nodeId) ? state.nodes[nodeId] : undefined;
+    // A join retried after its record was committed (the answer was lost, or adding the Raft
+    // learner failed) comes from the same address for the same role: it resumes, not a duplicate.
+    const resumed = existing !== undefined && existing.address === node.address && (existing.role ?? 'manager') === role;
+    if (existing && !resumed) {
       throw new PeerRpcError('node_id_taken', `join: a node with id "${nodeId}" is already a member; pick another node.id, or \`constellation node rm ${nodeId}\` first`, joinStatus.node_id_taken);
     }
     const managers = Object.values(state.nodes).filter((record) => (record.role ?? 'manager') === 'manager');
-    if (role === 'manager' && managers.length >= MAX_MANAGERS) {
+    if (!resumed && role === 'manager' && managers.length >= MAX_MANAGERS) {
       throw new PeerRpcError('too_many_managers', `join: the cluster already has ${managers.length} managers, the most it takes; join further nodes with the worker token`, joinStatus.too_many_managers);
     }
-    const record: NodeRecord = {
-      id: nodeId, address: node.address, hostname: node.hostname, labels: node.labels ?? {}, role, availability: 'active',
-      platform: node.platform, capacity: node.capacity, joinedAtMs: clock.nowMs(),
-    };
-    const registered = await cluster.submit({ type: 'register-node', node: record });
-    if (!registered.ok) throw new PeerRpcError(registered.code, registered.message, 409);
+    if (!resumed) {
+      const record: NodeRecord = {
+        id: nodeId, address: node.address, hostname: node.hostname, labels: node.labels ?? {}, role, availability: 'active',
+        platform: node.platform, capacity: node.capacity, joinedAtMs: clock.nowMs(),
+      };
+      const registered = await cluster.submit({ type: 'register-node', node: record });
+      if (!registered.ok) throw new PeerRpcError(registered.code, registered.message, 409);
+    }
     if (role === 'worker') {
       // Not a Raft member: no mesh peer, no learner. It learns the managers to open its session to.
       logger.info({ nodeId, address: node.address }, 'node joined as a worker');
@@ -102,12 +109,32 @@ export function installJoinRoutes(cluster: ClusterNode, clock: Clock, logger: Lo
       return { bootstrapVoters: [], peers: addresses } satisfies Omit<JoinAnswer, 'proof' | 'sealed'>;
     }
     cluster.transport.setPeer(nodeId, node.address);
-    await cluster.raft.addLearner(nodeId);
+    await addLearnerInTurn(cluster, clock, nodeId, resumed);
     logger.info({ nodeId, address: node.address }, 'node joined as a learner; promoted to voter once caught up');
     const peers: Record<string, string> = {};
     for (const member of Object.values(cluster.store.current().nodes)) if ((member.role ?? 'manager') === 'manager') peers[member.id] = member.address;
     return { bootstrapVoters: cluster.identity.bootstrapVoters, peers } satisfies Omit<JoinAnswer, 'proof' | 'sealed'>;
   });
+}
+
+/**
+ * Raft takes one membership change at a time: a join that arrives while another node's change
+ * (its join or its promotion) is being applied waits its turn, up to 10 s, instead of failing
+ * after its record was committed. A resumed join whose learner was already added is done.
+ */
+async function addLearnerInTurn(cluster: ClusterNode, clock: Clock, nodeId: string, resumed: boolean): Promise<void> {
+  const deadline = clock.nowMs() + 10_000;
+  for (;;) {
+    try {
+      await cluster.raft.addLearner(nodeId);
+      return;
+    } catch (error) {
+      const code = error instanceof RaftError ? error.code : undefined;
+      if (resumed && code === 'invalid_membership_change' && /already a member/.test((error as Error).message)) return;
+      if (code !== 'config_change_pending' || clock.nowMs() >= deadline) throw error;
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, 100));
+    }
+  }
 }
 
 /** The bootstrap leader issues the first tokens once; afterwards they only change by rotation. */
