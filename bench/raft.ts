@@ -4,7 +4,6 @@
 // so that load from other work on a shared machine falls on both alike.
 // Usage: npm run bench:raft -- [--seconds 5] [--rounds 3] [--clients 1,64] [--failovers 3]
 //                               [--contenders constellation,etcd] [--out FILE] [--no-write] [--echo]
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
@@ -17,6 +16,7 @@ import { httpRequest, keepAliveAgent } from './lib/raft-http.ts';
 import { runClosedLoopLoad, summarizeLoad, type CommitWrite, type LoadResult } from './lib/raft-load.ts';
 import { LocalRaftCluster } from './lib/raft-local-cluster.ts';
 import { describeRaftBenchMachine } from './lib/raft-machine.ts';
+import { measuredCommit } from './lib/git-commit.ts';
 
 const VALUE_BYTES = 256;
 const KEY_SPACE = 1000;
@@ -317,7 +317,7 @@ async function main(): Promise<void> {
   const report = {
     benchmark: 'raft',
     date: new Date().toISOString(),
-    commit: gitDescribe(),
+    commit: measuredCommit(),
     machine,
     loadAverage: { atStart: loadAverageAtStart, atEnd: loadAverageAtEnd, note: 'the machine is shared; rounds alternate between contenders so both see the same background load' },
     settings: { members: 3, transport: 'loopback', fsync: true, valueBytes: VALUE_BYTES, keySpace: KEY_SPACE, secondsPerRun: durationMs / 1000, rounds: loadRounds, clients: clientCounts, failoverRounds, electionTimeoutMs: ELECTION_TIMEOUT_MS, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS, client: 'closed loop, keep-alive HTTP agent, writes sent to the leader', etcdApi: 'v3 JSON gateway POST /v3/kv/put', constellationApi: 'PUT /kv/:key on src/raft-server' },
@@ -343,16 +343,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** The commit measured, and whether the working tree differed from it. */
-function gitDescribe(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${head} (src/ modified)` : head;
-  } catch {
-    return 'unknown';
-  }
-}
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
